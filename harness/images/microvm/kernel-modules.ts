@@ -1,0 +1,48 @@
+import { readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { runHostCommand } from '../../exec/run-host-command.ts';
+
+/**
+ * Picks the few modules a micro-VM needs (virtio NIC and friends) out of a
+ * Debian kernel package, with their dependencies, in load order. A .deb ships
+ * no modules.dep (postinst makes it), so depmod is run on the extracted tree.
+ */
+export async function moduleLoadOrder(
+  extractedRoot: string,
+  kernelRelease: string,
+  wanted: readonly string[],
+): Promise<string[]> {
+  await runHostCommand('depmod', ['-b', extractedRoot, kernelRelease]);
+  const modulesDir = join(extractedRoot, 'lib', 'modules', kernelRelease);
+  const depFile = await readFile(join(modulesDir, 'modules.dep'), 'utf8');
+  return loadOrderFromModulesDep(depFile, wanted);
+}
+
+/** Pure part, unit-tested: module paths (relative to the modules dir), dependencies first. */
+export function loadOrderFromModulesDep(modulesDep: string, wanted: readonly string[]): string[] {
+  const deps = new Map<string, string[]>();
+  const byName = new Map<string, string>();
+  for (const line of modulesDep.split('\n')) {
+    const [path, rest] = line.split(':');
+    if (!path || rest === undefined) continue;
+    deps.set(path, rest.trim() ? rest.trim().split(/\s+/) : []);
+    byName.set(moduleName(path), path);
+  }
+  const order: string[] = [];
+  const visit = (path: string, trail: string[]): void => {
+    if (order.includes(path)) return;
+    if (trail.includes(path)) throw new Error(`module dependency cycle: ${[...trail, path].join(' -> ')}`);
+    for (const dep of deps.get(path) ?? []) visit(dep, [...trail, path]);
+    order.push(path);
+  };
+  for (const name of wanted) {
+    const path = byName.get(name.replaceAll('-', '_'));
+    if (!path) throw new Error(`kernel module ${name} is not in this kernel's modules.dep`);
+    visit(path, []);
+  }
+  return order;
+}
+
+function moduleName(path: string): string {
+  return basename(path).replace(/\.ko(\.(xz|zst|gz))?$/, '').replaceAll('-', '_');
+}

@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// Cached Debian build chroots, one per suite, for compiling toa.ko against that
+// suite's kernel headers with that suite's own compiler (the host's gcc-12
+// cannot build for 6.12, see LAB-NOTES).
+//
+// - A chroot is made by `mmdebstrap --mode=root --variant=minbase` from Debian's
+//   archive; it needs root (mknod, chroot) and the package archive.
+// - Cache key: `<suite>-<hash of the recipe>` under
+//   `${TOA_LAB_CACHE:-$HOME/.cache/toa-lab}/chroots/`. Change the recipe (packages,
+//   mirror, variant) and you get a new directory; old ones are left for the user.
+// - Atomic: built into `.tmp-<key>-<pid>-<rand>` beside it, renamed when complete.
+//   A half-built directory is never mistaken for a cache hit; temp dirs of dead
+//   processes are reaped on the next call. Two racing builders: the loser's
+//   rename fails, it discards its copy and uses the winner's.
+// - "Cannot fetch at all" (archive unreachable, suite missing) is reported as a
+//   SuiteUnavailableError so a test can skip with the reason; any other failure
+//   is a plain Error carrying the tool's output.
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { cp, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+export type DebianSuite = 'bullseye' | 'bookworm' | 'trixie';
+
+export interface SuiteRecipe {
+  suite: DebianSuite;
+  mirror: string;
+  variant: 'minbase';
+  arch: 'amd64';
+  packages: readonly string[];
+  /** bump to invalidate every cached chroot built by an older recipe */
+  recipeVersion: 1;
+}
+
+export interface SuiteChroot {
+  suite: DebianSuite;
+  dir: string;
+  /** e.g. /usr/src/linux-headers-6.12.48+deb13-amd64 (path inside the chroot) */
+  headersDir: string;
+  /** e.g. 6.12.48+deb13-amd64 */
+  kernelRelease: string;
+  /** true when found in the cache, false when built by this call */
+  cached: boolean;
+  /** wall time of this call (build time when cached === false) */
+  durationMs: number;
+}
+
+export interface EnsureOptions {
+  cacheRoot?: string;
+  mirror?: string;
+  /** progress lines (mmdebstrap's I:/W: lines and our own); default: stderr */
+  onProgress?: (line: string) => void;
+}
+
+export class SuiteUnavailableError extends Error {
+  constructor(
+    readonly suite: string,
+    readonly reason: string,
+  ) {
+    super(`Debian suite ${suite} unavailable: ${reason}`);
+    this.name = 'SuiteUnavailableError';
+  }
+}
+
+export const DEFAULT_MIRROR = 'http://deb.debian.org/debian';
+
+/** The packages a module build needs; linux-headers-amd64 pulls the suite's gcc-N. */
+export const MODULE_BUILD_PACKAGES = ['gcc', 'make', 'libc6-dev', 'linux-headers-amd64'] as const;
+
+export function cacheRoot(): string {
+  return process.env.TOA_LAB_CACHE ?? join(homedir(), '.cache', 'toa-lab');
+}
+
+export function suiteRecipe(suite: DebianSuite, mirror = DEFAULT_MIRROR): SuiteRecipe {
+  return { suite, mirror, variant: 'minbase', arch: 'amd64', packages: MODULE_BUILD_PACKAGES, recipeVersion: 1 };
+}
+
+export function recipeKey(recipe: SuiteRecipe): string {
+  const canonical = JSON.stringify({ ...recipe, packages: [...recipe.packages].sort() });
+  return `${recipe.suite}-${createHash('sha256').update(canonical).digest('hex').slice(0, 12)}`;
+}
+
+export async function ensureSuiteChroot(suite: DebianSuite, opts: EnsureOptions = {}): Promise<SuiteChroot> {
+  const started = Date.now();
+  const progress = opts.onProgress ?? ((l: string) => process.stderr.write(`[chroot ${suite}] ${l}\n`));
+  const recipe = suiteRecipe(suite, opts.mirror);
+  const root = join(opts.cacheRoot ?? cacheRoot(), 'chroots');
+  const key = recipeKey(recipe);
+  const finalDir = join(root, key);
+  await mkdir(root, { recursive: true });
+  await reapDeadTemps(root, progress);
+
+  if (await isComplete(finalDir)) {
+    const h = await findHeaders(finalDir);
+    return { suite, dir: finalDir, ...h, cached: true, durationMs: Date.now() - started };
+  }
+
+  if (process.getuid?.() !== 0) throw new Error(`building a ${suite} chroot needs root (mmdebstrap --mode=root, chroot)`);
+  if (!(await which('mmdebstrap'))) throw new Error('mmdebstrap not found: apt-get install mmdebstrap');
+  await preflight(recipe);
+
+  const tmpDir = join(root, `.tmp-${key}-${process.pid}-${randomBytes(4).toString('hex')}`);
+  progress(`building ${key} (cold; bullseye/trixie take ~1-2 min) into ${tmpDir}`);
+  try {
+    const args = [
+      '--mode=root',
+      `--variant=${recipe.variant}`,
+      `--architectures=${recipe.arch}`,
+      `--include=${recipe.packages.join(',')}`,
+      // Docs, man pages and locales are dead weight in a build chroot.
+      ...['doc', 'man', 'locale', 'info'].map((d) => `--dpkgopt=path-exclude=/usr/share/${d}/*`),
+      recipe.suite,
+      tmpDir,
+      recipe.mirror,
+    ];
+    const r = await run('mmdebstrap', args, progress);
+    if (r.exitCode !== 0) {
+      const tail = r.output.split('\n').slice(-30).join('\n');
+      if (/Failed to fetch|Unable to locate package|does not have a Release file|Could not resolve/i.test(r.output)) {
+        throw new SuiteUnavailableError(suite, `mmdebstrap could not fetch packages:\n${tail}`);
+      }
+      throw new Error(`mmdebstrap ${suite} failed (exit ${r.exitCode}):\n${tail}`);
+    }
+    const h = await findHeaders(tmpDir);
+    await writeFile(join(tmpDir, '.toa-lab-recipe.json'), JSON.stringify({ ...recipe, key, ...h, builtAt: new Date().toISOString() }, null, 2));
+    try {
+      await rename(tmpDir, finalDir);
+    } catch (e) {
+      // Someone else finished first: theirs is complete, use it.
+      if (!(await isComplete(finalDir))) throw e;
+      progress(`another builder finished ${key} first; discarding ours`);
+      await rm(tmpDir, { recursive: true, force: true });
+    }
+    const durationMs = Date.now() - started;
+    progress(`built ${key} in ${(durationMs / 1000).toFixed(1)} s (kernel headers ${h.kernelRelease})`);
+    return { suite, dir: finalDir, ...h, cached: false, durationMs };
+  } catch (e) {
+    await rm(tmpDir, { recursive: true, force: true }).catch(() => undefined);
+    throw e;
+  }
+}
+
+export interface ChrootBuildResult {
+  command: string;
+  exitCode: number | null;
+  output: string;
+  durationMs: number;
+  /** lines of the build output containing `warning:` */
+  warnings: string[];
+  /** files the build produced that were asked for, copied out of the chroot */
+  artifacts: Record<string, string>;
+}
+
+/**
+ * Copy `srcDir` into the chroot (a fresh /tmp/toa-src-* directory; copying avoids
+ * leftover bind mounts), run `make -C <it> KDIR=<headers> <targets>`, copy back the
+ * named artifacts to `outDir`, and remove the copy.
+ */
+export async function makeInChroot(
+  chroot: SuiteChroot,
+  srcDir: string,
+  opts: { targets?: string[]; artifacts?: string[]; outDir?: string; onProgress?: (l: string) => void } = {},
+): Promise<ChrootBuildResult> {
+  const inner = `/tmp/toa-src-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const hostCopy = join(chroot.dir, inner);
+  await mkdir(hostCopy, { recursive: true });
+  try {
+    await cp(srcDir, hostCopy, {
+      recursive: true,
+      filter: (p) => !/\.(o|ko|mod|mod\.c|cmd|symvers|order)$/.test(p) && !p.includes('/.tmp_versions'),
+    });
+    const args = [chroot.dir, 'make', '-C', inner, `KDIR=${chroot.headersDir}`, ...(opts.targets ?? [])];
+    const started = Date.now();
+    const r = await run('chroot', args, opts.onProgress ?? (() => undefined), { LC_ALL: 'C', PATH: '/usr/sbin:/usr/bin:/sbin:/bin' });
+    const artifacts: Record<string, string> = {};
+    if (opts.outDir && r.exitCode === 0) {
+      await mkdir(opts.outDir, { recursive: true });
+      for (const a of opts.artifacts ?? []) {
+        const dest = join(opts.outDir, a);
+        await cp(join(hostCopy, a), dest);
+        artifacts[a] = dest;
+      }
+    }
+    return {
+      command: `chroot ${args.join(' ')}`,
+      exitCode: r.exitCode,
+      output: r.output,
+      durationMs: Date.now() - started,
+      warnings: warningLines(r.output),
+      artifacts,
+    };
+  } finally {
+    await rm(hostCopy, { recursive: true, force: true });
+  }
+}
+
+export function warningLines(output: string): string[] {
+  return output.split('\n').filter((l) => /warning:/i.test(l));
+}
+
+// ---------------------------------------------------------------------------
+
+async function isComplete(dir: string): Promise<boolean> {
+  return existsSync(join(dir, '.toa-lab-recipe.json'));
+}
+
+async function findHeaders(dir: string): Promise<{ headersDir: string; kernelRelease: string }> {
+  const src = join(dir, 'usr/src');
+  const names = (await readdir(src).catch(() => [] as string[])).filter((n) => /^linux-headers-.*-amd64$/.test(n)).sort();
+  const name = names.at(-1);
+  if (!name) throw new Error(`no linux-headers-*-amd64 under ${src}`);
+  return { headersDir: `/usr/src/${name}`, kernelRelease: name.replace(/^linux-headers-/, '') };
+}
+
+/** Remove `.tmp-*-<pid>-*` directories whose builder process is gone. */
+async function reapDeadTemps(root: string, progress: (l: string) => void): Promise<void> {
+  for (const n of await readdir(root).catch(() => [] as string[])) {
+    const m = /^\.tmp-.+-(\d+)-[0-9a-f]{8}$/.exec(n);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || isAlive(pid)) continue;
+    progress(`reaping leftover ${n} (builder pid ${pid} is gone)`);
+    await rm(join(root, n), { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function preflight(recipe: SuiteRecipe): Promise<void> {
+  const url = `${recipe.mirror}/dists/${recipe.suite}/InRelease`;
+  let res: Response;
+  try {
+    res = await fetch(url, { method: 'HEAD', signal: AbortSignal.timeout(20_000) });
+  } catch (e) {
+    throw new SuiteUnavailableError(recipe.suite, `cannot reach ${url}: ${(e as Error).message}`);
+  }
+  if (!res.ok) throw new SuiteUnavailableError(recipe.suite, `${url} answered HTTP ${res.status}`);
+}
+
+async function which(cmd: string): Promise<boolean> {
+  for (const d of (process.env.PATH ?? '/usr/bin:/bin').split(':')) {
+    if (await stat(join(d, cmd)).then(() => true, () => false)) return true;
+  }
+  return false;
+}
+
+interface RunResult {
+  exitCode: number | null;
+  output: string;
+}
+
+function run(cmd: string, args: string[], onLine: (l: string) => void, env?: Record<string, string>): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    let output = '';
+    let partial = '';
+    const onData = (b: Buffer) => {
+      const s = b.toString();
+      output += s;
+      const lines = (partial + s).split('\n');
+      partial = lines.pop() ?? '';
+      for (const l of lines) if (l.trim()) onLine(l);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (partial.trim()) onLine(partial);
+      resolve({ exitCode: code, output });
+    });
+  });
+}
+
+/** Read the recipe record a completed chroot carries (for reports). */
+export async function readChrootRecord(dir: string): Promise<Record<string, unknown>> {
+  return JSON.parse(await readFile(join(dir, '.toa-lab-recipe.json'), 'utf8')) as Record<string, unknown>;
+}

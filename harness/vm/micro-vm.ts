@@ -1,0 +1,119 @@
+import { join } from 'node:path';
+import type { MicroVmImage } from '../images/microvm/build-microvm-image.ts';
+import type { RunSession } from '../lifecycle/run-session.ts';
+import { chooseAccelerator, type AcceleratorChoice } from './accelerator.ts';
+import { ConsoleLog } from './console-log.ts';
+import { GuestAgent } from './guest-agent.ts';
+import { buildQemuArgs, type Accelerator } from './qemu/qemu-args.ts';
+import { QemuProcess } from './qemu/qemu-process.ts';
+
+export interface MicroVmOptions {
+  image: MicroVmImage;
+  session: RunSession;
+  /** The guest's address on the lab wire (documentation range). */
+  guestAddress?: string;
+  guestMac?: string;
+  memoryMiB?: number;
+  cpus?: number;
+  /** How long a boot may take before the VM counts as hung (TCG default 120 s). */
+  bootTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+const READY_LINE = /toa-lab: guest ready kernel=(\S+)/;
+const KVM_PROBE_TIMEOUT_MS = 10_000;
+
+/**
+ * A booted micro-VM: a real Debian kernel with the lab wire on eth0 and the
+ * guest agent on its second serial port. Stopped by stop(), by the session's
+ * close(), or by the kernel when the harness dies (parent-death signal).
+ */
+export class MicroVm {
+  /** Use MicroVm.start(). */
+  constructor(
+    readonly dir: string,
+    readonly qemu: QemuProcess,
+    readonly console: ConsoleLog,
+    readonly agent: GuestAgent,
+    readonly labWireSocket: string,
+    readonly guestAddress: string,
+    readonly guestMac: string,
+    readonly accelerator: AcceleratorChoice,
+    readonly kernelRelease: string,
+    readonly bootMs: number,
+  ) {}
+
+  static async start(options: MicroVmOptions): Promise<MicroVm> {
+    const log = options.log ?? (() => {});
+    const accelerator = await chooseAccelerator(async () => {
+      try {
+        const probe = await boot(options, 'kvm', KVM_PROBE_TIMEOUT_MS);
+        await probe.stop();
+        return { ok: true };
+      } catch (error) {
+        return { ok: false, why: firstLine(error) };
+      }
+    });
+    log(`accelerator: ${accelerator.accelerator} (${accelerator.reason})`);
+    const vm = await boot(options, accelerator.accelerator, options.bootTimeoutMs ?? 120_000, accelerator);
+    log(`micro-VM up in ${(vm.bootMs / 1000).toFixed(1)} s, kernel ${vm.kernelRelease}`);
+    return vm;
+  }
+
+  async stop(): Promise<void> {
+    this.agent.close();
+    await this.qemu.stop();
+    await this.console.refresh();
+    await this.console.close();
+  }
+}
+
+async function boot(
+  options: MicroVmOptions,
+  accelerator: Accelerator,
+  timeoutMs: number,
+  choice: AcceleratorChoice = { accelerator, reason: 'probe' },
+): Promise<MicroVm> {
+  const dir = await options.session.subdir(accelerator === 'kvm' ? 'kvm-probe' : 'vm');
+  const guestAddress = options.guestAddress ?? '192.0.2.10';
+  const guestMac = options.guestMac ?? '52:54:00:00:02:0a';
+  const consoleLog = join(dir, 'console.log');
+  const agentSocket = join(dir, 'agent.sock');
+  const wireSocket = join(dir, 'wire.sock');
+  const args = buildQemuArgs({
+    accelerator,
+    memoryMiB: options.memoryMiB ?? 512,
+    cpus: options.cpus ?? 2,
+    kernel: options.image.kernel,
+    initrd: options.image.initrd,
+    kernelCommandLine: [
+      'console=ttyS0',
+      'loglevel=5', // warnings and worse reach the console: oops/WARN evidence without boot noise
+      'panic=-1',
+      'mitigations=off',
+      'net.ifnames=0',
+      `toalab.ip=${guestAddress}/24`,
+    ].join(' '),
+    consoleLog,
+    agentSocket,
+    labWire: { socket: wireSocket, mac: guestMac },
+    pidFile: join(dir, 'qemu.pid'),
+  });
+  const started = Date.now();
+  const qemu = QemuProcess.start(args, join(dir, 'qemu.stderr'));
+  options.session.defer(() => qemu.stop().then(() => undefined));
+  const console = new ConsoleLog(consoleLog);
+  try {
+    const ready = await console.waitFor(READY_LINE, { timeoutMs, stillAlive: () => qemu.hasExited === null });
+    const agent = await GuestAgent.connect(agentSocket);
+    return new MicroVm(dir, qemu, console, agent, wireSocket, guestAddress, guestMac, choice, ready[1] ?? '?', Date.now() - started);
+  } catch (error) {
+    await qemu.stop();
+    await console.close();
+    throw new Error(`micro-VM (${accelerator}) did not come up: ${String(error instanceof Error ? error.message : error)}`);
+  }
+}
+
+function firstLine(error: unknown): string {
+  return String(error instanceof Error ? error.message : error).split('\n')[0] ?? '';
+}

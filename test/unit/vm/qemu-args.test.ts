@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { buildQemuArgs, type QemuMachineSpec } from '../../../harness/vm/qemu/qemu-args.ts';
+
+const spec: QemuMachineSpec = {
+  accelerator: 'tcg',
+  memoryMiB: 512,
+  cpus: 2,
+  kernel: '/k',
+  initrd: '/i',
+  kernelCommandLine: 'console=ttyS0',
+  consoleLog: '/run/console.log',
+  agentSocket: '/run/agent.sock',
+  labWire: { socket: '/run/wire.sock', mac: '52:54:00:00:02:0a' },
+  pidFile: '/run/qemu.pid',
+};
+
+function valueOf(args: string[], flag: string): string[] {
+  return args.flatMap((a, i) => (a === flag ? [args[i + 1]!] : []));
+}
+
+describe('buildQemuArgs', () => {
+  it('caps the TCG translation cache and passes the accelerator', () => {
+    expect(valueOf(buildQemuArgs(spec), '-accel')).toEqual(['tcg,tb-size=256']);
+    expect(valueOf(buildQemuArgs({ ...spec, accelerator: 'kvm' }), '-accel')).toEqual(['kvm']);
+  });
+
+  it('lets QEMU listen on the lab wire (7.2 never reconnects as a client) with an explicit MAC', () => {
+    const args = buildQemuArgs(spec);
+    expect(valueOf(args, '-netdev')).toEqual(['stream,id=wire,server=on,addr.type=unix,addr.path=/run/wire.sock']);
+    expect(valueOf(args, '-device')).toEqual(['virtio-net-pci,netdev=wire,mac=52:54:00:00:02:0a']);
+  });
+
+  it('names both serial ports explicitly, since -nodefaults drops them', () => {
+    const args = buildQemuArgs(spec);
+    expect(args).toContain('-nodefaults');
+    expect(valueOf(args, '-serial')).toEqual(['chardev:console', 'chardev:agent']);
+    expect(valueOf(args, '-chardev')[0]).toBe('file,id=console,path=/run/console.log');
+  });
+
+  it('has no NIC other than the lab wire, and writes a pid file for the reaper', () => {
+    const args = buildQemuArgs({ ...spec, labWire: undefined });
+    expect(args).not.toContain('-netdev');
+    expect(valueOf(args, '-pidfile')).toEqual(['/run/qemu.pid']);
+  });
+});
