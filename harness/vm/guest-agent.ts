@@ -1,13 +1,14 @@
 import { connect, type Socket } from 'node:net';
 import type { CommandResult } from '../exec/command-result.ts';
 import { CommandFailedError, succeeded } from '../exec/command-result.ts';
+import type { GuestShell } from '../remote/guest-shell.ts';
 
 /**
  * The harness side of images/microvm/agent: runs shell commands in the guest
  * over its second serial port and returns execa-shaped results. Commands run
  * one at a time, in the order they were asked for.
  */
-export class GuestAgent {
+export class GuestAgent implements GuestShell {
   private buffer = '';
   private nextId = 1;
   private queue: Promise<unknown> = Promise.resolve();

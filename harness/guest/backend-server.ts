@@ -1,0 +1,46 @@
+import { parseBackendLog, type BackendLogRecord } from '../checks/backend-log.ts';
+import { shellQuote, type GuestShell } from '../remote/guest-shell.ts';
+
+/**
+ * native/backend's toa-backend, run in the guest: a small HTTP server whose
+ * access log records, per connection, what getpeername() and accept() said.
+ */
+export interface BackendServerOptions {
+  port?: number;
+  family?: '4' | '6' | 'dual';
+  /** TCP_DEFER_ACCEPT on the listener. */
+  deferred?: boolean;
+  logFile?: string;
+}
+
+export class BackendServer {
+  private constructor(
+    private readonly guest: GuestShell,
+    readonly port: number,
+    readonly logFile: string,
+  ) {}
+
+  static async start(guest: GuestShell, options: BackendServerOptions = {}): Promise<BackendServer> {
+    const port = options.port ?? 80;
+    const logFile = options.logFile ?? `/var/log/toa-backend-${port}.log`;
+    const args = ['toa-backend', '--port', String(port), '--log', logFile, '--family', options.family ?? '4'];
+    if (options.deferred) args.push('--deferred');
+    const stderr = `/tmp/toa-backend-${port}.stderr`;
+    await guest.check(`${args.map(shellQuote).join(' ')} </dev/null >/dev/null 2>${stderr} &`);
+    // Listening is announced on stderr; give a slow TCG guest a few seconds.
+    await guest.check(
+      `for i in $(seq 50); do grep -q 'toa-backend listening' ${stderr} && exit 0; sleep 0.1; done; cat ${stderr}; exit 1`,
+      { timeoutMs: 15_000 },
+    );
+    return new BackendServer(guest, port, logFile);
+  }
+
+  async records(): Promise<BackendLogRecord[]> {
+    const result = await this.guest.run(`cat ${shellQuote(this.logFile)} 2>/dev/null`);
+    return parseBackendLog(result.stdout);
+  }
+
+  async clearLog(): Promise<void> {
+    await this.guest.check(`: > ${shellQuote(this.logFile)}`);
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * A conformance scenario: what it sets up, what it sends, and which evidence
+ * from the guest makes it pass, stated in words a vendor can read in the
+ * report, and carried out by `run`.
+ */
+export interface Scenario<Lab> {
+  id: string;
+  title: string;
+  setup: string;
+  sends: string;
+  passesWhen: string;
+  run(lab: Lab): Promise<Check[]>;
+}
+
+/** One verdict line, decided on evidence from the guest. */
+export interface Check {
+  name: string;
+  passed: boolean;
+  expected: string;
+  observed: string;
+  /** Raw evidence (log lines, dmesg, counters) shown under the verdict. */
+  evidence?: string;
+}
+
+export interface ScenarioOutcome {
+  scenario: string;
+  title: string;
+  checks: Check[];
+  durationMs: number;
+  /** Set when the scenario itself failed to run (a crash is a failure, never a pass). */
+  error?: string;
+}
+
+export function scenarioPassed(outcome: ScenarioOutcome): boolean {
+  return !outcome.error && outcome.checks.length > 0 && outcome.checks.every((c) => c.passed);
+}
+
+export function check(name: string, passed: boolean, expected: string, observed: string, evidence?: string): Check {
+  return evidence === undefined ? { name, passed, expected, observed } : { name, passed, expected, observed, evidence };
+}

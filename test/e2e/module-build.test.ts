@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// toa.ko must build with zero warnings against Debian's current kernel headers:
+//   - bookworm 6.1  on the host (gcc-12, /usr/src/linux-headers-6.1*-amd64),
+//   - bullseye 5.10 and trixie 6.12 in cached chroots of those suites, each with
+//     its own gcc (the host's gcc-12 cannot build for 6.12).
+// "Warning" means any line with `warning:` (any case: modpost says WARNING:).
+// A suite is skipped, with the reason, only when its packages cannot be fetched
+// at all; every other failure fails the test.
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  type DebianSuite,
+  ensureSuiteChroot,
+  makeInChroot,
+  SuiteUnavailableError,
+  warningLines,
+} from '../../harness/toa/suite-chroot.ts';
+
+const SRC = fileURLToPath(new URL('../../native/toa', import.meta.url));
+const SUITES: { suite: DebianSuite; kernelPrefix: string }[] = [
+  { suite: 'bullseye', kernelPrefix: '5.10.' },
+  { suite: 'trixie', kernelPrefix: '6.12.' },
+];
+
+interface Timing {
+  target: string;
+  kernel: string;
+  chroot?: string;
+  buildMs: number;
+  warnings: number;
+}
+const timings: Timing[] = [];
+
+afterAll(() => {
+  if (!timings.length) return;
+  const rows = timings.map(
+    (t) =>
+      `  ${t.target.padEnd(9)} ${t.kernel.padEnd(24)} chroot ${(t.chroot ?? '-').padEnd(18)} build ${(t.buildMs / 1000).toFixed(1).padStart(5)} s  warnings ${t.warnings}`,
+  );
+  console.log(`toa.ko build timings:\n${rows.join('\n')}`);
+});
+
+/** Newest host headers for 6.1 (bookworm), e.g. /usr/src/linux-headers-6.1.0-56-amd64. */
+function hostHeaders(): string | undefined {
+  if (process.env.TOA_LAB_HOST_KDIR) return process.env.TOA_LAB_HOST_KDIR;
+  const names = existsSync('/usr/src')
+    ? readdirSync('/usr/src').filter((n) => /^linux-headers-6\.1\.\d+-\d+-amd64$/.test(n))
+    : [];
+  names.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  const last = names.at(-1);
+  return last ? join('/usr/src', last) : undefined;
+}
+
+function run(cmd: string, args: string[]): Promise<{ exitCode: number | null; output: string; durationMs: number }> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    let output = '';
+    child.stdout.on('data', (b: Buffer) => (output += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (output += b.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ exitCode: code, output, durationMs: Date.now() - started }));
+  });
+}
+
+/** The kernel release a .ko was built for, from its vermagic. */
+function vermagic(ko: string): string | undefined {
+  const m = /vermagic=(\S+)/.exec(readFileSync(ko).toString('latin1'));
+  return m?.[1];
+}
+
+describe('toa.ko builds with zero warnings', () => {
+  it('bookworm 6.1 on the host', async (ctx) => {
+    const kdir = hostHeaders();
+    if (!kdir || !existsSync(kdir)) {
+      console.warn('skipping host build: no /usr/src/linux-headers-6.1*-amd64 (apt-get install linux-headers-amd64 on bookworm)');
+      ctx.skip();
+      return;
+    }
+    // Build a copy, so the source tree stays clean and parallel builds can't collide.
+    const work = await mkdtemp(join(tmpdir(), 'toa-build-'));
+    try {
+      await cp(SRC, work, { recursive: true, filter: (p) => !/\.(o|ko|mod|mod\.c|cmd|symvers|order)$/.test(p) });
+      const r = await run('make', ['-C', work, `KDIR=${kdir}`]);
+      const warnings = warningLines(r.output);
+      const release = kdir.replace(/^.*linux-headers-/, '');
+      timings.push({ target: 'bookworm', kernel: release, buildMs: r.durationMs, warnings: warnings.length });
+      expect(r.exitCode, r.output).toBe(0);
+      expect(warnings, r.output).toEqual([]);
+      expect(vermagic(join(work, 'toa.ko'))).toBe(release);
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  });
+
+  for (const { suite, kernelPrefix } of SUITES) {
+    it(`${suite} ${kernelPrefix.slice(0, -1)} in a cached ${suite} chroot`, { timeout: 900_000 }, async (ctx) => {
+      if (process.getuid?.() !== 0) {
+        console.warn(`skipping ${suite}: building a chroot needs root (mmdebstrap --mode=root, chroot)`);
+        ctx.skip();
+        return;
+      }
+      let chroot;
+      try {
+        chroot = await ensureSuiteChroot(suite);
+      } catch (e) {
+        if (e instanceof SuiteUnavailableError) {
+          console.warn(`skipping ${suite}: ${e.reason}`);
+          ctx.skip();
+          return;
+        }
+        throw e;
+      }
+      const chrootNote = `${chroot.cached ? 'cached' : 'cold'} ${(chroot.durationMs / 1000).toFixed(1)} s`;
+      expect(chroot.kernelRelease.startsWith(kernelPrefix), chroot.kernelRelease).toBe(true);
+
+      const out = await mkdtemp(join(tmpdir(), `toa-${suite}-`));
+      try {
+        const r = await makeInChroot(chroot, SRC, { artifacts: ['toa.ko'], outDir: out });
+        timings.push({ target: suite, kernel: chroot.kernelRelease, chroot: chrootNote, buildMs: r.durationMs, warnings: r.warnings.length });
+        expect(r.exitCode, r.output).toBe(0);
+        expect(r.warnings, r.output).toEqual([]);
+        expect(vermagic(join(out, 'toa.ko'))).toBe(chroot.kernelRelease);
+      } finally {
+        await rm(out, { recursive: true, force: true });
+      }
+    });
+  }
+});
