@@ -157,6 +157,10 @@ static unsigned long toa_arg(struct pt_regs *regs, unsigned int n)
 #error "toa: no function-argument access for this architecture/kernel"
 #endif
 
+#ifndef pr_warn		/* pr_warn appeared in 2.6.38 */
+#define pr_warn pr_warning
+#endif
+
 /* /proc entries take struct proc_ops since 5.6. */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 6, 0)
 #define TOA_PROC_OPS 1
@@ -767,10 +771,15 @@ static int toa_inet6_getname_return(struct kretprobe_instance *ri, struct pt_reg
 	if (!toa_getname_lookup(d, &e))
 		return 0;
 	sin6->sin6_port = e.client.port;
-	if (e.client.family == AF_INET)
-		ipv6_addr_set_v4mapped(e.client.addr.v4, &sin6->sin6_addr);
-	else
+	if (e.client.family == AF_INET) {
+		/* ::ffff:a.b.c.d, as the kernel shows IPv4 peers of dual-stack sockets */
+		sin6->sin6_addr.s6_addr32[0] = 0;
+		sin6->sin6_addr.s6_addr32[1] = 0;
+		sin6->sin6_addr.s6_addr32[2] = htonl(0x0000ffff);
+		sin6->sin6_addr.s6_addr32[3] = e.client.addr.v4;
+	} else {
 		sin6->sin6_addr = e.client.addr.v6;
+	}
 	sin6->sin6_flowinfo = 0;
 	sin6->sin6_scope_id = 0;
 	toa_count(C_GETNAME_TOA_OK);
@@ -865,7 +874,12 @@ static void toa_unregister_probes(void)
 
 static int toa_register_probes(void)
 {
-	int maxactive = max_t(int, 64, 16 * (int)num_possible_cpus());
+	/*
+	 * Instances in flight at once.  inet_getname may sleep in lock_sock(), so
+	 * be generous: a miss means one getpeername shows the balancer (counted
+	 * in probe_missed).  ~100 bytes each.
+	 */
+	int maxactive = max_t(int, 512, 64 * (int)num_possible_cpus());
 	size_t i;
 	int err;
 

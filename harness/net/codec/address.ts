@@ -112,3 +112,18 @@ export function isIpv6(text: string): boolean {
     return false;
   }
 }
+
+/**
+ * Memoised `parseIpv4` for the per-frame path (building a frame would otherwise parse the same
+ * two strings for every segment). The returned bytes are shared: copy them, never modify.
+ */
+const ipv4BytesCache = new Map<string, Uint8Array>();
+export function cachedIpv4Bytes(text: Ipv4Address): Readonly<Uint8Array> {
+  let bytes = ipv4BytesCache.get(text);
+  if (bytes === undefined) {
+    bytes = parseIpv4(text);
+    if (ipv4BytesCache.size >= 4096) ipv4BytesCache.clear();
+    ipv4BytesCache.set(text, bytes);
+  }
+  return bytes;
+}

@@ -1,4 +1,4 @@
-import { formatIpv4, parseIpv4, type Ipv4Address } from './address.ts';
+import { cachedIpv4Bytes, formatIpv4, type Ipv4Address } from './address.ts';
 import { internetChecksum } from './checksum.ts';
 import { ParseError, requireLength } from './parse-error.ts';
 
@@ -96,8 +96,8 @@ export function writeIpv4Header(target: Uint8Array, offset: number, header: Ipv4
   t[offset + 9] = header.protocol;
   t[offset + 10] = 0;
   t[offset + 11] = 0;
-  t.set(parseIpv4(header.source), offset + 12);
-  t.set(parseIpv4(header.destination), offset + 16);
+  t.set(cachedIpv4Bytes(header.source), offset + 12);
+  t.set(cachedIpv4Bytes(header.destination), offset + 16);
   t.set(header.options, offset + IPV4_MIN_HEADER_LENGTH);
   const checksum = header.headerChecksum ?? internetChecksum(t, offset, offset + headerLength);
   t[offset + 10] = checksum >> 8;

@@ -26,10 +26,22 @@ export function parseMac(text: string): Uint8Array {
 
 /** Writes a MAC string as 6 bytes at `offset`. */
 export function writeMac(target: Uint8Array, offset: number, mac: MacAddress): void {
-  target.set(parseMac(mac), offset);
+  target.set(cachedMacBytes(mac), offset);
 }
 
 /** Normalises a MAC string (lowercase); throws ParseError if it is not one. */
 export function normalizeMac(text: string): MacAddress {
   return formatMac(parseMac(text));
+}
+
+/** Memoised `parseMac` for the per-frame path; the bytes are shared — copy, never modify. */
+const macBytesCache = new Map<string, Uint8Array>();
+export function cachedMacBytes(text: MacAddress): Readonly<Uint8Array> {
+  let bytes = macBytesCache.get(text);
+  if (bytes === undefined) {
+    bytes = parseMac(text);
+    if (macBytesCache.size >= 4096) macBytesCache.clear();
+    macBytesCache.set(text, bytes);
+  }
+  return bytes;
 }

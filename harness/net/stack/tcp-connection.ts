@@ -39,6 +39,8 @@ export interface TcpConnectionOwner {
   /** Acknowledged data left the send queue: blocked writers may continue. */
   onSendSpace(): void;
   onFailed(error: TcpConnectionError): void;
+  /** The local host shut the connection down (it sent RST): close without an error. */
+  onAborted(): void;
   /** Bytes delivered but not yet consumed; our advertised window is what is left. */
   bufferedReceiveBytes(): number;
 }
@@ -68,8 +70,8 @@ type TimerKind = 'retransmit' | 'persist' | 'time-wait';
  *   minus any extra options the segment carries. No congestion control (the wire is a local
  *   socket nobody else uses).
  * - Loss: RTO per RFC 6298 with exponential backoff and a retry limit; on expiry, go-back-N from
- *   SND.UNA; fast retransmit (go-back-N too) on three duplicate ACKs, at most once per window
- *   (RFC 6582's `recover` guard). A zero window is probed with the persist timer.
+ *   SND.UNA; fast retransmit (go-back-N too) on three duplicate ACKs, at most once per SND.UNA.
+ *   A zero window is probed with the persist timer.
  * - Receiving: in-order only — out-of-order segments are dropped and answered with an immediate
  *   duplicate ACK. In-order data is ACKed once per burst (a microtask after the frames of one
  *   read have been processed), or piggybacked on data we send in the meantime.
@@ -113,8 +115,13 @@ export class TcpConnection {
   private probesUnanswered = 0;
   private persistMs = 0;
   private duplicateAcks = 0;
-  /** RFC 6582 `recover`: no new fast retransmit until SND.UNA passes it. */
-  private recover: number;
+  /**
+   * SND.UNA at the last go-back-N. Duplicate ACKs still naming it come from segments that were
+   * already in flight and must not trigger another resend; once SND.UNA has moved, a new run of
+   * duplicate ACKs means a new hole (a retransmission was lost too) — resend from there at once
+   * rather than waiting for the RTO.
+   */
+  private lastGoBackFrom: number | undefined;
   private lastPeerWindowField = -1;
   private rttSeq: number | undefined;
   private rttStartedAt = 0;
@@ -139,7 +146,6 @@ export class TcpConnection {
     this.sndNxt = this.iss;
     this.sndMax = this.iss;
     this.queueSeq = seqAdd(this.iss, 1);
-    this.recover = this.iss;
     this.sendMss = Math.min(DEFAULT_PEER_MSS, tuning.mss);
     this.rto = new RetransmissionTimeout(tuning.initialRtoMs, tuning.minRtoMs, tuning.maxRtoMs);
   }
@@ -197,6 +203,13 @@ export class TcpConnection {
     else if (this.state === 'CLOSE-WAIT') this.state = 'LAST-ACK';
     // In SYN-SENT/SYN-RECEIVED the state moves on when the handshake completes.
     this.transmitPending();
+  }
+
+  /** The host is shutting down: abort, and close the application's stream without an error. */
+  abortByHost(): void {
+    const owner = this.owner;
+    this.abort();
+    owner?.onAborted();
   }
 
   /** Abort: RST to the peer if it knows of us, then forget the connection. */
@@ -334,7 +347,13 @@ export class TcpConnection {
     }
 
     if (payload.length > 0 && this.canReceiveData() && !this.peerFinished) {
-      if (seqGt(seq, this.rcvNxt)) return; // unreachable: out-of-order was refused above
+      if (seqGt(seq, this.rcvNxt)) {
+        // Out of order but inside the window: dropped (we keep no reassembly queue), and an
+        // immediate duplicate ACK per such segment lets the sender fast-retransmit the hole.
+        this.emitAck('ack');
+        this.transmitPending();
+        return;
+      }
       this.deliver(seq, payload);
     }
 
@@ -399,13 +418,13 @@ export class TcpConnection {
     if (!seqGt(this.sndMax, this.sndUna)) return; // nothing in flight: just a window echo
     this.duplicateAcks++;
     if (this.duplicateAcks !== this.tuning.duplicateAckThreshold) return;
-    if (seqLt(this.sndUna, this.recover)) return; // still answering the last go-back-N
-    this.recover = this.sndMax;
+    if (this.sndUna === this.lastGoBackFrom) return;
     this.goBackN();
   }
 
   /** Resend everything from SND.UNA (the receiver may have dropped what followed a loss). */
   private goBackN(): void {
+    this.lastGoBackFrom = this.sndUna;
     this.sndNxt = this.sndUna;
     this.rttSeq = undefined; // Karn: retransmitted data gives no RTT sample
     this.transmitPending();
@@ -661,7 +680,6 @@ export class TcpConnection {
     }
     this.rto.backOff();
     this.duplicateAcks = 0;
-    this.recover = this.sndMax;
     if (this.state === 'SYN-SENT') this.sendSyn(true);
     else if (this.state === 'SYN-RECEIVED') this.sendSynAck(true);
     else this.goBackN();

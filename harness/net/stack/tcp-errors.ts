@@ -8,7 +8,6 @@ export type TcpErrorCode =
   | 'ETIMEDOUT' // retransmissions exhausted
   | 'EHOSTUNREACH' // no ARP answer for the peer
   | 'ENETDOWN' // the wire closed under us
-  | 'ECONNABORTED' // the local host was shut down
   | 'EINVAL'; // a segment could not be built (e.g. options too long)
 
 export class TcpConnectionError extends Error {

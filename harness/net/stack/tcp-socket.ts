@@ -30,6 +30,8 @@ export class TcpSocket extends Duplex implements TcpConnectionOwner {
     private readonly connection: TcpConnection,
     private readonly sendBufferSize: number,
     receiveBufferSize: number,
+    /** Accepted from a listener: nobody holds this socket until the handshake completes. */
+    private readonly passive: boolean,
   ) {
     super({ allowHalfOpen: true, readableHighWaterMark: receiveBufferSize });
     ({
@@ -79,7 +81,13 @@ export class TcpSocket extends Duplex implements TcpConnectionOwner {
   }
 
   onFailed(error: TcpConnectionError): void {
-    this.destroy(error);
+    // A half-open accepted connection has no owner to tell: an 'error' would go unhandled.
+    if (this.passive && !this.established) this.destroy();
+    else this.destroy(error);
+  }
+
+  onAborted(): void {
+    this.destroy();
   }
 
   bufferedReceiveBytes(): number {

@@ -1,0 +1,48 @@
+import type { CommandResult } from '../exec/command-result.ts';
+import { check, type Check } from '../runner/scenario.ts';
+import {
+  insertToaModule,
+  isToaModuleLoaded,
+  removeToaModule,
+  toaKernelMessages,
+  type ToaModuleParams,
+} from '../toa/toa-module.ts';
+import type { KernelLogMark, MicroLab } from './micro-lab.ts';
+
+/**
+ * Puts toa.ko in the state a scenario needs (loaded with these parameters, or
+ * not loaded) whatever the previous scenario left, and returns the guest's
+ * evidence that it is so.
+ */
+export async function withToaModule(lab: MicroLab, params: ToaModuleParams): Promise<Check> {
+  if (await isToaModuleLoaded(lab.guest)) await lab.guest.check('rmmod toa');
+  await lab.guest.check('dmesg -c >/dev/null'); // so the loaded line we look for is this load's
+  const insmod: CommandResult = await insertToaModule(lab.guest, lab.toaModulePath, params);
+  const messages = await toaKernelMessages(lab.guest);
+  const loaded = insmod.exitCode === 0 && messages.some((m) => m.includes('TOA: toa loaded'));
+  return check(
+    'toa.ko loads (dmesg | grep TOA)',
+    loaded,
+    '"TOA: toa loaded" in dmesg',
+    loaded ? messages.find((m) => m.includes('toa loaded'))!.trim() : `insmod exit ${insmod.exitCode}: ${insmod.stderr.trim()}`,
+    [`$ ${insmod.command}`, insmod.stdout, insmod.stderr, ...messages].filter(Boolean).join('\n'),
+  );
+}
+
+export async function withoutToaModule(lab: MicroLab): Promise<Check> {
+  if (await isToaModuleLoaded(lab.guest)) await removeToaModule(lab.guest);
+  const loaded = await isToaModuleLoaded(lab.guest);
+  return check('toa.ko is not loaded', !loaded, 'no "toa" in /proc/modules', loaded ? 'still loaded' : 'not loaded');
+}
+
+/** The kernel's state after a scenario: no oops, BUG, WARN or panic anywhere in its logs. */
+export async function kernelUnhurt(lab: MicroLab, since: KernelLogMark): Promise<Check> {
+  const faults = await lab.kernelFaultsSince(since);
+  return check(
+    'kernel unhurt (no oops/BUG/WARN in console or dmesg)',
+    faults.length === 0,
+    'no fault lines',
+    faults.length === 0 ? 'none' : `${faults.length}: ${faults[0]!.line}`,
+    faults.map((f) => `[${f.kind}] ${f.line}`).join('\n') || undefined,
+  );
+}

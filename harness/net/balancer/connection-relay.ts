@@ -1,0 +1,77 @@
+import type { Socket } from 'node:net';
+import type { TcpErrorCode } from '../stack/tcp-errors.ts';
+import type { TcpSocket } from '../stack/tcp-socket.ts';
+
+/** How a relayed connection ended, from the balancer's point of view. */
+export type RelayOutcome =
+  | 'closed' // both sides finished normally (FIN both ways)
+  | 'client-reset' // the client sent RST; the backend got RST from us
+  | 'client-error' // another error on the client socket; the backend got RST
+  | 'backend-reset' // the backend sent RST; the client got RST from us
+  | 'backend-refused' // RST in answer to our SYN (nothing listening on the backend port)
+  | 'backend-timeout' // retransmissions exhausted
+  | 'backend-unreachable' // no ARP answer from the backend
+  | 'backend-error' // any other failure of the userspace connection
+  | 'balancer-closed'; // torn down by FullNatBalancer.close()
+
+const OUTCOME_BY_TCP_ERROR: Partial<Record<TcpErrorCode, RelayOutcome>> = {
+  ECONNRESET: 'backend-reset',
+  ECONNREFUSED: 'backend-refused',
+  ETIMEDOUT: 'backend-timeout',
+  EHOSTUNREACH: 'backend-unreachable',
+};
+
+export interface Relay {
+  /** Tears both sides down with RST; the outcome becomes `balancer-closed`. */
+  abort(): void;
+}
+
+/**
+ * Relays bytes between a client's node socket and the userspace connection to the backend.
+ *
+ * - Data: `pipe` both ways, so each side pauses when the other cannot take more (the userspace
+ *   side's readiness is its send buffer; its own receive window then shrinks in turn).
+ * - FIN: `pipe` ends the other side when one side ends; both sockets allow half-open, so a
+ *   client that half-closes still gets the whole response.
+ * - RST: a reset (or error) on either side resets the other.
+ * `onEnd` runs once, after both sockets have closed.
+ */
+export function relayConnection(
+  client: Socket,
+  backend: TcpSocket,
+  onEnd: (outcome: RelayOutcome, error?: Error) => void,
+): Relay {
+  let outcome: RelayOutcome | undefined;
+  let cause: Error | undefined;
+  let openSockets = 2;
+  const settle = (result: RelayOutcome, error?: Error): void => {
+    if (outcome !== undefined) return;
+    outcome = result;
+    cause = error;
+  };
+  const onClose = (): void => {
+    if (--openSockets === 0) onEnd(outcome ?? 'closed', cause);
+  };
+
+  client.pipe(backend);
+  backend.pipe(client);
+
+  client.on('error', (error: NodeJS.ErrnoException) => {
+    settle(error.code === 'ECONNRESET' ? 'client-reset' : 'client-error', error);
+    backend.destroy(); // → RST to the backend
+  });
+  backend.on('error', (error: Error & { code?: TcpErrorCode }) => {
+    settle((error.code && OUTCOME_BY_TCP_ERROR[error.code]) ?? 'backend-error', error);
+    if (!client.destroyed) client.resetAndDestroy();
+  });
+  client.on('close', onClose);
+  backend.on('close', onClose);
+
+  return {
+    abort() {
+      settle('balancer-closed');
+      backend.destroy();
+      if (!client.destroyed) client.resetAndDestroy();
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import { DEFAULT_TOA_KIND, toaTcpOption } from '../codec/toa-option.ts';
+import type { TcpOption } from '../codec/tcp-options.ts';
+import type { OutgoingSegmentInfo, SegmentOptionsHook } from '../stack/segment-options-hook.ts';
+
+/**
+ * Which of the balancer's segments carry TOA. Any combination:
+ * - `syn`: the SYN (and its retransmissions);
+ * - `ack`: the bare ACK completing the three-way handshake — where the vendor guides' modules
+ *   read it;
+ * - `first-data`: the segment carrying the first byte of data — where the backend's socket is
+ *   created instead if the handshake ACK is lost or TCP_DEFER_ACCEPT is on;
+ * - `every`: every segment the balancer sends on the connection.
+ */
+export type ToaPlacement = 'syn' | 'ack' | 'first-data' | 'every';
+
+export const TOA_PLACEMENTS: readonly ToaPlacement[] = ['syn', 'ack', 'first-data', 'every'];
+
+export interface ToaPolicy {
+  /** Option kind (default 254; 200 and 253 are seen in the field). */
+  kind?: number;
+  /** The original client the option reports. */
+  client: { address: string; port: number };
+  placement: ReadonlySet<ToaPlacement> | readonly ToaPlacement[];
+  /** Leave out the bare handshake ACK, so the first data segment completes the handshake. */
+  dropHandshakeAck?: boolean;
+  /**
+   * Bytes to put in the options area instead of the encoded option — for hostile-input
+   * scenarios (length 0/1/255, an EOL before it, a spoofed kind). Written verbatim.
+   */
+  rawOption?: Uint8Array;
+}
+
+/** Turns a TOA policy into the per-segment hook the TCP engine understands. */
+export function toaSegmentOptions(policy: ToaPolicy): SegmentOptionsHook {
+  const placement = new Set(policy.placement);
+  for (const where of placement) {
+    if (!TOA_PLACEMENTS.includes(where)) {
+      throw new Error(`unknown TOA placement ${JSON.stringify(where)} (expected ${TOA_PLACEMENTS.join(', ')})`);
+    }
+  }
+  const option: TcpOption = policy.rawOption
+    ? { type: 'raw', bytes: policy.rawOption }
+    : toaTcpOption({ ...policy.client, kind: policy.kind ?? DEFAULT_TOA_KIND });
+  const options: readonly TcpOption[] = [option];
+  const wanted = (segment: OutgoingSegmentInfo): boolean =>
+    placement.has('every') ||
+    (placement.has('syn') && segment.role === 'syn') ||
+    (placement.has('ack') && segment.role === 'handshake-ack') ||
+    (placement.has('first-data') && segment.carriesFirstData);
+  return {
+    extraOptions: (segment) => (wanted(segment) ? options : undefined),
+    suppressHandshakeAck: policy.dropHandshakeAck ?? false,
+  };
+}

@@ -1,0 +1,220 @@
+import { NO_TCP_FLAGS, type TcpSegment } from '../codec/tcp.ts';
+import { EphemeralPortAllocator } from './ephemeral-ports.ts';
+import type { SegmentOptionsHook } from './segment-options-hook.ts';
+import { seqAdd } from './sequence-numbers.ts';
+import { TcpConnection, type TcpEndpoints, type TcpSegmentSender } from './tcp-connection.ts';
+import type { TcpErrorCode } from './tcp-errors.ts';
+import { TcpSocket } from './tcp-socket.ts';
+import { resolveTcpTuning, type TcpTuning } from './tcp-tuning.ts';
+
+export interface TcpConnectOptions {
+  remoteAddress: string;
+  remotePort: number;
+  /** Defaults to the host's first address. */
+  localAddress?: string;
+  /** Defaults to a free ephemeral port. */
+  localPort?: number;
+  /** Extra options per segment (the balancer's TOA policy). */
+  segmentOptions?: SegmentOptionsHook;
+  /** Overrides of the host's TCP tuning for this connection. */
+  tuning?: Partial<TcpTuning>;
+}
+
+export interface TcpListenOptions {
+  port: number;
+  /** Listen on one of the host's addresses only; default all. */
+  address?: string;
+  /** Overrides of the host's TCP tuning for accepted connections (e.g. a tiny MSS or window). */
+  tuning?: Partial<TcpTuning>;
+  segmentOptions?: SegmentOptionsHook;
+}
+
+export interface TcpListener {
+  readonly port: number;
+  readonly address: string | undefined;
+  close(): void;
+}
+
+interface ListenerEntry extends TcpListener {
+  readonly tuning: TcpTuning;
+  readonly segmentOptions: SegmentOptionsHook | undefined;
+  readonly onConnection: (socket: TcpSocket) => void;
+}
+
+const ANY_ADDRESS = '*';
+const RST = Object.freeze({ ...NO_TCP_FLAGS, rst: true });
+const RST_ACK = Object.freeze({ ...NO_TCP_FLAGS, rst: true, ack: true });
+const EMPTY = new Uint8Array(0);
+
+const connectionKey = (e: TcpEndpoints): string =>
+  `${e.localAddress}:${e.localPort}>${e.remoteAddress}:${e.remotePort}`;
+const portKey = (address: string, port: number): string => `${address}:${port}`;
+
+/**
+ * TCP demultiplexing for one host: the connection table, listeners, ephemeral ports, and the
+ * RST answer for segments that belong to nothing (RFC 9293 §3.10.7.1).
+ */
+export class TcpEngine {
+  private readonly connections = new Map<string, TcpConnection>();
+  private readonly listeners = new Map<string, ListenerEntry>();
+  /** Connections using each local address:port, so ephemeral ports are never handed out twice. */
+  private readonly portUse = new Map<string, number>();
+  private readonly ports = new EphemeralPortAllocator();
+
+  constructor(
+    private readonly sendSegment: TcpSegmentSender,
+    private readonly localAddresses: readonly string[],
+    private readonly tuning: TcpTuning,
+  ) {}
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  connect(options: TcpConnectOptions): TcpSocket {
+    const localAddress = options.localAddress ?? this.localAddresses[0]!;
+    if (!this.localAddresses.includes(localAddress)) {
+      throw new Error(`${localAddress} is not an address of this host (${this.localAddresses.join(', ')})`);
+    }
+    const localPort =
+      options.localPort ?? this.ports.allocate((port) => !this.portUse.has(portKey(localAddress, port)) && !this.isListening(localAddress, port));
+    const endpoints: TcpEndpoints = {
+      localAddress,
+      localPort,
+      remoteAddress: options.remoteAddress,
+      remotePort: options.remotePort,
+    };
+    if (this.connections.has(connectionKey(endpoints))) {
+      throw new Error(`a connection ${connectionKey(endpoints)} already exists`);
+    }
+    const tuning = options.tuning ? resolveTcpTuning({ ...this.tuning, ...options.tuning }) : this.tuning;
+    const { connection, socket } = this.register(endpoints, tuning, options.segmentOptions, 'SYN-SENT');
+    connection.openActive();
+    return socket;
+  }
+
+  listen(options: TcpListenOptions, onConnection: (socket: TcpSocket) => void): TcpListener {
+    const address = options.address ?? ANY_ADDRESS;
+    const key = portKey(address, options.port);
+    if (this.listeners.has(key)) throw new Error(`already listening on ${key}`);
+    const entry: ListenerEntry = {
+      port: options.port,
+      address: options.address,
+      tuning: options.tuning ? resolveTcpTuning({ ...this.tuning, ...options.tuning }) : this.tuning,
+      segmentOptions: options.segmentOptions,
+      onConnection,
+      close: () => {
+        if (this.listeners.get(key) === entry) this.listeners.delete(key);
+      },
+    };
+    this.listeners.set(key, entry);
+    return entry;
+  }
+
+  receive(sourceAddress: string, destinationAddress: string, segment: TcpSegment): void {
+    const endpoints: TcpEndpoints = {
+      localAddress: destinationAddress,
+      localPort: segment.destinationPort,
+      remoteAddress: sourceAddress,
+      remotePort: segment.sourcePort,
+    };
+    const connection = this.connections.get(connectionKey(endpoints));
+    if (connection) {
+      connection.handleSegment(segment);
+      return;
+    }
+    const f = segment.flags;
+    const listener =
+      this.listeners.get(portKey(destinationAddress, segment.destinationPort)) ??
+      this.listeners.get(portKey(ANY_ADDRESS, segment.destinationPort));
+    if (listener && f.syn && !f.ack && !f.rst) {
+      this.acceptSyn(listener, endpoints, segment);
+      return;
+    }
+    this.answerWithReset(endpoints, segment);
+  }
+
+  /** Fails connections to `remoteAddress` still waiting for the handshake (e.g. no ARP reply). */
+  failHandshakesTo(remoteAddress: string, code: TcpErrorCode, message: string): void {
+    for (const connection of [...this.connections.values()]) {
+      if (connection.endpoints.remoteAddress === remoteAddress && connection.state === 'SYN-SENT') {
+        connection.failWith(code, message);
+      }
+    }
+  }
+
+  /** Fails every connection (the wire or the host went away). */
+  failAll(code: TcpErrorCode, message: string): void {
+    for (const connection of [...this.connections.values()]) connection.failWith(code, message);
+  }
+
+  /** Aborts every connection with RST; their streams close without an error (host shutdown). */
+  abortAll(): void {
+    for (const connection of [...this.connections.values()]) connection.abortByHost();
+  }
+
+  closeListeners(): void {
+    this.listeners.clear();
+  }
+
+  private acceptSyn(listener: ListenerEntry, endpoints: TcpEndpoints, syn: TcpSegment): void {
+    const { connection, socket } = this.register(endpoints, listener.tuning, listener.segmentOptions, 'SYN-RECEIVED');
+    socket.once('connect', () => listener.onConnection(socket));
+    connection.openPassive(syn);
+  }
+
+  private register(
+    endpoints: TcpEndpoints,
+    tuning: TcpTuning,
+    segmentOptions: SegmentOptionsHook | undefined,
+    initialState: 'SYN-SENT' | 'SYN-RECEIVED',
+  ): { connection: TcpConnection; socket: TcpSocket } {
+    const key = connectionKey(endpoints);
+    const local = portKey(endpoints.localAddress, endpoints.localPort);
+    const connection = new TcpConnection(
+      endpoints,
+      tuning,
+      this.sendSegment,
+      () => {
+        this.connections.delete(key);
+        const users = (this.portUse.get(local) ?? 1) - 1;
+        if (users > 0) this.portUse.set(local, users);
+        else this.portUse.delete(local);
+      },
+      segmentOptions,
+      initialState,
+    );
+    const socket = new TcpSocket(connection, tuning.sendBufferSize, tuning.receiveBufferSize, initialState === 'SYN-RECEIVED');
+    this.connections.set(key, connection);
+    this.portUse.set(local, (this.portUse.get(local) ?? 0) + 1);
+    return { connection, socket };
+  }
+
+  private isListening(address: string, port: number): boolean {
+    return this.listeners.has(portKey(address, port)) || this.listeners.has(portKey(ANY_ADDRESS, port));
+  }
+
+  /** RFC 9293 §3.10.7.1: a segment for no connection gets a RST (unless it is one). */
+  private answerWithReset(endpoints: TcpEndpoints, segment: TcpSegment): void {
+    const f = segment.flags;
+    if (f.rst) return;
+    const base = {
+      sourcePort: endpoints.localPort,
+      destinationPort: endpoints.remotePort,
+      reservedBits: 0,
+      window: 0,
+      urgentPointer: 0,
+      options: [],
+    };
+    if (f.ack) {
+      this.sendSegment(endpoints, { ...base, sequenceNumber: segment.acknowledgmentNumber, acknowledgmentNumber: 0, flags: RST }, EMPTY);
+    } else {
+      const length = segment.payload.length + (f.syn ? 1 : 0) + (f.fin ? 1 : 0);
+      this.sendSegment(
+        endpoints,
+        { ...base, sequenceNumber: 0, acknowledgmentNumber: seqAdd(segment.sequenceNumber, length), flags: RST_ACK },
+        EMPTY,
+      );
+    }
+  }
+}

@@ -1,0 +1,36 @@
+import type { MicroLab } from '../harness/lab/micro-lab.ts';
+import { kernelUnhurt, withToaModule } from '../harness/lab/toa-state.ts';
+import { runThroughBalancer } from '../harness/lab/traffic.ts';
+import { peersMatch } from '../harness/checks/peer-match.ts';
+import type { Check, Scenario } from '../harness/runner/scenario.ts';
+import type { ToaPlacement } from '../harness/net/index.ts';
+
+/** Where the balancer puts TOA, and whether the bare handshake ACK is "lost". */
+const PLACEMENTS: ReadonlyArray<{ label: string; placement: ToaPlacement[]; dropHandshakeAck: boolean }> = [
+  { label: 'TOA in the handshake ACK', placement: ['ack'], dropHandshakeAck: false },
+  { label: 'TOA in the first data segment, handshake ACK lost', placement: ['first-data'], dropHandshakeAck: true },
+  { label: 'TOA in both the handshake ACK and the first data segment', placement: ['ack', 'first-data'], dropHandshakeAck: false },
+];
+const CONNECTIONS = 3;
+
+export const fullnatToaV4: Scenario<MicroLab> = {
+  id: 'fullnat-toa-v4',
+  title: 'FULLNAT + TOA over IPv4: the backend sees each original client ip:port',
+  setup: 'toa.ko loaded with default parameters (kind 254); toa-backend listening on :80',
+  sends: `${CONNECTIONS} HTTP requests per placement through the FULLNAT balancer, each from a distinct simulated client in 198.51.100.0/24 or 203.0.113.0/24; placements: ${PLACEMENTS.map((p) => p.label).join('; ')}`,
+  passesWhen: "the backend's own access log has exactly one line per request naming the injected client ip:port, via getpeername() and via accept(), and the kernel logs no fault",
+  async run(lab) {
+    const since = await lab.markKernelLog();
+    const checks: Check[] = [await withToaModule(lab, {})];
+    for (const variant of PLACEMENTS) {
+      const traffic = await runThroughBalancer(lab, {
+        toa: { kind: 254, placement: variant.placement, dropHandshakeAck: variant.dropHandshakeAck },
+        connections: CONNECTIONS,
+      });
+      checks.push(traffic.allAnswered(variant.label));
+      checks.push(...peersMatch(variant.label, traffic.injectedClients(), traffic.log));
+    }
+    checks.push(await kernelUnhurt(lab, since));
+    return checks;
+  },
+};
