@@ -99,7 +99,8 @@ export class FullNatBalancer extends EventEmitter<FullNatEvents> {
   readonly records: FullNatConnectionRecord[] = [];
   private readonly ownsHost: boolean;
   private readonly server: Server;
-  private readonly relays = new Set<Relay>();
+  /** Live relays, each with a promise that settles once both of its sockets have closed. */
+  private readonly relays = new Map<Relay, Promise<void>>();
   private readonly chooseClient: (connectionIndex: number) => SimulatedClient;
   private readonly toa: BalancerToaSettings | false;
   private readonly tcpTuning: Partial<TcpTuning> | undefined;
@@ -151,11 +152,14 @@ export class FullNatBalancer extends EventEmitter<FullNatEvents> {
     return `http://${this.listenHost}:${this.listenPort}`;
   }
 
-  /** Stops accepting, resets every live connection both ways, and detaches from the wire. */
+  /**
+   * Stops accepting, resets every live connection both ways, and detaches from the wire (a wire
+   * passed in stays open: it is the caller's). Resolves once every record is final.
+   */
   async close(): Promise<void> {
     const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const relay of this.relays) relay.abort();
-    await stopped;
+    for (const relay of this.relays.keys()) relay.abort();
+    await Promise.all([stopped, ...this.relays.values()]);
     if (this.ownsHost) this.host.close();
   }
 
@@ -196,8 +200,10 @@ export class FullNatBalancer extends EventEmitter<FullNatEvents> {
       error: undefined,
     };
     this.records.push(record);
+    let ended!: () => void;
     const relay = relayConnection(client, backendSocket, (outcome, error) => {
       this.relays.delete(relay);
+      ended();
       record.outcome = outcome;
       record.error = error?.message;
       record.closedAt = Date.now();
@@ -205,7 +211,7 @@ export class FullNatBalancer extends EventEmitter<FullNatEvents> {
       record.bytesFromBackend = backendSocket.bytesRead;
       this.emit('connection-closed', record);
     });
-    this.relays.add(relay);
+    this.relays.set(relay, new Promise((resolve) => (ended = resolve)));
     this.emit('connection', record);
   }
 

@@ -1,0 +1,33 @@
+import type { MicroLab } from '../harness/lab/micro-lab.ts';
+import { kernelUnhurt, withoutToaModule } from '../harness/lab/toa-state.ts';
+import { runThroughBalancer } from '../harness/lab/traffic.ts';
+import { peersMatch } from '../harness/checks/peer-match.ts';
+import type { Scenario } from '../harness/runner/scenario.ts';
+
+const CONNECTIONS = 3;
+
+/**
+ * The control: the same traffic with the option on the wire but no module to
+ * read it. If this ever showed a simulated client, the lab would be lying.
+ */
+export const fullnatNoToa: Scenario<MicroLab> = {
+  id: 'fullnat-no-toa',
+  title: "Control: without toa.ko the backend sees the balancer's own address",
+  setup: 'toa.ko not loaded; toa-backend listening on :80',
+  sends: `${CONNECTIONS} HTTP requests through the FULLNAT balancer, TOA (kind 254) in the handshake ACK and first data segment`,
+  passesWhen: "every access-log line names the balancer's own address and the source port of that backend connection",
+  async run(lab) {
+    const since = await lab.markKernelLog();
+    const unloaded = await withoutToaModule(lab);
+    const traffic = await runThroughBalancer(lab, {
+      toa: { kind: 254, placement: ['ack', 'first-data'] },
+      connections: CONNECTIONS,
+    });
+    return [
+      unloaded,
+      traffic.allAnswered('no toa.ko'),
+      ...peersMatch('no toa.ko', traffic.balancerEndpoints(), traffic.log),
+      await kernelUnhurt(lab, since),
+    ];
+  },
+};
