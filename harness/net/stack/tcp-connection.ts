@@ -239,6 +239,14 @@ export class TcpConnection {
     else this.handleSynchronized(segment);
   }
 
+  /**
+   * Drops a TIME-WAIT connection without a word, so a new SYN on the same 4-tuple can open a
+   * fresh one (as Linux does for a SYN that arrives in TIME-WAIT).
+   */
+  releaseTimeWait(): void {
+    if (this.state === 'TIME-WAIT') this.enterClosed();
+  }
+
   /** The host cannot reach the peer (no ARP answer) or the wire went away. */
   failWith(code: TcpErrorCode, message: string): void {
     if (this.state !== 'CLOSED') this.fail(code, message);

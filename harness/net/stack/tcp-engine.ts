@@ -118,12 +118,13 @@ export class TcpEngine {
       remoteAddress: sourceAddress,
       remotePort: segment.sourcePort,
     };
+    const f = segment.flags;
     const connection = this.connections.get(connectionKey(endpoints));
     if (connection) {
-      connection.handleSegment(segment);
-      return;
+      // A fresh SYN for a 4-tuple in TIME-WAIT is a new connection (the peer reused its port).
+      if (connection.state === 'TIME-WAIT' && f.syn && !f.ack && !f.rst) connection.releaseTimeWait();
+      else return connection.handleSegment(segment);
     }
-    const f = segment.flags;
     const listener =
       this.listeners.get(portKey(destinationAddress, segment.destinationPort)) ??
       this.listeners.get(portKey(ANY_ADDRESS, segment.destinationPort));

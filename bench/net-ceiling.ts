@@ -1,0 +1,197 @@
+/**
+ * The ceiling of the harness's own network: how fast the userspace stack and the FULLNAT
+ * balancer go with no VM in the way, over an in-memory wire to a userspace peer. Whatever a
+ * scenario measures against a real guest is bounded by these numbers.
+ *
+ *   npx tsx bench/net-ceiling.ts            # prints the medians
+ *
+ * Two paths are measured:
+ * - `stack`: userspace client connection → memory wire → userspace server;
+ * - `balancer`: node `net` client → 127.0.0.1 → FullNatBalancer (TOA on) → memory wire →
+ *   userspace server — the lab's real data path, minus the guest.
+ * For each: short connections per second (connect, small request, small response, close) and
+ * bulk MiB/s (one connection, client → server).
+ */
+import { connect as netConnect } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import { FullNatBalancer } from '../harness/net/balancer/fullnat.ts';
+import { NetworkHost } from '../harness/net/stack/network-host.ts';
+import type { TcpSocket } from '../harness/net/stack/tcp-socket.ts';
+import { createMemoryWirePair } from '../harness/net/wire/memory-wire.ts';
+
+export interface NetCeilingOptions {
+  /** Short connections per run (default 20,000). */
+  shortConnections?: number;
+  /** Short connections in flight at once (default 64). */
+  concurrency?: number;
+  /** Bytes sent in the bulk run (default 64 MiB). */
+  bulkBytes?: number;
+  /** Runs per measurement; the median is reported (default 5). */
+  runs?: number;
+  /** Which paths to measure (default both). */
+  paths?: readonly NetCeilingPath[];
+}
+
+export type NetCeilingPath = 'stack' | 'balancer';
+
+export interface NetCeilingFigures {
+  connectionsPerSecond: number;
+  bulkMiBPerSecond: number;
+  /** Every run, for the curious (medians are taken from these). */
+  runs: { connectionsPerSecond: number[]; bulkMiBPerSecond: number[] };
+}
+
+export type NetCeilingResult = Partial<Record<NetCeilingPath, NetCeilingFigures>>;
+
+const REQUEST = Buffer.from('GET / HTTP/1.0\r\nHost: 192.0.2.10\r\n\r\n');
+const RESPONSE = Buffer.from('HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok');
+const MiB = 1024 * 1024;
+
+/** The server side of both paths: answers a request and closes, or counts a bulk upload. */
+function startPeer(wire: ReturnType<typeof createMemoryWirePair>[1]): NetworkHost {
+  const host = new NetworkHost({ wire, mac: '52:54:00:12:34:56', addresses: '192.0.2.10', tcp: { timeWaitMs: 500 } });
+  host.listen({ port: 80 }, (socket) => {
+    socket.on('error', () => {});
+    socket.once('data', () => socket.end(RESPONSE));
+    socket.resume();
+  });
+  host.listen({ port: 9 }, (socket) => {
+    socket.on('error', () => {});
+    socket.resume();
+    socket.on('end', () => socket.end());
+  });
+  return host;
+}
+
+/** Runs `total` jobs with at most `concurrency` at a time; resolves with the elapsed seconds. */
+async function timedPool(total: number, concurrency: number, job: () => Promise<void>): Promise<number> {
+  let started = 0;
+  const start = process.hrtime.bigint();
+  const worker = async (): Promise<void> => {
+    while (started < total) {
+      started++;
+      await job();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, total) }, worker));
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+function shortViaStack(client: NetworkHost): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket: TcpSocket = client.connect({ remoteAddress: '192.0.2.10', remotePort: 80 });
+    socket.on('error', reject);
+    socket.on('data', () => {});
+    socket.on('end', () => resolve());
+    socket.end(REQUEST);
+  });
+}
+
+function shortViaBalancer(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = netConnect({ host: '127.0.0.1', port, noDelay: true });
+    socket.on('error', reject);
+    socket.on('data', () => {});
+    socket.on('end', () => resolve());
+    socket.end(REQUEST);
+  });
+}
+
+async function bulk(open: () => NodeJS.WritableStream & NodeJS.ReadableStream, bytes: number): Promise<number> {
+  const chunk = Buffer.alloc(64 * 1024, 0x5a);
+  const start = process.hrtime.bigint();
+  await new Promise<void>((resolve, reject) => {
+    const socket = open();
+    socket.on('error', reject);
+    socket.on('data', () => {});
+    socket.on('end', () => resolve());
+    let sent = 0;
+    const pump = (): void => {
+      while (sent < bytes) {
+        sent += chunk.length;
+        if (!socket.write(chunk)) return void socket.once('drain', pump);
+      }
+      socket.end();
+    };
+    pump();
+  });
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  return bytes / MiB / seconds;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+async function measurePath(path: NetCeilingPath, options: Required<NetCeilingOptions>): Promise<NetCeilingFigures> {
+  const connectionsPerSecond: number[] = [];
+  const bulkMiBPerSecond: number[] = [];
+  for (let run = 0; run < options.runs; run++) {
+    // A fresh lab per run so TIME-WAIT entries from the previous run do not carry over.
+    const [clientWire, peerWire] = createMemoryWirePair();
+    const peer = startPeer(peerWire);
+    try {
+      if (path === 'stack') {
+        const client = new NetworkHost({ wire: clientWire, mac: '52:54:00:00:02:02', addresses: '192.0.2.2' });
+        try {
+          const seconds = await timedPool(options.shortConnections, options.concurrency, () => shortViaStack(client));
+          connectionsPerSecond.push(options.shortConnections / seconds);
+          bulkMiBPerSecond.push(await bulk(() => client.connect({ remoteAddress: '192.0.2.10', remotePort: 9 }), options.bulkBytes));
+        } finally {
+          client.close();
+        }
+      } else {
+        const balancer = await FullNatBalancer.start({ wire: clientWire });
+        try {
+          const seconds = await timedPool(options.shortConnections, options.concurrency, () => shortViaBalancer(balancer.port));
+          connectionsPerSecond.push(options.shortConnections / seconds);
+          const bulkBalancer = await FullNatBalancer.start({ host: balancer.host, backend: { address: '192.0.2.10', port: 9 } });
+          try {
+            bulkMiBPerSecond.push(await bulk(() => netConnect({ host: '127.0.0.1', port: bulkBalancer.port }), options.bulkBytes));
+          } finally {
+            await bulkBalancer.close();
+          }
+        } finally {
+          await balancer.close();
+        }
+      }
+    } finally {
+      peer.close();
+      await clientWire.close();
+    }
+  }
+  return {
+    connectionsPerSecond: Math.round(median(connectionsPerSecond)),
+    bulkMiBPerSecond: Math.round(median(bulkMiBPerSecond)),
+    runs: {
+      connectionsPerSecond: connectionsPerSecond.map(Math.round),
+      bulkMiBPerSecond: bulkMiBPerSecond.map(Math.round),
+    },
+  };
+}
+
+export async function measureNetCeiling(options: NetCeilingOptions = {}): Promise<NetCeilingResult> {
+  const resolved: Required<NetCeilingOptions> = {
+    shortConnections: options.shortConnections ?? 20_000,
+    concurrency: options.concurrency ?? 64,
+    bulkBytes: options.bulkBytes ?? 64 * MiB,
+    runs: options.runs ?? 5,
+    paths: options.paths ?? ['stack', 'balancer'],
+  };
+  const result: NetCeilingResult = {};
+  for (const path of resolved.paths) result[path] = await measurePath(path, resolved);
+  return result;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const result = await measureNetCeiling();
+  for (const [path, figures] of Object.entries(result)) {
+    console.log(
+      `${path.padEnd(9)} ${String(figures.connectionsPerSecond).padStart(7)} conn/s ` +
+        `(runs ${figures.runs.connectionsPerSecond.join(', ')})   ` +
+        `${String(figures.bulkMiBPerSecond).padStart(5)} MiB/s (runs ${figures.runs.bulkMiBPerSecond.join(', ')})`,
+    );
+  }
+}
