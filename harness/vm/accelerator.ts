@@ -21,10 +21,10 @@ export type KvmBootProbe = () => Promise<{ ok: true } | { ok: false; why: string
 
 const VERDICT_TTL_MS = 24 * 3600_000;
 
-export async function chooseAccelerator(probe: KvmBootProbe): Promise<AcceleratorChoice> {
+export async function chooseAccelerator(probe: KvmBootProbe, kvmDevice = '/dev/kvm'): Promise<AcceleratorChoice> {
   const forced = process.env.TOA_LAB_ACCEL;
   if (forced === 'tcg' || forced === 'kvm') return { accelerator: forced, reason: 'forced by TOA_LAB_ACCEL' };
-  if (!kvmDeviceUsable()) return { accelerator: 'tcg', reason: '/dev/kvm is missing or not accessible' };
+  if (!deviceUsable(kvmDevice)) return { accelerator: 'tcg', reason: `${kvmDevice} is missing or not accessible` };
 
   const cached = await readVerdict();
   if (cached) return { accelerator: cached.accelerator, reason: `${cached.reason} (probed ${cached.probedAt})` };
@@ -39,9 +39,9 @@ export async function chooseAccelerator(probe: KvmBootProbe): Promise<Accelerato
   return choice;
 }
 
-function kvmDeviceUsable(): boolean {
+function deviceUsable(path: string): boolean {
   try {
-    accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
+    accessSync(path, constants.R_OK | constants.W_OK);
     return true;
   } catch {
     return false;

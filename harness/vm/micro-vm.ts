@@ -1,8 +1,9 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MicroVmImage } from '../images/microvm/build-microvm-image.ts';
 import type { RunSession } from '../lifecycle/run-session.ts';
 import { chooseAccelerator, type AcceleratorChoice } from './accelerator.ts';
-import { ConsoleLog } from './console-log.ts';
+import { ConsoleLog, ConsoleWaitError } from './console-log.ts';
 import { GuestAgent } from './guest-agent.ts';
 import { buildQemuArgs, type Accelerator } from './qemu/qemu-args.ts';
 import { QemuProcess } from './qemu/qemu-process.ts';
@@ -51,7 +52,7 @@ export class MicroVm {
         await probe.stop();
         return { ok: true };
       } catch (error) {
-        return { ok: false, why: firstLine(error) };
+        return { ok: false, why: error instanceof VmBootError ? error.reason : String(error) };
       }
     });
     log(`accelerator: ${accelerator.accelerator} (${accelerator.reason})`);
@@ -108,12 +109,27 @@ async function boot(
     const agent = await GuestAgent.connect(agentSocket);
     return new MicroVm(dir, qemu, console, agent, wireSocket, guestAddress, guestMac, choice, ready[1] ?? '?', Date.now() - started);
   } catch (error) {
+    const exited = qemu.hasExited;
     await qemu.stop();
     await console.close();
-    throw new Error(`micro-VM (${accelerator}) did not come up: ${String(error instanceof Error ? error.message : error)}`);
+    const stderr = (await readFile(join(dir, 'qemu.stderr'), 'utf8').catch(() => '')).trim();
+    const reason = exited
+      ? `QEMU exited during boot (code ${exited.code}, signal ${exited.signal})${stderr ? `: ${stderr.split('\n').slice(-3).join(' | ')}` : ''}`
+      : error instanceof ConsoleWaitError
+        ? `no "guest ready" line on the serial console within ${timeoutMs / 1000} s`
+        : String(error instanceof Error ? error.message : error);
+    throw new VmBootError(accelerator, reason, error instanceof ConsoleWaitError ? error.consoleTail : console.tail());
   }
 }
 
-function firstLine(error: unknown): string {
-  return String(error instanceof Error ? error.message : error).split('\n')[0] ?? '';
+/** The VM did not reach "guest ready": why, in one line, and the console's last lines as evidence. */
+export class VmBootError extends Error {
+  override readonly name = 'VmBootError';
+  constructor(
+    readonly accelerator: Accelerator,
+    readonly reason: string,
+    readonly consoleTail: string,
+  ) {
+    super(`micro-VM (${accelerator}) did not come up: ${reason}\nlast console lines:\n${consoleTail}`);
+  }
 }

@@ -6,14 +6,18 @@ export interface ArpTuning {
   requestIntervalMs: number;
   /** Requests before giving up (default 5: a TCG guest can stall for about a second). */
   maxRequests: number;
-  /** Frames held per unresolved address; older ones are dropped (TCP will resend). */
+  /**
+   * Frames held per unresolved address; older ones are dropped (TCP resends them, but only
+   * after an RTO — a second at first — so keep this above the largest burst of SYNs a scenario
+   * opens before the first ARP reply).
+   */
   maxQueuedFrames: number;
 }
 
 export const DEFAULT_ARP_TUNING: Readonly<ArpTuning> = Object.freeze({
   requestIntervalMs: 1000,
   maxRequests: 5,
-  maxQueuedFrames: 64,
+  maxQueuedFrames: 4096,
 });
 
 export class ArpResolutionError extends Error {

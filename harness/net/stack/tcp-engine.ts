@@ -57,8 +57,6 @@ const portKey = (address: string, port: number): string => `${address}:${port}`;
 export class TcpEngine {
   private readonly connections = new Map<string, TcpConnection>();
   private readonly listeners = new Map<string, ListenerEntry>();
-  /** Connections using each local address:port, so ephemeral ports are never handed out twice. */
-  private readonly portUse = new Map<string, number>();
   private readonly ports = new EphemeralPortAllocator();
 
   constructor(
@@ -76,17 +74,16 @@ export class TcpEngine {
     if (!this.localAddresses.includes(localAddress)) {
       throw new Error(`${localAddress} is not an address of this host (${this.localAddresses.join(', ')})`);
     }
-    const localPort =
-      options.localPort ?? this.ports.allocate((port) => !this.portUse.has(portKey(localAddress, port)) && !this.isListening(localAddress, port));
-    const endpoints: TcpEndpoints = {
+    const endpointsWith = (localPort: number): TcpEndpoints => ({
       localAddress,
       localPort,
       remoteAddress: options.remoteAddress,
       remotePort: options.remotePort,
-    };
-    if (this.connections.has(connectionKey(endpoints))) {
-      throw new Error(`a connection ${connectionKey(endpoints)} already exists`);
-    }
+    });
+    const endpoints = endpointsWith(
+      options.localPort ?? this.ports.allocate((port) => !this.isListening(localAddress, port) && this.claim(endpointsWith(port))),
+    );
+    if (!this.claim(endpoints)) throw new Error(`a connection ${connectionKey(endpoints)} already exists`);
     const tuning = options.tuning ? resolveTcpTuning({ ...this.tuning, ...options.tuning }) : this.tuning;
     const { connection, socket } = this.register(endpoints, tuning, options.segmentOptions, 'SYN-SENT');
     connection.openActive();
@@ -164,6 +161,18 @@ export class TcpEngine {
     connection.openPassive(syn);
   }
 
+  /**
+   * Whether a new connection may use these endpoints. Like Linux, ports are unique per 4-tuple
+   * (the same ephemeral port may talk to different peers), and a 4-tuple left in our TIME-WAIT
+   * is taken over (`tcp_tw_reuse`): at thousands of short connections per second, 16,384 ports
+   * would otherwise all sit in TIME-WAIT.
+   */
+  private claim(endpoints: TcpEndpoints): boolean {
+    const existing = this.connections.get(connectionKey(endpoints));
+    if (existing?.state === 'TIME-WAIT') existing.releaseTimeWait();
+    return !this.connections.has(connectionKey(endpoints));
+  }
+
   private register(
     endpoints: TcpEndpoints,
     tuning: TcpTuning,
@@ -171,23 +180,18 @@ export class TcpEngine {
     initialState: 'SYN-SENT' | 'SYN-RECEIVED',
   ): { connection: TcpConnection; socket: TcpSocket } {
     const key = connectionKey(endpoints);
-    const local = portKey(endpoints.localAddress, endpoints.localPort);
     const connection = new TcpConnection(
       endpoints,
       tuning,
       this.sendSegment,
-      () => {
-        this.connections.delete(key);
-        const users = (this.portUse.get(local) ?? 1) - 1;
-        if (users > 0) this.portUse.set(local, users);
-        else this.portUse.delete(local);
+      (closed) => {
+        if (this.connections.get(key) === closed) this.connections.delete(key);
       },
       segmentOptions,
       initialState,
     );
     const socket = new TcpSocket(connection, tuning.sendBufferSize, tuning.receiveBufferSize, initialState === 'SYN-RECEIVED');
     this.connections.set(key, connection);
-    this.portUse.set(local, (this.portUse.get(local) ?? 0) + 1);
     return { connection, socket };
   }
 
