@@ -59,8 +59,9 @@ export function parseBackendLogLine(line: string): BackendLogRecord {
   };
 }
 
-/** "1.2.3.4:80" or "[2001:db8::1]:80". */
+/** "1.2.3.4:80" or "[2001:db8::1]:80"; "-" (the call failed in the guest) reads as ip "-", port 0. */
 export function parseEndpoint(text: string): Endpoint {
+  if (text === '-') return { ip: '-', port: 0 };
   const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text);
   if (!match) throw new Error(`not an ip:port endpoint: ${text}`);
   return { ip: (match[1] ?? match[2])!, port: Number(match[3]) };

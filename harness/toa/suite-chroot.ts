@@ -103,7 +103,7 @@ export async function ensureSuiteChroot(suite: DebianSuite, opts: EnsureOptions 
   await preflight(recipe);
 
   const tmpDir = join(root, `.tmp-${key}-${process.pid}-${randomBytes(4).toString('hex')}`);
-  progress(`building ${key} (cold; bullseye/trixie take ~1-2 min) into ${tmpDir}`);
+  progress(`building ${key} (cold: ~25-40 s here for bullseye/trixie) into ${tmpDir}`);
   try {
     const args = [
       '--mode=root',

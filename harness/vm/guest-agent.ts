@@ -14,6 +14,7 @@ export class GuestAgent implements GuestShell {
   private queue: Promise<unknown> = Promise.resolve();
   private pending: PendingReply | null = null;
   private closedError: Error | null = null;
+  private pingAnswered = false;
 
   private constructor(private readonly socket: Socket) {
     socket.setEncoding('utf8');
@@ -27,7 +28,7 @@ export class GuestAgent implements GuestShell {
     socket.on('close', () => onGone());
   }
 
-  /** Connects to QEMU's listening socket, retrying while QEMU creates it. */
+  /** Connects to QEMU's listening socket, retrying while QEMU creates it, then syncs with the agent. */
   static async connect(path: string, timeoutMs = 10_000): Promise<GuestAgent> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -36,11 +37,29 @@ export class GuestAgent implements GuestShell {
           const s = connect(path, () => resolve(s));
           s.once('error', reject);
         });
-        return new GuestAgent(socket);
+        const agent = new GuestAgent(socket);
+        await agent.sync(Math.max(1_000, deadline - Date.now()));
+        return agent;
       } catch (error) {
         if (Date.now() >= deadline) throw new Error(`cannot reach the guest agent at ${path}: ${String(error)}`);
         await new Promise((r) => setTimeout(r, 100));
       }
+    }
+  }
+
+  /**
+   * Pings the agent until one ping is answered. A serial line can lose bytes
+   * around the moment the guest opens it; a lost ping costs a retry, whereas
+   * a lost first command would hang its caller.
+   */
+  private async sync(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const ping = `0 5 ${Buffer.from('true').toString('base64')}\n`;
+    while (!this.pingAnswered) {
+      if (this.closedError) throw this.closedError;
+      if (Date.now() >= deadline) throw new Error(`the guest agent did not answer a ping within ${timeoutMs} ms`);
+      this.socket.write(ping);
+      await new Promise((r) => setTimeout(r, 500));
     }
   }
 
@@ -114,6 +133,7 @@ export class GuestAgent implements GuestShell {
   }
 
   private onLine(line: string): void {
+    if (line === '@@END 0 0') this.pingAnswered = true;
     const pending = this.pending;
     if (!pending) return;
     const marker = /^@@(OUT|ERR|END) (\d+)(?: (\d+))?$/.exec(line);

@@ -99,6 +99,21 @@ describe('toa.ko builds with zero warnings', () => {
     }
   });
 
+  it('guest helpers (toa-backend, toa-tun-probe) build static with -Werror', async () => {
+    for (const dir of ['../../native/backend', '../../native/toa/tests']) {
+      const src = fileURLToPath(new URL(dir, import.meta.url));
+      const work = await mkdtemp(join(tmpdir(), 'toa-helper-'));
+      try {
+        await cp(src, work, { recursive: true, filter: (p) => !/(toa-backend|toa-tun-probe)$/.test(p) });
+        const r = await run('make', ['-C', work]);
+        expect(r.exitCode, r.output).toBe(0);
+        expect(warningLines(r.output), r.output).toEqual([]);
+      } finally {
+        await rm(work, { recursive: true, force: true });
+      }
+    }
+  });
+
   for (const { suite, kernelPrefix } of SUITES) {
     it(`${suite} ${kernelPrefix.slice(0, -1)} in a cached ${suite} chroot`, { timeout: 900_000 }, async (ctx) => {
       if (process.getuid?.() !== 0) {

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { TcpErrorCode } from '../stack/tcp-errors.ts';
 import type { TcpSocket } from '../stack/tcp-socket.ts';
 
@@ -20,6 +21,18 @@ const OUTCOME_BY_TCP_ERROR: Partial<Record<TcpErrorCode, RelayOutcome>> = {
   ETIMEDOUT: 'backend-timeout',
   EHOSTUNREACH: 'backend-unreachable',
 };
+
+/**
+ * One direction of the relay: what `pipe` does, minus the bookkeeping it needs for multiple
+ * destinations and unpiping — a measurable share of a short connection's cost.
+ */
+function forward(from: Duplex, to: Duplex): void {
+  from.on('data', (chunk: Buffer) => {
+    if (!to.write(chunk)) from.pause();
+  });
+  to.on('drain', () => from.resume());
+  from.on('end', () => to.end());
+}
 
 export interface Relay {
   /** Tears both sides down with RST; the outcome becomes `balancer-closed`. */
@@ -53,8 +66,8 @@ export function relayConnection(
     if (--openSockets === 0) onEnd(outcome ?? 'closed', cause);
   };
 
-  client.pipe(backend);
-  backend.pipe(client);
+  forward(client, backend);
+  forward(backend, client);
 
   client.on('error', (error: NodeJS.ErrnoException) => {
     settle(error.code === 'ECONNRESET' ? 'client-reset' : 'client-error', error);

@@ -77,7 +77,10 @@ function tcpFrame(segment: Partial<TcpSegment>): Uint8Array {
   return ipv4Frame(IpProtocol.tcp, serializeTcpSegment(full, parseIpv4(GUEST_IP), parseIpv4(HOST_IP)));
 }
 
-const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 10));
+/** Lets frames cross the memory wire and back (each hop is one setImmediate turn). */
+async function settle(): Promise<void> {
+  for (let turn = 0; turn < 6; turn++) await new Promise((resolve) => setImmediate(resolve));
+}
 
 describe('network host', () => {
   let host: NetworkHost | undefined;

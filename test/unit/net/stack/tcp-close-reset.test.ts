@@ -32,7 +32,7 @@ describe('TCP close and reset', () => {
   });
 
   it('passes through TIME-WAIT on the side that closed first', async () => {
-    lab = createLabPair({ clientTcp: { timeWaitMs: 300 } });
+    lab = createLabPair({ clientTcp: { timeWaitMs: 1000 } });
     lab.server.listen({ port: 80 }, (socket) => {
       socket.resume();
       socket.on('end', () => socket.end());
@@ -43,7 +43,7 @@ describe('TCP close and reset', () => {
     await closed(socket);
     await until(() => socket.tcpState === 'TIME-WAIT', 1000, 'TIME-WAIT');
     expect(lab.client.connectionCount).toBe(1);
-    await until(() => lab!.client.connectionCount === 0, 1000, 'TIME-WAIT to end');
+    await until(() => lab!.client.connectionCount === 0, 3000, 'TIME-WAIT to end');
   });
 
   it('client abort → RST → the server sees ECONNRESET', async () => {

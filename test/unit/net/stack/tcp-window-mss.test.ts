@@ -103,11 +103,10 @@ describe('TCP windows and MSS', () => {
     const socket = lab.client.connect({ remoteAddress: SERVER_IP, remotePort: 80 });
     socket.end(randomBytes(32 * 1024));
     await until(() => serverSocket !== undefined && serverSocket.readableLength >= 8 * 1024, 2000, 'window to close');
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    const probes = lab.segments.filter(
-      (s) => s.direction === 'out' && s.tcp.payload.length === 0 && s.tcp.flags.ack && !s.tcp.flags.fin,
-    );
-    expect(probes.length).toBeGreaterThan(1);
+    const probes = (): number =>
+      lab!.segments.filter((s) => s.direction === 'out' && s.tcp.payload.length === 0 && s.tcp.flags.ack && !s.tcp.flags.fin)
+        .length;
+    await until(() => probes() > 2, 3000, 'repeated zero-window probes');
     const received = readAll(serverSocket!);
     serverSocket!.resume();
     expect((await received).length).toBe(32 * 1024);

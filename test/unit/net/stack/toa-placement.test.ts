@@ -68,7 +68,8 @@ describe('TOA placement', () => {
   );
 
   it('dropHandshakeAck: the first data segment completes the handshake and carries TOA', async () => {
-    lab = createLabPair({ record: true });
+    // A slow SYN-ACK retransmission, so only the data segment can complete the handshake.
+    lab = createLabPair({ record: true, serverTcp: { initialRtoMs: 5000 } });
     const accepted: string[] = [];
     lab.server.listen({ port: 80 }, (socket) => {
       accepted.push(socket.tcpState);

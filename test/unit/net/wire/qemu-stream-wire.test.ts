@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QemuStreamConnectError, QemuStreamWire } from '../../../../harness/net/wire/qemu-stream-wire.ts';
 import { encodeStreamFrame } from '../../../../harness/net/wire/stream-framing.ts';
+import { until } from '../helpers/lab-pair.ts';
 
 /** Stands in for QEMU's `-netdev stream,server=on,addr.type=unix` listener. */
 function fakeQemu(path: string): Promise<{ server: Server; peer: Promise<Socket> }> {
@@ -48,7 +49,7 @@ describe('QEMU stream wire', () => {
     const fromWire: Buffer[] = [];
     qemu.on('data', (chunk: Buffer) => fromWire.push(chunk));
     wire.send(Uint8Array.of(7, 8));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await until(() => received.length === 3 && Buffer.concat(fromWire).length === 6, 2000, 'frames both ways');
     expect(received).toEqual([[1, 2], [3], [4, 5, 6]]);
     expect([...Buffer.concat(fromWire)]).toEqual([0, 0, 0, 2, 7, 8]);
   });
