@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # static backend; mmdebstrap to build the other suites' chroots; util-linux for setpriv.
 debian_packages=(
   qemu-system-x86 qemu-utils busybox-static cpio kmod gcc make libc6-dev
-  linux-headers-amd64 mmdebstrap util-linux xz-utils zstd ca-certificates
+  linux-headers-amd64 mmdebstrap util-linux xz-utils zstd ca-certificates shellcheck
 )
 missing=()
 for pkg in "${debian_packages[@]}"; do

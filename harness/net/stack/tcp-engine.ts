@@ -46,6 +46,7 @@ const RST = Object.freeze({ ...NO_TCP_FLAGS, rst: true });
 const RST_ACK = Object.freeze({ ...NO_TCP_FLAGS, rst: true, ack: true });
 const EMPTY = new Uint8Array(0);
 
+/** Also built inline in `receive` (hot path): keep the two in step. */
 const connectionKey = (e: TcpEndpoints): string =>
   `${e.localAddress}:${e.localPort}>${e.remoteAddress}:${e.remotePort}`;
 const portKey = (address: string, port: number): string => `${address}:${port}`;
@@ -109,19 +110,21 @@ export class TcpEngine {
   }
 
   receive(sourceAddress: string, destinationAddress: string, segment: TcpSegment): void {
+    const f = segment.flags;
+    const connection = this.connections.get(
+      `${destinationAddress}:${segment.destinationPort}>${sourceAddress}:${segment.sourcePort}`,
+    );
+    if (connection) {
+      // A fresh SYN for a 4-tuple in TIME-WAIT is a new connection (the peer reused its port).
+      if (connection.state === 'TIME-WAIT' && f.syn && !f.ack && !f.rst) connection.releaseTimeWait();
+      else return connection.handleSegment(segment);
+    }
     const endpoints: TcpEndpoints = {
       localAddress: destinationAddress,
       localPort: segment.destinationPort,
       remoteAddress: sourceAddress,
       remotePort: segment.sourcePort,
     };
-    const f = segment.flags;
-    const connection = this.connections.get(connectionKey(endpoints));
-    if (connection) {
-      // A fresh SYN for a 4-tuple in TIME-WAIT is a new connection (the peer reused its port).
-      if (connection.state === 'TIME-WAIT' && f.syn && !f.ack && !f.rst) connection.releaseTimeWait();
-      else return connection.handleSegment(segment);
-    }
     const listener =
       this.listeners.get(portKey(destinationAddress, segment.destinationPort)) ??
       this.listeners.get(portKey(ANY_ADDRESS, segment.destinationPort));

@@ -46,6 +46,32 @@ describe('TCP close and reset', () => {
     await until(() => lab!.client.connectionCount === 0, 3000, 'TIME-WAIT to end');
   });
 
+  it('reuses a 4-tuple in TIME-WAIT on either side (like Linux tcp_tw_reuse / SYN in TIME-WAIT)', async () => {
+    lab = createLabPair({ clientTcp: { timeWaitMs: 60_000 }, serverTcp: { timeWaitMs: 60_000 } });
+    let closeFirst: 'client' | 'server' = 'client';
+    lab.server.listen({ port: 80 }, (socket) => {
+      socket.resume();
+      if (closeFirst === 'server') socket.end('bye');
+      else socket.on('end', () => socket.end('bye'));
+    });
+    const roundTrip = async (): Promise<string> => {
+      const socket = lab!.client.connect({ remoteAddress: SERVER_IP, remotePort: 80, localPort: 50000 });
+      const reply = readAll(socket);
+      if (closeFirst === 'client') socket.end('hi');
+      else socket.on('end', () => socket.end());
+      const text = (await reply).toString();
+      await closed(socket);
+      return text;
+    };
+    expect(await roundTrip()).toBe('bye');
+    await until(() => lab!.client.connectionCount === 1, 1000, 'client TIME-WAIT');
+    expect(await roundTrip()).toBe('bye'); // our own TIME-WAIT entry was taken over
+    closeFirst = 'server';
+    expect(await roundTrip()).toBe('bye');
+    await until(() => lab!.server.connectionCount === 1 && lab!.client.connectionCount === 0, 1000, 'server TIME-WAIT');
+    expect(await roundTrip()).toBe('bye'); // the server's TIME-WAIT accepted a fresh SYN
+  });
+
   it('client abort → RST → the server sees ECONNRESET', async () => {
     lab = createLabPair();
     const serverError = new Promise<Error & { code?: string }>((resolve) =>

@@ -1,0 +1,62 @@
+import type { CommandResult } from '../exec/command-result.ts';
+
+/**
+ * One step of a guide's procedure (install toolchain, make, insmod, set the
+ * VIP, reboot...), reported on its own: its duration, every command it ran
+ * with that command's output, and a one-line summary. A failed step carries
+ * its evidence (compiler errors, dmesg) so the verdict explains itself.
+ */
+export interface StepResult {
+  name: string;
+  status: 'passed' | 'failed' | 'skipped';
+  durationMs: number;
+  summary: string;
+  commands: CommandResult[];
+  /** Anything else the step looked at (a file's content, a dmesg excerpt). */
+  evidence?: string;
+}
+
+/** What a step's body gets: a way to record the commands it runs and extra evidence. */
+export interface StepRecorder {
+  record(result: CommandResult): CommandResult;
+  evidence(text: string): void;
+}
+
+/** Thrown by a step body to fail with a clear one-line summary (the recorded commands stay). */
+export class StepFailure extends Error {
+  override readonly name = 'StepFailure';
+}
+
+export class StepSkipped extends Error {
+  override readonly name = 'StepSkipped';
+}
+
+/** Runs `body` as a step; never throws — a thrown error becomes a failed (or skipped) StepResult. */
+export async function runStep(name: string, body: (step: StepRecorder) => Promise<string>): Promise<StepResult> {
+  const started = Date.now();
+  const commands: CommandResult[] = [];
+  const evidence: string[] = [];
+  const recorder: StepRecorder = {
+    record(result) {
+      commands.push(result);
+      return result;
+    },
+    evidence(text) {
+      evidence.push(text);
+    },
+  };
+  const finish = (status: StepResult['status'], summary: string): StepResult => ({
+    name,
+    status,
+    durationMs: Date.now() - started,
+    summary,
+    commands,
+    ...(evidence.length && { evidence: evidence.join('\n') }),
+  });
+  try {
+    return finish('passed', await body(recorder));
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return finish(error instanceof StepSkipped ? 'skipped' : 'failed', message);
+  }
+}
