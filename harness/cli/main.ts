@@ -1,5 +1,6 @@
 import { runCommand, RUN_HELP } from './run-command.ts';
 import { imagesCommand, IMAGES_HELP } from './images-command.ts';
+import { reportCommand, REPORT_HELP } from './report-command.ts';
 import { UsageError } from '../runner/run-scenarios.ts';
 
 /**
@@ -13,6 +14,7 @@ usage: toa-lab <command> [options]
 commands:
   run        conformance run on the micro-VM lab (TAP on stdout, reports in --out)
   images     build or list the lab's images
+  report     merge shards' results, or diff two runs
 
 Run 'toa-lab <command> --help' for its options.
 `;
@@ -20,6 +22,7 @@ Run 'toa-lab <command> --help' for its options.
 const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; help: string }> = {
   run: { run: runCommand, help: RUN_HELP },
   images: { run: imagesCommand, help: IMAGES_HELP },
+  report: { run: reportCommand, help: REPORT_HELP },
 };
 
 async function main(argv: string[]): Promise<number> {

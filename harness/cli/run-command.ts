@@ -1,11 +1,11 @@
-import { copyFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MicroLab } from '../lab/micro-lab.ts';
 import { RunSession } from '../lifecycle/run-session.ts';
-import { renderMarkdownReport } from '../report/markdown-report.ts';
 import { ResultsStore } from '../report/results-store.ts';
 import { TapWriter } from '../report/tap-writer.ts';
+import { writeReports } from '../report/write-reports.ts';
 import { runScenarios, selectScenarios } from '../runner/run-scenarios.ts';
 import { scenarioPassed } from '../runner/scenario.ts';
 import { SCENARIOS } from '../../scenarios/index.ts';
@@ -14,8 +14,8 @@ export const RUN_HELP = `usage: toa-lab run [--scenario ID[,ID...]] [--out DIR]
 
 Boots the micro-VM lab (Debian's kernel, our toa.ko, toa-backend), runs the
 scenarios, streams TAP 13 on stdout, and writes DIR/results.jsonl (one line per
-finished scenario, kept even if the run is interrupted), DIR/report.md and
-the guest's serial console log.
+finished scenario, kept even if the run is interrupted), DIR/report.md,
+DIR/report.html, DIR/junit/<cell>.xml and the guest's serial console log.
 
   --scenario   scenarios to run (default: all): ${SCENARIOS.map((s) => s.id).join(', ')}
   --out        report folder (default: out/run-<timestamp>)
@@ -46,8 +46,7 @@ export async function runCommand(args: string[]): Promise<number> {
     tap.end();
     // The session folder goes with the run; the console log is evidence, so it stays.
     copyFileSync(lab.vm.console.path, `${outDir}/console-${cell}.log`);
-    const records = ResultsStore.read(store.path);
-    writeFileSync(`${outDir}/report.md`, renderMarkdownReport(records, { title: 'toa-lab conformance report', notes }));
+    await writeReports(outDir, ResultsStore.read(store.path), { title: 'toa-lab conformance report', notes });
     const passed = outcomes.filter(scenarioPassed).length;
     process.stdout.write(`# ${passed} passed, ${outcomes.length - passed} failed\n# reports: ${outDir}\n`);
     return passed === outcomes.length ? 0 : 1;

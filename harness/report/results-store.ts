@@ -1,6 +1,7 @@
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ScenarioOutcome } from '../runner/scenario.ts';
+import { toaLabVersion } from '../version.ts';
 
 /**
  * results.jsonl: one JSON line per finished scenario, appended and flushed the
@@ -10,6 +11,8 @@ export const RESULTS_FORMAT_VERSION = 1;
 
 export interface ResultRecord {
   formatVersion: number;
+  /** The toa-lab version that produced the record (package.json). */
+  toaLabVersion: string;
   cell: string;
   finishedAt: string;
   outcome: ScenarioOutcome;
@@ -26,6 +29,7 @@ export class ResultsStore {
   append(cell: string, outcome: ScenarioOutcome): void {
     const record: ResultRecord = {
       formatVersion: RESULTS_FORMAT_VERSION,
+      toaLabVersion: toaLabVersion(),
       cell,
       finishedAt: new Date().toISOString(),
       outcome,

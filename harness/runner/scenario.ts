@@ -1,3 +1,5 @@
+import type { StepResult } from './step.ts';
+
 /**
  * A conformance scenario: what it sets up, what it sends, and which evidence
  * from the guest makes it pass, stated in words a vendor can read in the
@@ -27,6 +29,8 @@ export interface ScenarioOutcome {
   title: string;
   checks: Check[];
   durationMs: number;
+  /** The guide's procedure steps this scenario ran, each with its own duration and output. */
+  steps?: StepResult[];
   /** Set when the scenario itself failed to run (a crash is a failure, never a pass). */
   error?: string;
 }

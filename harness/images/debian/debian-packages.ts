@@ -13,9 +13,12 @@ export interface DebianPackage {
   version: string;
 }
 
-/** The candidate version apt would install, or a clear error if apt does not know the package. */
-export async function candidatePackage(name: string): Promise<DebianPackage> {
-  const result = await runHostCommand('apt-cache', ['show', '--no-all-versions', name], { check: false });
+/**
+ * The candidate version apt would install, or a clear error if apt does not know the package.
+ * `aptOptions` (e.g. `-o Dir::State=...`) point apt at another suite's lists.
+ */
+export async function candidatePackage(name: string, aptOptions: readonly string[] = []): Promise<DebianPackage> {
+  const result = await runHostCommand('apt-cache', [...aptOptions, 'show', '--no-all-versions', name], { check: false });
   const version = /^Version: (.+)$/m.exec(result.stdout)?.[1];
   if (result.exitCode !== 0 || !version) {
     throw new Error(
@@ -26,15 +29,19 @@ export async function candidatePackage(name: string): Promise<DebianPackage> {
 }
 
 /** The concrete package a metapackage (e.g. linux-image-amd64) depends on, matching `prefix`. */
-export async function resolveMetapackage(metapackage: string, prefix: string): Promise<DebianPackage> {
-  const result = await runHostCommand('apt-cache', ['show', '--no-all-versions', metapackage]);
+export async function resolveMetapackage(
+  metapackage: string,
+  prefix: string,
+  aptOptions: readonly string[] = [],
+): Promise<DebianPackage> {
+  const result = await runHostCommand('apt-cache', [...aptOptions, 'show', '--no-all-versions', metapackage]);
   const depends = /^Depends: (.+)$/m.exec(result.stdout)?.[1] ?? '';
   const name = depends
     .split(',')
     .map((d) => d.trim().split(/\s/)[0] ?? '')
     .find((d) => d.startsWith(prefix));
   if (!name) throw new Error(`${metapackage} depends on no ${prefix}* package (Depends: ${depends})`);
-  return candidatePackage(name);
+  return candidatePackage(name, aptOptions);
 }
 
 /** Downloads the .deb of `pkg` into `dir` and returns its path. */

@@ -1,0 +1,92 @@
+import { existsSync } from 'node:fs';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { cacheRoot } from '../../cache/artifact-cache.ts';
+import { runHostCommand } from '../../exec/run-host-command.ts';
+import type { DebianSuite } from './debian-image-catalog.ts';
+import { resolveMetapackage, type DebianPackage } from './debian-packages.ts';
+
+/**
+ * Which kernel a suite ships today, asked of apt with a private state folder
+ * per suite (the host's own apt lists are for the host's suite only, and its
+ * installed packages must not shadow another suite's). The lists are
+ * refreshed at most once a day; when the archive is unreachable, the last
+ * lists are used and the caller is told.
+ */
+export const DEBIAN_MIRROR = 'http://deb.debian.org/debian';
+const REFRESH_AFTER_MS = 24 * 3600_000;
+
+export interface SuiteKernel {
+  /** e.g. linux-image-6.1.0-41-amd64 at 6.1.158-1 */
+  image: DebianPackage;
+  headers: DebianPackage;
+  /** `uname -r` of that kernel, e.g. 6.1.0-41-amd64 */
+  release: string;
+  /** Set when the package lists could not be refreshed and older ones were used. */
+  staleListsWarning?: string;
+}
+
+export async function resolveSuiteKernel(suite: DebianSuite, log: (line: string) => void = () => {}): Promise<SuiteKernel> {
+  const index = await suiteIndexDir(suite);
+  const staleListsWarning = await refreshLists(suite, index, log);
+  const options = aptOptions(index);
+  const image = await resolveMetapackage('linux-image-amd64', 'linux-image-', options);
+  const headers = await resolveMetapackage('linux-headers-amd64', 'linux-headers-', options);
+  const release = image.name.replace(/^linux-image-/, '');
+  if (headers.name !== `linux-headers-${release}` || headers.version !== image.version) {
+    throw new Error(
+      `${suite}: linux-headers-amd64 (${headers.name} ${headers.version}) does not match ` +
+        `linux-image-amd64 (${image.name} ${image.version}); the image's headers would not match uname -r`,
+    );
+  }
+  return { image, headers, release, ...(staleListsWarning && { staleListsWarning }) };
+}
+
+/** apt options that point every apt tool at this suite's private lists and an empty dpkg status. */
+export function aptOptions(indexDir: string): string[] {
+  const set = (key: string, value: string) => ['-o', `${key}=${value}`];
+  return [
+    ...set('Dir::State', join(indexDir, 'state')),
+    ...set('Dir::State::status', join(indexDir, 'status')),
+    ...set('Dir::Cache', join(indexDir, 'cache')),
+    ...set('Dir::Etc::SourceList', join(indexDir, 'sources.list')),
+    ...set('Dir::Etc::SourceParts', '-'),
+    ...set('Dir::Etc::Preferences', '/dev/null'),
+    ...set('Dir::Etc::PreferencesParts', '-'),
+    ...set('Acquire::Languages', 'none'),
+    ...set('APT::Sandbox::User', 'root'),
+  ];
+}
+
+async function suiteIndexDir(suite: DebianSuite): Promise<string> {
+  const dir = join(cacheRoot(), 'apt-index', suite);
+  await mkdir(join(dir, 'state', 'lists', 'partial'), { recursive: true });
+  await mkdir(join(dir, 'cache', 'archives', 'partial'), { recursive: true });
+  await writeFile(
+    join(dir, 'sources.list'),
+    `deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${DEBIAN_MIRROR} ${suite} main\n`,
+  );
+  if (!existsSync(join(dir, 'status'))) await writeFile(join(dir, 'status'), '');
+  return dir;
+}
+
+/** Returns a warning when it had to fall back to older lists. */
+async function refreshLists(suite: DebianSuite, indexDir: string, log: (line: string) => void): Promise<string | undefined> {
+  const stamp = join(indexDir, 'updated');
+  const age = await stat(stamp).then((s) => Date.now() - s.mtimeMs, () => Infinity);
+  if (age < REFRESH_AFTER_MS) return undefined;
+  log(`${suite}: refreshing the package index from ${DEBIAN_MIRROR}`);
+  const result = await runHostCommand('apt-get', [...aptOptions(indexDir), 'update', '-q'], {
+    check: false,
+    timeoutMs: 300_000,
+  });
+  // apt-get update exits 0 even when a fetch failed; "W:"/"E:" lines say so.
+  const failed = result.exitCode !== 0 || /^(E:|W: Failed to fetch)/m.test(result.stderr);
+  if (!failed) {
+    await writeFile(stamp, new Date().toISOString());
+    return undefined;
+  }
+  const why = result.stderr.trim().split('\n').slice(-3).join(' | ');
+  if (age === Infinity) throw new Error(`${suite}: cannot read Debian's package index (${why})`);
+  return `${suite}: could not refresh the package index, using lists from ${Math.round(age / 3600_000)} h ago (${why})`;
+}

@@ -1,0 +1,108 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { diffResults, renderDiffMarkdown } from '../../../harness/report/diff-results.ts';
+import { writeJUnitReports } from '../../../harness/report/junit-report.ts';
+import { renderMarkdownReport } from '../../../harness/report/markdown-report.ts';
+import { mergeResultDirs } from '../../../harness/report/merge-results.ts';
+import type { ResultRecord } from '../../../harness/report/results-store.ts';
+import { TapWriter } from '../../../harness/report/tap-writer.ts';
+import { record } from './fixtures.ts';
+
+const SCHEMA = join(import.meta.dirname, 'junit.xsd');
+
+function writeRun(records: ResultRecord[]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'toa-lab-run-'));
+  writeFileSync(join(dir, 'results.jsonl'), records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  return dir;
+}
+
+describe('TAP', () => {
+  it('streams one test point per scenario with the plan last', () => {
+    let text = '';
+    const tap = new TapWriter((t) => (text += t));
+    tap.outcome('cell-a', record('cell-a', 'one').outcome);
+    tap.outcome('cell-a', record('cell-a', 'two', { passed: false }).outcome);
+    tap.end();
+    expect(text).toMatch(/^TAP version 13\nok 1 - cell-a one: /);
+    expect(text).toMatch(/\nnot ok 2 - cell-a two: /);
+    expect(text.trimEnd().split('\n').at(-1)).toBe('1..2');
+  });
+});
+
+describe('JUnit', () => {
+  it('writes one schema-valid file per matrix cell, named by the cell id, failures counted', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'toa-lab-junit-'));
+    const files = await writeJUnitReports(
+      [record('debian-12-6.1.0-56', 'a'), record('debian-12-6.1.0-56', 'b', { passed: false }), record('microvm-6.1', 'a')],
+      out,
+    );
+    expect(files.map((f) => f.split('/').at(-1))).toEqual(['debian-12-6.1.0-56.xml', 'microvm-6.1.xml']);
+    for (const file of files) execFileSync('xmllint', ['--noout', '--schema', SCHEMA, file], { stdio: 'pipe' });
+    const first = readFileSync(files[0]!, 'utf8');
+    expect(first).toMatch(/<testsuite [^>]*tests="2"[^>]*failures="1"/);
+    expect(first).toContain('<failure');
+  });
+
+  it('the schema really rejects a malformed file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'toa-lab-junit-bad-'));
+    const bad = join(dir, 'bad.xml');
+    writeFileSync(bad, '<?xml version="1.0"?><testsuites><testsuite name="x" tests="-1" failures="0"><testcase/></testsuite></testsuites>');
+    expect(() => execFileSync('xmllint', ['--noout', '--schema', SCHEMA, bad], { stdio: 'pipe' })).toThrow();
+  });
+});
+
+describe('Markdown report', () => {
+  it('shows the matrix and each failing check with its evidence', () => {
+    const text = renderMarkdownReport([record('c1', 'a'), record('c1', 'b', { passed: false })], { title: 'T', notes: ['n'] });
+    expect(text).toMatch(/\| a \| ✅ pass \(1\.0 s\) \|/);
+    expect(text).toMatch(/\| b \| ❌ FAIL/);
+    expect(text).toContain('**1 passed, 1 failed**');
+    expect(text).toContain('conn peer=192.0.2.2:51000');
+  });
+});
+
+describe('report merge', () => {
+  it('joins shards in order', () => {
+    const merged = mergeResultDirs([writeRun([record('c1', 'a')]), writeRun([record('c2', 'a'), record('c2', 'b')])]);
+    expect(merged.map((r) => `${r.cell}/${r.outcome.scenario}`)).toEqual(['c1/a', 'c2/a', 'c2/b']);
+  });
+
+  it('refuses results from another toa-lab version, saying which file and version', () => {
+    const old = writeRun([{ ...record('c1', 'a'), toaLabVersion: '0.0.1' }]);
+    expect(() => mergeResultDirs([writeRun([record('c2', 'a')]), old])).toThrow(
+      new RegExp(`${old}/results.jsonl:1 was written by toa-lab 0\\.0\\.1 .*this is toa-lab`),
+    );
+  });
+
+  it('refuses a cell × scenario reported by two shards, and a folder without results', () => {
+    expect(() => mergeResultDirs([writeRun([record('c1', 'a')]), writeRun([record('c1', 'a')])])).toThrow(/c1 × a is reported twice/);
+    const empty = mkdtempSync(join(tmpdir(), 'toa-lab-empty-'));
+    mkdirSync(join(empty, 'x'));
+    expect(() => mergeResultDirs([empty])).toThrow(/no results at .*results.jsonl/);
+  });
+});
+
+describe('report diff', () => {
+  it('finds newly failing, newly passing, and ≥ 20 % slower scenarios and steps', () => {
+    const older = [record('c', 'keeps'), record('c', 'breaks'), record('c', 'heals', { passed: false }), record('c', 'slows', { stepMs: 1_000 })];
+    const newer = [
+      record('c', 'keeps', { durationMs: 1_100 }),
+      record('c', 'breaks', { passed: false }),
+      record('c', 'heals'),
+      record('c', 'slows', { durationMs: 1_300, stepMs: 1_500 }),
+    ];
+    const diff = diffResults(older, newer);
+    expect(diff.newlyFailing).toEqual(['c × breaks']);
+    expect(diff.newlyPassing).toEqual(['c × heals']);
+    expect(diff.slower.map((s) => s.what)).toEqual(['c × slows › step "make"', 'c × slows']);
+    expect(renderDiffMarkdown(diff)).toContain('## Newly failing (1)');
+  });
+
+  it('ignores tiny durations (noise on a TCG guest)', () => {
+    const diff = diffResults([record('c', 'a', { durationMs: 40, stepMs: 10 })], [record('c', 'a', { durationMs: 90, stepMs: 30 })]);
+    expect(diff.slower).toEqual([]);
+  });
+});
