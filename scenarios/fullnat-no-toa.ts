@@ -1,7 +1,6 @@
 import type { MicroLab } from '../harness/lab/micro-lab.ts';
 import { kernelUnhurt, withoutToaModule } from '../harness/lab/toa-state.ts';
-import { runThroughBalancer } from '../harness/lab/traffic.ts';
-import { peersMatch } from '../harness/checks/peer-match.ts';
+import { balancerEndpoint, runThroughBalancer } from '../harness/lab/traffic.ts';
 import type { Scenario } from '../harness/runner/scenario.ts';
 
 const CONNECTIONS = 3;
@@ -26,7 +25,7 @@ export const fullnatNoToa: Scenario<MicroLab> = {
     return [
       unloaded,
       traffic.allAnswered('no toa.ko'),
-      ...peersMatch('no toa.ko', traffic.balancerEndpoints(), traffic.log),
+      traffic.eachConnectionSaw('no toa.ko', balancerEndpoint),
       await kernelUnhurt(lab, since),
     ];
   },

@@ -1,7 +1,6 @@
 import type { MicroLab } from '../harness/lab/micro-lab.ts';
 import { kernelUnhurt, withToaModule } from '../harness/lab/toa-state.ts';
-import { runThroughBalancer } from '../harness/lab/traffic.ts';
-import { peersMatch } from '../harness/checks/peer-match.ts';
+import { injectedEndpoint, runThroughBalancer } from '../harness/lab/traffic.ts';
 import type { Check, Scenario } from '../harness/runner/scenario.ts';
 import type { ToaPlacement } from '../harness/net/index.ts';
 
@@ -28,7 +27,7 @@ export const fullnatToaV4: Scenario<MicroLab> = {
         connections: CONNECTIONS,
       });
       checks.push(traffic.allAnswered(variant.label));
-      checks.push(...peersMatch(variant.label, traffic.injectedClients(), traffic.log));
+      checks.push(traffic.eachConnectionSaw(variant.label, injectedEndpoint));
     }
     checks.push(await kernelUnhurt(lab, since));
     return checks;

@@ -1,16 +1,28 @@
 import type { MicroLab } from '../harness/lab/micro-lab.ts';
 import type { Scenario } from '../harness/runner/scenario.ts';
 import { bulkTransfer } from './bulk-transfer.ts';
+import { deferAccept } from './defer-accept.ts';
+import { firstDataFin } from './first-data-fin.ts';
 import { fullnatNoToa } from './fullnat-no-toa.ts';
 import { fullnatToaV4 } from './fullnat-toa-v4.ts';
+import { load } from './load.ts';
+import { malformedOptions } from './malformed-options.ts';
 import { rmmodOpenConnections } from './rmmod-open-connections.ts';
+import { rmmodUnderLoad } from './rmmod-under-load.ts';
+import { spoofedToa } from './spoofed-toa.ts';
 import { toaKindFilter } from './toa-kind-filter.ts';
 
-/** Every scenario, in the order a run executes them. */
+/** Every micro-VM scenario, in the order a run executes them. */
 export const SCENARIOS: ReadonlyArray<Scenario<MicroLab>> = [
   fullnatToaV4,
   fullnatNoToa,
   toaKindFilter,
   bulkTransfer,
+  firstDataFin,
+  deferAccept,
+  malformedOptions,
+  spoofedToa,
   rmmodOpenConnections,
+  rmmodUnderLoad,
+  load,
 ];

@@ -1,7 +1,6 @@
 import type { MicroLab } from '../harness/lab/micro-lab.ts';
 import { kernelUnhurt, withToaModule } from '../harness/lab/toa-state.ts';
-import { runThroughBalancer } from '../harness/lab/traffic.ts';
-import { peersMatch } from '../harness/checks/peer-match.ts';
+import { balancerEndpoint, runThroughBalancer } from '../harness/lab/traffic.ts';
 import type { Scenario } from '../harness/runner/scenario.ts';
 import { check } from '../harness/runner/scenario.ts';
 import { readToaStats } from '../harness/toa/toa-module.ts';
@@ -26,7 +25,7 @@ export const toaKindFilter: Scenario<MicroLab> = {
     return [
       loaded,
       traffic.allAnswered('kind 254 sent, 200 accepted'),
-      ...peersMatch('kind 254 sent, 200 accepted', traffic.balancerEndpoints(), traffic.log),
+      traffic.eachConnectionSaw('kind 254 sent, 200 accepted', balancerEndpoint),
       check(
         'toa_stats: no socket took a TOA address',
         stats.syn_recv_sock_toa === 0 && (stats.syn_recv_sock_no_toa ?? 0) >= CONNECTIONS,

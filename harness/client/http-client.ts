@@ -20,6 +20,8 @@ export interface HttpRequest {
   path?: string;
   body?: Buffer;
   timeoutMs?: number;
+  /** Send the whole request and our FIN in one write: the balancer's first data segment may then carry FIN. */
+  finWithRequest?: boolean | undefined;
 }
 
 export function httpRequest(request: HttpRequest): Promise<HttpExchange> {
@@ -64,11 +66,15 @@ export async function openHttpRequest(request: HttpRequest): Promise<OpenHttpReq
     `${method} ${request.path ?? '/'} HTTP/1.0\r\nHost: lab\r\nConnection: close\r\n` +
     (method === 'POST' || body.length ? `Content-Length: ${body.length}\r\n` : '') +
     '\r\n';
-  socket.write(head);
+  if (request.finWithRequest) {
+    socket.end(Buffer.concat([Buffer.from(head), body]));
+  } else {
+    socket.write(head);
+  }
   return {
     socket,
     async finish() {
-      socket.end(body);
+      if (!request.finWithRequest) socket.end(body);
       return { ...parseResponse(await response), durationMs: Date.now() - started };
     },
   };

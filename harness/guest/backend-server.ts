@@ -40,6 +40,11 @@ export class BackendServer {
     return parseBackendLog(result.stdout);
   }
 
+  /** Stops this backend (its forked children finish their connection and exit). */
+  async stop(): Promise<void> {
+    await this.guest.run(`pkill -f 'toa-backend --port ${this.port} '`);
+  }
+
   async clearLog(): Promise<void> {
     await this.guest.check(`: > ${shellQuote(this.logFile)}`);
   }

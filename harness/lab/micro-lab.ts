@@ -9,6 +9,7 @@ import {
   NetworkHost,
   QemuStreamWire,
   type BalancerToaSettings,
+  type FrameTap,
   type SimulatedClient,
 } from '../net/index.ts';
 import type { GuestShell } from '../remote/guest-shell.ts';
@@ -22,8 +23,27 @@ import { MicroVm } from '../vm/micro-vm.ts';
 export interface LabBalancerOptions {
   /** TOA settings, or false for a balancer that sends none. */
   toa: BalancerToaSettings | false;
+  /** The balancer's own address: default 192.0.2.2; SPOOFER_ADDRESS plays a host that is not the balancer. */
+  address?: string;
+  /** The guest's backend port (default: the lab's toa-backend on :80). */
+  backendPort?: number;
   /** The simulated client for the n-th connection (default: a deterministic cycle). */
   chooseClient?: (connectionIndex: number) => SimulatedClient;
+}
+
+/** A second address of the harness's host: a client that is not the balancer (spoofing scenarios). */
+export const SPOOFER_ADDRESS = '192.0.2.66';
+
+/** One tap on the lab wire, many short-lived listeners (scenarios watch only their own traffic). */
+class FrameFanout {
+  private readonly listeners = new Set<FrameTap>();
+  readonly tap: FrameTap = (frame, direction, at) => {
+    for (const listener of this.listeners) listener(frame, direction, at);
+  };
+  add(listener: FrameTap): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
 }
 
 export interface KernelLogMark {
@@ -36,17 +56,29 @@ export class MicroLab {
     readonly vm: MicroVm,
     readonly host: NetworkHost,
     readonly backend: BackendServer,
+    private readonly frames: FrameFanout,
   ) {}
+
+  /** Sees every frame on the lab wire until the returned function is called. */
+  watchFrames(listener: FrameTap): () => void {
+    return this.frames.add(listener);
+  }
 
   static async start(session: RunSession, log: (line: string) => void = () => {}): Promise<MicroLab> {
     const image = await ensureMicroVmImage(log);
     const vm = await MicroVm.start({ image, session, log });
     session.defer(() => vm.stop());
     const wire = await QemuStreamWire.connect({ path: vm.labWireSocket });
-    const host = new NetworkHost({ wire, mac: DEFAULT_BALANCER_MAC, addresses: [DEFAULT_BALANCER_ADDRESS] });
+    const frames = new FrameFanout();
+    const host = new NetworkHost({
+      wire,
+      mac: DEFAULT_BALANCER_MAC,
+      addresses: [DEFAULT_BALANCER_ADDRESS, SPOOFER_ADDRESS],
+      tap: frames.tap,
+    });
     session.defer(() => host.close());
     const backend = await BackendServer.start(vm.agent);
-    return new MicroLab(image, vm, host, backend);
+    return new MicroLab(image, vm, host, backend, frames);
   }
 
   get guest(): GuestShell {
@@ -66,8 +98,9 @@ export class MicroLab {
   startBalancer(options: LabBalancerOptions): Promise<FullNatBalancer> {
     return FullNatBalancer.start({
       host: this.host,
-      backend: { address: this.vm.guestAddress, port: this.backend.port },
+      backend: { address: this.vm.guestAddress, port: options.backendPort ?? this.backend.port },
       toa: options.toa,
+      ...(options.address && { address: options.address }),
       ...(options.chooseClient && { chooseClient: options.chooseClient }),
     });
   }

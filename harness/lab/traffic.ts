@@ -1,58 +1,140 @@
 import type { BackendLogRecord, Endpoint } from '../checks/backend-log.ts';
-import { httpRequest, type HttpExchange } from '../client/http-client.ts';
+import { formatEndpoint } from '../checks/backend-log.ts';
+import { openHttpRequest, type HttpExchange } from '../client/http-client.ts';
+import type { BackendServer } from '../guest/backend-server.ts';
 import type { FullNatConnectionRecord } from '../net/index.ts';
 import { check, type Check } from '../runner/scenario.ts';
 import type { LabBalancerOptions, MicroLab } from './micro-lab.ts';
 
 /**
- * One round of traffic through a fresh FULLNAT balancer: N concurrent
- * `GET /` requests, then the backend's log of exactly those connections.
+ * One round of traffic through a fresh FULLNAT balancer: N `GET /?conn=i`
+ * requests (at most `concurrency` at once), then the backend's log. Every
+ * connection is joined end to end — our client socket, the balancer's record
+ * of it (which client it injected, which source port it used), and the
+ * backend's log line carrying the same `conn` tag — so a verdict can say,
+ * per connection, whether the guest saw exactly what was injected for it.
  */
+export interface TrafficConnection {
+  tag: number;
+  result: HttpExchange | Error;
+  record: FullNatConnectionRecord | undefined;
+  logLine: BackendLogRecord | undefined;
+}
+
 export interface TrafficRound {
-  exchanges: Array<HttpExchange | Error>;
-  connections: FullNatConnectionRecord[];
+  connections: TrafficConnection[];
   log: BackendLogRecord[];
   /** The simulated clients the balancer put in TOA, one per connection. */
   injectedClients(): Endpoint[];
   /** The balancer's own side of each backend connection (what a backend without TOA sees). */
   balancerEndpoints(): Endpoint[];
   allAnswered(label: string): Check;
+  /** Per connection: the log line's getpeername() and accept() both equal `expected(connection)`. */
+  eachConnectionSaw(label: string, expected: (connection: TrafficConnection) => Endpoint | undefined): Check;
 }
 
-export async function runThroughBalancer(
-  lab: MicroLab,
-  options: LabBalancerOptions & { connections: number; path?: string },
-): Promise<TrafficRound> {
-  await lab.backend.clearLog();
-  const balancer = await lab.startBalancer(options);
-  let exchanges: Array<HttpExchange | Error>;
+export interface TrafficOptions extends LabBalancerOptions {
+  connections: number;
+  /** In flight at once (default: all). */
+  concurrency?: number;
+  /** Send the request and the client's FIN in one write (first data segment may carry FIN). */
+  finWithRequest?: boolean;
+  /** Which backend in the guest (default the lab's toa-backend on :80): its port, and its log to read. */
+  backend?: BackendServer;
+}
+
+export async function runThroughBalancer(lab: MicroLab, options: TrafficOptions): Promise<TrafficRound> {
+  const backend = options.backend ?? lab.backend;
+  await backend.clearLog();
+  const balancer = await lab.startBalancer({ ...options, backendPort: backend.port });
+  const localPorts = new Map<number, number>(); // tag → our client socket's port
+  const results: Array<HttpExchange | Error> = [];
   try {
-    exchanges = await Promise.all(
-      Array.from({ length: options.connections }, () =>
-        httpRequest({ port: balancer.port, path: options.path ?? '/', timeoutMs: 60_000 }).catch((e: Error) => e),
-      ),
-    );
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < options.connections) {
+        const tag = next++;
+        try {
+          const open = await openHttpRequest({ port: balancer.port, path: `/?conn=${tag}`, timeoutMs: 120_000, finWithRequest: options.finWithRequest });
+          localPorts.set(tag, open.socket.localPort ?? 0);
+          results[tag] = await open.finish();
+        } catch (error) {
+          results[tag] = error as Error;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(options.concurrency ?? options.connections, options.connections) }, worker));
   } finally {
     await balancer.close();
   }
-  const connections = [...balancer.records];
-  const log = await lab.backend.records();
+  const records = [...balancer.records];
+  const log = await backend.records();
+  const recordByClientPort = new Map(records.map((r) => [r.client.port, r]));
+  const lineByTag = new Map(log.flatMap((line) => {
+    const tag = /[?&]conn=(\d+)/.exec(line.path)?.[1];
+    return tag === undefined ? [] : [[Number(tag), line] as const];
+  }));
+  const connections: TrafficConnection[] = results.map((result, tag) => ({
+    tag,
+    result,
+    record: recordByClientPort.get(localPorts.get(tag) ?? -1),
+    logLine: lineByTag.get(tag),
+  }));
+
   return {
-    exchanges,
     connections,
     log,
-    injectedClients: () => connections.flatMap((c) => (c.injectedClient ? [{ ip: c.injectedClient.address, port: c.injectedClient.port }] : [])),
-    balancerEndpoints: () => connections.map((c) => ({ ip: c.balancer.address, port: c.balancer.port })),
+    injectedClients: () =>
+      records.flatMap((r) => (r.injectedClient ? [{ ip: r.injectedClient.address, port: r.injectedClient.port }] : [])),
+    balancerEndpoints: () => records.map((r) => ({ ip: r.balancer.address, port: r.balancer.port })),
     allAnswered(label) {
-      const failures = exchanges.filter((e) => e instanceof Error || e.status !== 200);
+      const failures = connections.filter((c) => c.result instanceof Error || c.result.status !== 200);
       return check(
         `${label}: every request answered 200 through the balancer`,
         failures.length === 0,
-        `${exchanges.length} × 200`,
-        failures.length === 0 ? `${exchanges.length} × 200` : `${failures.length} failed: ${failures.map(describe).join('; ')}`,
+        `${connections.length} × 200`,
+        failures.length === 0
+          ? `${connections.length} × 200`
+          : `${failures.length} failed, e.g. ${failures.slice(0, 3).map((f) => describe(f.result)).join('; ')}`,
+      );
+    },
+    eachConnectionSaw(label, expected) {
+      const wrong = connections.filter((c) => {
+        const want = expected(c);
+        return !want || !c.logLine || !sameEndpoint(c.logLine.peer, want) || !sameEndpoint(c.logLine.accept, want);
+      });
+      const extra = log.length - connections.filter((c) => c.logLine).length;
+      return check(
+        `${label}: each connection's log line (getpeername and accept) names the expected peer`,
+        wrong.length === 0 && extra === 0,
+        `${connections.length} of ${connections.length} match, no other lines`,
+        `${connections.length - wrong.length} of ${connections.length} match, ${wrong.length} mismatches, ${extra} other lines`,
+        wrong
+          .slice(0, 20)
+          .map((c) => {
+            const want = expected(c);
+            return `conn=${c.tag}: expected ${want ? formatEndpoint(want) : '?'}; log: ${c.logLine?.raw ?? 'no line'}`;
+          })
+          .join('\n') || undefined,
       );
     },
   };
+}
+
+/** The endpoint the balancer injected for a connection, as the backend should report it. */
+export function injectedEndpoint(connection: TrafficConnection): Endpoint | undefined {
+  const client = connection.record?.injectedClient;
+  return client ? { ip: client.address, port: client.port } : undefined;
+}
+
+/** The balancer's own side of a connection: what a backend without TOA reports. */
+export function balancerEndpoint(connection: TrafficConnection): Endpoint | undefined {
+  const record = connection.record;
+  return record ? { ip: record.balancer.address, port: record.balancer.port } : undefined;
+}
+
+export function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
+  return a.ip === b.ip && a.port === b.port;
 }
 
 function describe(result: HttpExchange | Error): string {

@@ -43,7 +43,7 @@ td.pass{background:#e6f6e6}td.fail{background:#fbe3e3;font-weight:bold}td.none{c
 td small{display:block;color:#666;font-weight:normal}
 .check.fail{color:#a00}pre{background:#f6f6f6;padding:.6em;overflow:auto;max-height:30em;font-size:12px}
 section{border-top:1px solid #ddd;margin-top:1.5em}
-.badge{font-size:11px;font-weight:bold;padding:1px 5px;border-radius:3px;color:#fff}.badge.pass{background:#2a7d2a}.badge.fail{background:#b00}
+.badge{font-size:11px;font-weight:bold;padding:1px 5px;border-radius:3px;color:#fff}.badge.pass{background:#2a7d2a}.badge.fail{background:#b00}.badge.note{background:#a66a00}
 </style></head><body>
 <h1>${esc(context.title)}</h1>
 <ul>${context.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>
@@ -83,7 +83,8 @@ ${steps
 }
 
 function renderCheck(check: Check): string {
-  return `<li class="check ${check.passed ? 'pass' : 'fail'}">${badge(check.passed)} <strong>${esc(check.name)}</strong> — expected ${esc(
+  const mark = check.informational ? `<span class="badge note">${check.passed ? 'NOTE' : 'FINDING'}</span>` : badge(check.passed);
+  return `<li class="check ${check.passed || check.informational ? 'pass' : 'fail'}">${mark} <strong>${esc(check.name)}</strong> — expected ${esc(
     check.expected,
   )}; observed ${esc(check.observed)}${
     check.evidence ? `<details><summary>evidence</summary><pre>${esc(check.evidence)}</pre></details>` : ''

@@ -23,7 +23,7 @@ export function renderMarkdownReport(records: readonly ResultRecord[], context: 
     lines.push(`## ${record.cell} · ${o.scenario}: ${o.title}`, '');
     if (o.error) lines.push(`**Error:** \`${o.error}\``, '');
     for (const c of o.checks) {
-      lines.push(`- ${c.passed ? '✅' : '❌'} **${c.name}** — expected ${c.expected}; observed ${c.observed}`);
+      lines.push(`- ${c.informational ? (c.passed ? 'ℹ️ note' : '⚠️ finding') : c.passed ? '✅' : '❌'} **${c.name}** — expected ${c.expected}; observed ${c.observed}`);
       if (c.evidence) lines.push('', '  ```', ...c.evidence.trimEnd().split('\n').map((l) => `  ${l}`), '  ```');
     }
     lines.push('');

@@ -25,6 +25,7 @@ export class TapWriter {
     if (outcome.checks.length) lines.push('checks:');
     for (const c of outcome.checks) {
       lines.push(`  - name: ${yamlString(c.name)}`, `    passed: ${c.passed}`);
+      if (c.informational) lines.push('    informational: true');
       lines.push(`    expected: ${yamlString(c.expected)}`, `    observed: ${yamlString(c.observed)}`);
     }
     this.write(`  ---\n${lines.map((l) => `  ${l}`).join('\n')}\n  ...\n`);

@@ -22,6 +22,12 @@ export interface Check {
   observed: string;
   /** Raw evidence (log lines, dmesg, counters) shown under the verdict. */
   evidence?: string;
+  /**
+   * A finding reported with its evidence that does not decide the verdict
+   * (e.g. "the spoof succeeds with default parameters", "the backend answers
+   * ARP for the VIP"): `passed` then says whether the finding is benign.
+   */
+  informational?: boolean;
 }
 
 export interface ScenarioOutcome {
@@ -36,9 +42,15 @@ export interface ScenarioOutcome {
 }
 
 export function scenarioPassed(outcome: ScenarioOutcome): boolean {
-  return !outcome.error && outcome.checks.length > 0 && outcome.checks.every((c) => c.passed);
+  const verdicts = outcome.checks.filter((c) => !c.informational);
+  return !outcome.error && verdicts.length > 0 && verdicts.every((c) => c.passed);
 }
 
 export function check(name: string, passed: boolean, expected: string, observed: string, evidence?: string): Check {
   return evidence === undefined ? { name, passed, expected, observed } : { name, passed, expected, observed, evidence };
+}
+
+/** A finding: shown with its evidence, never decides the verdict. */
+export function finding(name: string, benign: boolean, expected: string, observed: string, evidence?: string): Check {
+  return { ...check(name, benign, expected, observed, evidence), informational: true };
 }

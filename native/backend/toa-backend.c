@@ -21,7 +21,8 @@
  * & 0xff; POST /echo (Content-Length) -> the body back, streamed; GET /hold/MS
  * -> sleep MS ms, then "ok\n"; GET /peer -> getpeername() at request time
  * ("ip:port\n"; lets a test see what the socket reports later, e.g. after
- * toa.ko is unloaded).  Bodies are streamed through a bounded buffer,
+ * toa.ko is unloaded).  A query string ("/?conn=17") is ignored for routing
+ * but logged, so clients can tag requests.  Bodies are streamed through a bounded buffer,
  * never held whole.
  */
 #define _GNU_SOURCE
@@ -465,7 +466,13 @@ static void handle(struct conn *c)
 	}
 
 	int is_get = !strcmp(c->method, "GET"), is_post = !strcmp(c->method, "POST");
-	const char *path = c->path;
+	/*
+	 * Route on the path without its query; the log keeps the whole target, so a
+	 * client can tag each request (GET /?conn=17) and find its own log line.
+	 */
+	char path[sizeof(c->path)];
+
+	copy_token(path, sizeof(path), c->path, strcspn(c->path, "?"));
 
 	if (is_post && !strcmp(path, "/echo")) {
 		if (!has_len) {

@@ -1,0 +1,104 @@
+import type { Endpoint } from '../harness/checks/backend-log.ts';
+import { formatEndpoint } from '../harness/checks/backend-log.ts';
+import type { MicroLab } from '../harness/lab/micro-lab.ts';
+import { kernelUnhurt, withToaModule } from '../harness/lab/toa-state.ts';
+import { balancerEndpoint, sameEndpoint, runThroughBalancer } from '../harness/lab/traffic.ts';
+import type { SimulatedClient, ToaPlacement } from '../harness/net/index.ts';
+import { check, type Check, type Scenario } from '../harness/runner/scenario.ts';
+
+/**
+ * Hostile option bytes in the balancer's segments. A module may honour a
+ * well-formed TOA or ignore the lot, but must never report anything else,
+ * never crash, never WARN. Each shape says what a correct reader would take
+ * from it (`honoured`), or null when nothing in it is a valid IPv4 TOA.
+ */
+interface Shape {
+  name: string;
+  bytes: (client: SimulatedClient) => number[];
+  honoured: (client: SimulatedClient) => Endpoint | null;
+  placement?: ToaPlacement[];
+}
+
+const KIND = 254;
+const NOP = 1;
+const EOL = 0;
+const OTHER = { address: '203.0.113.77', port: 7777 };
+
+const toa = (client: SimulatedClient, kind = KIND): number[] => [
+  kind, 8, client.port >> 8, client.port & 0xff, ...client.address.split('.').map(Number),
+];
+const honest = (client: SimulatedClient): Endpoint => ({ ip: client.address, port: client.port });
+const none = (): null => null;
+
+export const SHAPES: readonly Shape[] = [
+  { name: 'length 0', bytes: () => [KIND, 0], honoured: none },
+  { name: 'length 1', bytes: () => [KIND, 1], honoured: none },
+  { name: 'length 2 (no payload)', bytes: () => [KIND, 2, NOP, NOP], honoured: none },
+  { name: 'length 7 (one address byte short)', bytes: (c) => [...toa(c).slice(0, 7)].map((b, i) => (i === 1 ? 7 : b)), honoured: none },
+  { name: 'length 9 (one byte too many)', bytes: (c) => [KIND, 9, ...toa(c).slice(2), 0x42], honoured: none },
+  { name: 'length 255 (runs past the header)', bytes: (c) => [KIND, 255, ...toa(c).slice(2)], honoured: none },
+  { name: 'truncated at the end of the header', bytes: (c) => [NOP, NOP, ...toa(c).slice(0, 6)], honoured: none },
+  { name: 'two TOA options (first wins)', bytes: (c) => [...toa(c), ...toa(OTHER)], honoured: honest },
+  { name: 'TOA after EOL', bytes: (c) => [EOL, EOL, EOL, EOL, ...toa(c)], honoured: none },
+  { name: 'TOA in the SYN only', bytes: (c) => toa(c), honoured: none, placement: ['syn'] },
+  { name: 'options area full (32 NOP + TOA = 40 bytes)', bytes: (c) => [...Array(32).fill(NOP), ...toa(c)], honoured: honest },
+  { name: 'one NOP before TOA', bytes: (c) => [NOP, ...toa(c), NOP, NOP, NOP], honoured: honest },
+  { name: 'three NOPs before TOA', bytes: (c) => [NOP, NOP, NOP, ...toa(c), NOP], honoured: honest },
+  { name: 'TOA then NOPs and EOL', bytes: (c) => [...toa(c), NOP, NOP, NOP, EOL], honoured: honest },
+  {
+    name: 'kind 254 as TCP Fast Open experimental (magic 0xF989, 8-byte cookie)',
+    bytes: () => [KIND, 12, 0xf9, 0x89, 1, 2, 3, 4, 5, 6, 7, 8],
+    honoured: none,
+  },
+  { name: 'IPv6-length TOA (20) on an IPv4 socket', bytes: (c) => [KIND, 20, c.port >> 8, c.port & 0xff, ...Array(16).fill(0x20)], honoured: none },
+  { name: 'unaccepted kind 200', bytes: (c) => toa(c, 200), honoured: none },
+  { name: 'unknown option with length 0 before TOA', bytes: (c) => [99, 0, ...toa(c)], honoured: none },
+  { name: 'unknown option running over TOA', bytes: (c) => [99, 10, ...toa(c)], honoured: none },
+  { name: 'MSS option with a bad length before TOA', bytes: (c) => [2, 3, 0x05, ...toa(c), NOP], honoured: none },
+  { name: 'TOA on every segment', bytes: (c) => toa(c), honoured: honest, placement: ['every'] },
+  { name: 'well-formed TOA (control)', bytes: (c) => toa(c), honoured: honest },
+];
+
+export const malformedOptions: Scenario<MicroLab> = {
+  id: 'malformed-options',
+  title: `${SHAPES.length} malformed or hostile TCP option shapes: no crash, never a wrong address`,
+  setup: 'toa.ko loaded with default parameters (kind 254); toa-backend listening on :80',
+  sends: `one connection per shape, the shape's bytes in the handshake ACK and first data segment (unless stated): ${SHAPES.map((s) => s.name).join('; ')}`,
+  passesWhen: "for every shape the backend logs either the balancer's own address or exactly the client a correct TOA reader would take; the guest keeps answering; no oops/BUG/WARN",
+  async run(lab) {
+    const since = await lab.markKernelLog();
+    const checks: Check[] = [await withToaModule(lab, {})];
+    const verdicts: string[] = [];
+    let wrong = 0;
+    for (const shape of SHAPES) {
+      const traffic = await runThroughBalancer(lab, {
+        toa: { kind: KIND, placement: shape.placement ?? ['ack', 'first-data'], rawOption: (c) => Uint8Array.from(shape.bytes(c)) },
+        connections: 1,
+      });
+      const [connection] = traffic.connections;
+      const seen = connection?.logLine?.peer;
+      const client = connection?.record?.injectedClient;
+      const fallback = connection && balancerEndpoint(connection);
+      const allowed = [fallback, client ? shape.honoured(client) : null].filter((e): e is Endpoint => !!e);
+      const ok = !!seen && allowed.some((e) => sameEndpoint(e, seen));
+      if (!ok) wrong++;
+      verdicts.push(
+        `${ok ? 'ok  ' : 'BAD '} ${shape.name}: seen ${seen ? formatEndpoint(seen) : 'no log line'}` +
+          (seen && fallback && sameEndpoint(seen, fallback) ? ' (balancer: ignored)' : seen ? ' (honoured)' : ''),
+      );
+    }
+    const alive = await lab.guest.run('echo alive');
+    checks.push(
+      check(
+        'every shape: the balancer or exactly the honest client, never anything else',
+        wrong === 0,
+        `${SHAPES.length} of ${SHAPES.length} acceptable`,
+        `${SHAPES.length - wrong} of ${SHAPES.length} acceptable`,
+        verdicts.join('\n'),
+      ),
+      check('the guest is alive', alive.stdout.trim() === 'alive', 'the agent answers', alive.stdout.trim() || `exit ${alive.exitCode}`),
+      await kernelUnhurt(lab, since),
+    );
+    return checks;
+  },
+};
