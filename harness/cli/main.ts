@@ -1,6 +1,3 @@
-import { runCommand, RUN_HELP } from './run-command.ts';
-import { imagesCommand, IMAGES_HELP } from './images-command.ts';
-import { reportCommand, REPORT_HELP } from './report-command.ts';
 import { UsageError } from '../runner/run-scenarios.ts';
 
 /**
@@ -15,14 +12,39 @@ commands:
   run        conformance run on the micro-VM lab (TAP on stdout, reports in --out)
   images     build or list the lab's images
   report     merge shards' results, or diff two runs
+  matrix     the CI matrix (GitHub Actions, GitLab) of images × shards
+  doctor     check this host: QEMU, KVM, disk, memory, tools
 
 Run 'toa-lab <command> --help' for its options.
 `;
 
-const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; help: string }> = {
-  run: { run: runCommand, help: RUN_HELP },
-  images: { run: imagesCommand, help: IMAGES_HELP },
-  report: { run: reportCommand, help: REPORT_HELP },
+interface Command {
+  run: (args: string[]) => Promise<number>;
+  help: string;
+}
+
+/** Loaded on demand: `toa-lab doctor` must work even where the lab's own parts cannot load. */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  run: async () => {
+    const m = await import('./run-command.ts');
+    return { run: m.runCommand, help: m.RUN_HELP };
+  },
+  images: async () => {
+    const m = await import('./images-command.ts');
+    return { run: m.imagesCommand, help: m.IMAGES_HELP };
+  },
+  report: async () => {
+    const m = await import('./report-command.ts');
+    return { run: m.reportCommand, help: m.REPORT_HELP };
+  },
+  matrix: async () => {
+    const m = await import('./matrix-command.ts');
+    return { run: m.matrixCommand, help: m.MATRIX_HELP };
+  },
+  doctor: async () => {
+    const m = await import('./doctor-command.ts');
+    return { run: m.doctorCommand, help: m.DOCTOR_HELP };
+  },
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -31,8 +53,9 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return name ? 0 : 2;
   }
-  const command = COMMANDS[name];
-  if (!command) throw new UsageError(`unknown command '${name}'\n\n${HELP}`);
+  const load = COMMANDS[name];
+  if (!load) throw new UsageError(`unknown command '${name}'\n\n${HELP}`);
+  const command = await load();
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(command.help);
     return 0;

@@ -2,6 +2,7 @@ import { findKernelFaults, type KernelFault } from '../checks/kernel-faults.ts';
 import { BackendServer } from '../guest/backend-server.ts';
 import { ensureMicroVmImage, type MicroVmImage } from '../images/microvm/build-microvm-image.ts';
 import type { RunSession } from '../lifecycle/run-session.ts';
+import type { DebianSuite } from '../toa/suite-chroot.ts';
 import {
   DEFAULT_BALANCER_ADDRESS,
   DEFAULT_BALANCER_MAC,
@@ -64,8 +65,18 @@ export class MicroLab {
     return this.frames.add(listener);
   }
 
-  static async start(session: RunSession, log: (line: string) => void = () => {}): Promise<MicroLab> {
-    const image = await ensureMicroVmImage(log);
+  /** Stops the VM and detaches from the wire (also done by the session's close). */
+  async stop(): Promise<void> {
+    this.host.close();
+    await this.vm.stop();
+  }
+
+  static async start(
+    session: RunSession,
+    options: { suite?: DebianSuite; log?: (line: string) => void } = {},
+  ): Promise<MicroLab> {
+    const log = options.log ?? (() => {});
+    const image = await ensureMicroVmImage({ onProgress: log, ...(options.suite && { suite: options.suite }) });
     const vm = await MicroVm.start({ image, session, log });
     session.defer(() => vm.stop());
     const wire = await QemuStreamWire.connect({ path: vm.labWireSocket });

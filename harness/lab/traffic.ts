@@ -2,7 +2,7 @@ import type { BackendLogRecord, Endpoint } from '../checks/backend-log.ts';
 import { formatEndpoint } from '../checks/backend-log.ts';
 import { openHttpRequest, type HttpExchange } from '../client/http-client.ts';
 import type { BackendServer } from '../guest/backend-server.ts';
-import type { FullNatConnectionRecord } from '../net/index.ts';
+import type { FullNatBalancer, FullNatConnectionRecord } from '../net/index.ts';
 import { check, type Check } from '../runner/scenario.ts';
 import type { LabBalancerOptions, MicroLab } from './micro-lab.ts';
 
@@ -47,7 +47,8 @@ export async function runThroughBalancer(lab: MicroLab, options: TrafficOptions)
   const backend = options.backend ?? lab.backend;
   await backend.clearLog();
   const balancer = await lab.startBalancer({ ...options, backendPort: backend.port });
-  const localPorts = new Map<number, number>(); // tag → our client socket's port
+  const claim = claimRecords(balancer);
+  const recordByTag = new Map<number, FullNatConnectionRecord>();
   const results: Array<HttpExchange | Error> = [];
   try {
     let next = 0;
@@ -55,8 +56,10 @@ export async function runThroughBalancer(lab: MicroLab, options: TrafficOptions)
       while (next < options.connections) {
         const tag = next++;
         try {
+          const connectedAfter = Date.now();
           const open = await openHttpRequest({ port: balancer.port, path: `/?conn=${tag}`, timeoutMs: 120_000, finWithRequest: options.finWithRequest });
-          localPorts.set(tag, open.socket.localPort ?? 0);
+          const record = await claim(open.socket.localPort ?? 0, connectedAfter);
+          if (record) recordByTag.set(tag, record);
           results[tag] = await open.finish();
         } catch (error) {
           results[tag] = error as Error;
@@ -69,7 +72,6 @@ export async function runThroughBalancer(lab: MicroLab, options: TrafficOptions)
   }
   const records = [...balancer.records];
   const log = await backend.records();
-  const recordByClientPort = new Map(records.map((r) => [r.client.port, r]));
   const lineByTag = new Map(log.flatMap((line) => {
     const tag = /[?&]conn=(\d+)/.exec(line.path)?.[1];
     return tag === undefined ? [] : [[Number(tag), line] as const];
@@ -77,7 +79,7 @@ export async function runThroughBalancer(lab: MicroLab, options: TrafficOptions)
   const connections: TrafficConnection[] = results.map((result, tag) => ({
     tag,
     result,
-    record: recordByClientPort.get(localPorts.get(tag) ?? -1),
+    record: recordByTag.get(tag),
     logLine: lineByTag.get(tag),
   }));
 
@@ -118,6 +120,31 @@ export async function runThroughBalancer(lab: MicroLab, options: TrafficOptions)
           .join('\n') || undefined,
       );
     },
+  };
+}
+
+/**
+ * Finds the balancer's record of our connection. Over thousands of
+ * connections our client ports repeat, so the record is the one with our
+ * port, opened after we started connecting, and not yet claimed by another.
+ */
+function claimRecords(balancer: FullNatBalancer): (clientPort: number, openedAfter: number) => Promise<FullNatConnectionRecord | undefined> {
+  const claimed = new Set<FullNatConnectionRecord>();
+  return async (clientPort, openedAfter) => {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      // Newest first: an older record with the same port belongs to an earlier connection.
+      for (let i = balancer.records.length - 1; i >= 0; i--) {
+        const record = balancer.records[i]!;
+        if (record.client.port === clientPort && record.openedAt >= openedAfter && !claimed.has(record)) {
+          claimed.add(record);
+          return record;
+        }
+      }
+      // The balancer's accept callback may run just after our connect callback.
+      if (Date.now() > deadline) return undefined;
+      await new Promise((r) => setImmediate(r));
+    }
   };
 }
 

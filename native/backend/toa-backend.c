@@ -577,17 +577,147 @@ static void serve(int fd, const struct sockaddr_storage *acc, socklen_t acclen)
 
 /* ---------------------------------------------------------------------- */
 
+static void log_datagram(const struct sockaddr_storage *peer, socklen_t peerlen,
+			 const struct sockaddr_storage *local, socklen_t locallen, size_t bytes)
+{
+	char p[80], l[80], line[256];
+
+	format_addr(peer, peerlen, p, sizeof(p));
+	format_addr(local, locallen, l, sizeof(l));
+	int n = snprintf(line, sizeof(line), "udp peer=%s local=%s bytes=%zu\n", p, l, bytes);
+
+	if (n > 0 && (size_t)n < sizeof(line) && write(log_fd, line, (size_t)n) < 0)
+		perror("toa-backend: log write");
+}
+
+/*
+ * The local address a datagram was sent to, from its IP_PKTINFO / IPV6_PKTINFO
+ * (an IPv4 datagram on a dual-stack socket comes as IPV6_PKTINFO with a
+ * v4-mapped address).  Also sets up `reply` so sendmsg() answers from it.
+ */
+static void datagram_local(struct msghdr *msg, int v6, int port, struct sockaddr_storage *local,
+			   socklen_t *locallen, void *reply, size_t *replylen)
+{
+	memset(local, 0, sizeof(*local));
+	*locallen = 0;
+	*replylen = 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+		if (!v6 && c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo info;
+			struct sockaddr_in *s = (struct sockaddr_in *)local;
+
+			memcpy(&info, CMSG_DATA(c), sizeof(info));
+			s->sin_family = AF_INET;
+			s->sin_port = htons((uint16_t)port);
+			s->sin_addr = info.ipi_addr;
+			*locallen = sizeof(*s);
+			info.ipi_ifindex = 0;
+			info.ipi_spec_dst = info.ipi_addr;
+			struct cmsghdr *r = reply;
+
+			r->cmsg_level = IPPROTO_IP;
+			r->cmsg_type = IP_PKTINFO;
+			r->cmsg_len = CMSG_LEN(sizeof(info));
+			memcpy(CMSG_DATA(r), &info, sizeof(info));
+			*replylen = CMSG_SPACE(sizeof(info));
+		} else if (v6 && c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo info;
+			struct sockaddr_in6 *s = (struct sockaddr_in6 *)local;
+
+			memcpy(&info, CMSG_DATA(c), sizeof(info));
+			s->sin6_family = AF_INET6;
+			s->sin6_port = htons((uint16_t)port);
+			s->sin6_addr = info.ipi6_addr;
+			*locallen = sizeof(*s);
+			info.ipi6_ifindex = 0;
+			struct cmsghdr *r = reply;
+
+			r->cmsg_level = IPPROTO_IPV6;
+			r->cmsg_type = IPV6_PKTINFO;
+			r->cmsg_len = CMSG_LEN(sizeof(info));
+			memcpy(CMSG_DATA(r), &info, sizeof(info));
+			*replylen = CMSG_SPACE(sizeof(info));
+		}
+	}
+}
+
+/* UDP echo: one datagram in, the same bytes back, one log line. Never returns. */
+static void serve_udp(const char *family, int port)
+{
+	int v6 = strcmp(family, "4") != 0;
+	int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int one = 1;
+	static unsigned char buf[65536];
+
+	if (fd < 0)
+		die("socket: %s", strerror(errno));
+	if (v6) {
+		int only = strcmp(family, "6") == 0;
+
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &only, sizeof(only)) < 0)
+			die("IPV6_V6ONLY: %s", strerror(errno));
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one)) < 0)
+			die("IPV6_RECVPKTINFO: %s", strerror(errno));
+		struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port),
+					  .sin6_addr = IN6ADDR_ANY_INIT };
+
+		if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+			die("bind udp [::]:%d: %s", port, strerror(errno));
+	} else {
+		if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0)
+			die("IP_PKTINFO: %s", strerror(errno));
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+					 .sin_addr.s_addr = htonl(INADDR_ANY) };
+
+		if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+			die("bind udp 0.0.0.0:%d: %s", port, strerror(errno));
+	}
+	fprintf(stderr, "toa-backend listening family=%s udp=%d\n", family, port);
+	fflush(stderr);
+
+	for (;;) {
+		struct sockaddr_storage peer, local;
+		socklen_t locallen;
+		union {
+			struct cmsghdr align;
+			unsigned char bytes[256];
+		} control, reply;
+		size_t replylen;
+		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+		struct msghdr msg = { .msg_name = &peer, .msg_namelen = sizeof(peer), .msg_iov = &iov,
+				      .msg_iovlen = 1, .msg_control = control.bytes,
+				      .msg_controllen = sizeof(control.bytes) };
+		ssize_t n = recvmsg(fd, &msg, 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			die("recvmsg: %s", strerror(errno));
+		}
+		datagram_local(&msg, v6, port, &local, &locallen, reply.bytes, &replylen);
+		log_datagram(&peer, msg.msg_namelen, &local, locallen, (size_t)n);
+		iov.iov_len = (size_t)n;
+		struct msghdr out = { .msg_name = &peer, .msg_namelen = msg.msg_namelen, .msg_iov = &iov,
+				      .msg_iovlen = 1, .msg_control = replylen ? reply.bytes : NULL,
+				      .msg_controllen = replylen };
+
+		if (sendmsg(fd, &out, 0) < 0)
+			perror("toa-backend: udp sendmsg");
+	}
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
 		"usage: toa-backend [--port N] [--log FILE] [--family 4|6|dual] [--deferred]\n"
-		"                   [--timeout-ms N]\n");
+		"                   [--timeout-ms N]\n"
+		"       toa-backend --udp N [--log FILE] [--family 4|6|dual]\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
-	int port = 80, deferred = 0;
+	int port = 80, deferred = 0, udp_port = 0;
 	const char *family = "4", *log_path = NULL;
 
 	for (int i = 1; i < argc; i++) {
@@ -606,6 +736,13 @@ int main(int argc, char **argv)
 			family = argv[++i];
 			if (strcmp(family, "4") && strcmp(family, "6") && strcmp(family, "dual"))
 				die("bad --family %s (4, 6 or dual)", family);
+		} else if (!strcmp(a, "--udp") && i + 1 < argc) {
+			char *end;
+			long v = strtol(argv[++i], &end, 10);
+
+			if (*end || v < 1 || v > 65535)
+				die("bad --udp %s", argv[i]);
+			udp_port = (int)v;
 		} else if (!strcmp(a, "--deferred")) {
 			deferred = 1;
 		} else if (!strcmp(a, "--timeout-ms") && i + 1 < argc) {
@@ -625,6 +762,9 @@ int main(int argc, char **argv)
 		if (log_fd < 0)
 			die("cannot open log %s: %s", log_path, strerror(errno));
 	}
+
+	if (udp_port)
+		serve_udp(family, udp_port);
 
 	int v6 = strcmp(family, "4") != 0;
 	int lfd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -16,7 +16,7 @@ describe('TOA data path on the micro-VM (real Debian 6.1 kernel)', () => {
 
   beforeAll(async () => {
     session = await RunSession.open();
-    lab = await MicroLab.start(session, (line) => console.log(line));
+    lab = await MicroLab.start(session, { log: (line) => console.log(line) });
   });
 
   afterAll(async () => {

@@ -4,14 +4,9 @@ import { basename, join, relative } from 'node:path';
 import { ensureCached } from '../../cache/artifact-cache.ts';
 import { runHostCommand } from '../../exec/run-host-command.ts';
 import { repoRoot } from '../../repo-root.ts';
-import {
-  candidatePackage,
-  downloadDeb,
-  ensureHostPackages,
-  extractDeb,
-  resolveMetapackage,
-  type DebianPackage,
-} from '../debian/debian-packages.ts';
+import type { DebianSuite } from '../../toa/suite-chroot.ts';
+import { candidatePackage, downloadDeb, extractDeb, type DebianPackage } from '../debian/debian-packages.ts';
+import { HOST_SUITE, resolveGuestKernel } from './guest-kernel.ts';
 import { writeCpioNewc, type CpioEntry } from './cpio-newc.ts';
 import { moduleLoadOrder } from './kernel-modules.ts';
 
@@ -22,6 +17,9 @@ import { moduleLoadOrder } from './kernel-modules.ts';
  * tests run against a real kernel on every CI run.
  */
 export interface MicroVmImage {
+  /** e.g. microvm-bookworm: names the matrix cell. */
+  name: string;
+  suite: DebianSuite;
   dir: string;
   kernel: string;
   initrd: string;
@@ -37,34 +35,42 @@ export interface MicroVmImage {
 const GUEST_MODULES = ['virtio_pci', 'virtio_net'];
 const GUEST_TOA_MODULE = '/toa/toa.ko';
 
-export async function ensureMicroVmImage(onProgress: (line: string) => void = () => {}): Promise<MicroVmImage> {
-  const kernelPackage = await resolveMetapackage('linux-image-amd64', 'linux-image-');
+/** The Debian suites whose kernels the micro-VM lab boots: 5.10, 6.1, 6.12. */
+export const MICROVM_SUITES: readonly DebianSuite[] = ['bookworm', 'bullseye', 'trixie'];
+
+export function microVmImageName(suite: DebianSuite): string {
+  return `microvm-${suite}`;
+}
+
+export async function ensureMicroVmImage(
+  options: { suite?: DebianSuite; onProgress?: (line: string) => void } = {},
+): Promise<MicroVmImage> {
+  const suite = options.suite ?? HOST_SUITE;
+  const onProgress = options.onProgress ?? (() => {});
+  const kernel = await resolveGuestKernel(suite, onProgress);
+  const { kernelPackage, kernelRelease } = kernel;
   const busybox = await candidatePackage('busybox-static');
-  const kernelRelease = kernelPackage.name.replace(/^linux-image-/, '');
-  const headers = await candidatePackage(`linux-headers-${kernelRelease}`);
   const recipe = {
-    kernelPackage,
-    headers,
+    kernel: kernel.recipe,
     busybox,
     guestModules: GUEST_MODULES,
     sources: await hashSourceTrees(['native/toa', 'native/backend', 'images/microvm', 'harness/images']),
   };
 
-  const artifact = await ensureCached('microvm', recipe, async (dir) => {
-    onProgress(`building micro-VM image for ${kernelPackage.name} ${kernelPackage.version}`);
-    // toa.ko must be built against the exact headers of the guest's kernel.
-    await ensureHostPackages([headers]);
+  const artifact = await ensureCached(`microvm-${suite}`, recipe, async (dir) => {
+    onProgress(`building micro-VM image for ${kernelPackage.name} ${kernelPackage.version} (${suite})`);
     const debs = join(dir, 'debs');
     const root = join(dir, 'extracted');
     await mkdir(debs, { recursive: true });
-    for (const pkg of [kernelPackage, busybox]) {
-      onProgress(`  fetching ${pkg.name} ${pkg.version}`);
-      await extractDeb(await downloadDeb(pkg, debs), root);
-    }
+    onProgress(`  fetching ${kernelPackage.name} ${kernelPackage.version}, ${busybox.name} ${busybox.version}`);
+    await extractDeb(await kernel.fetchDeb(debs), root);
+    await extractDeb(await downloadDeb(busybox, debs), root);
     await cp(join(root, 'boot', `vmlinuz-${kernelRelease}`), join(dir, 'vmlinuz'));
 
     onProgress('  building toa.ko and toa-backend');
-    const toaKo = await buildToaModule(join(dir, 'build', 'toa'), `/usr/src/linux-headers-${kernelRelease}`);
+    // toa.ko must be built against the exact headers of the guest's kernel.
+    await mkdir(join(dir, 'build'), { recursive: true });
+    const toaKo = await kernel.buildToaModule(join(repoRoot(), 'native', 'toa'), join(dir, 'build', 'toa'));
     const backend = await buildBackend(join(dir, 'build', 'backend'));
 
     onProgress('  assembling initramfs');
@@ -86,10 +92,10 @@ export async function ensureMicroVmImage(onProgress: (line: string) => void = ()
       },
       { type: 'file', path: 'bin/toa-backend', data: await readFile(backend), mode: 0o755 },
       { type: 'file', path: GUEST_TOA_MODULE.slice(1), data: await readFile(toaKo) },
-      { type: 'file', path: 'modules/order', data: Buffer.from(modules.map((m) => basename(m)).join('\n') + '\n') },
+      { type: 'file', path: 'modules/order', data: Buffer.from(modules.map(plainModuleName).join('\n') + '\n') },
     ];
     for (const module of modules) {
-      entries.push({ type: 'file', path: `modules/${basename(module)}`, data: await readFile(join(modulesDir, module)) });
+      entries.push({ type: 'file', path: `modules/${plainModuleName(module)}`, data: await readModule(join(modulesDir, module)) });
     }
     // Left uncompressed: under TCG, unpacking is cheaper than decompressing.
     await writeFile(join(dir, 'initrd.cpio'), writeCpioNewc(entries));
@@ -102,6 +108,8 @@ export async function ensureMicroVmImage(onProgress: (line: string) => void = ()
 
   if (artifact.built) onProgress(`micro-VM image ready in ${artifact.dir}`);
   return {
+    name: microVmImageName(suite),
+    suite,
     dir: artifact.dir,
     kernel: join(artifact.dir, 'vmlinuz'),
     initrd: join(artifact.dir, 'initrd.cpio'),
@@ -112,11 +120,16 @@ export async function ensureMicroVmImage(onProgress: (line: string) => void = ()
   };
 }
 
-/** Builds native/toa out of tree (in a copy, so the repo stays clean) and returns toa.ko's path. */
-async function buildToaModule(buildDir: string, kernelDir: string): Promise<string> {
-  await cp(join(repoRoot(), 'native', 'toa'), buildDir, { recursive: true });
-  await runHostCommand('make', ['-C', buildDir, `KDIR=${kernelDir}`], { timeoutMs: 600_000 });
-  return join(buildDir, 'toa.ko');
+/** trixie ships modules xz-compressed; busybox's insmod wants them plain. */
+async function readModule(path: string): Promise<Buffer> {
+  // Decompressed in place: the extracted tree is ours and deleted after the build.
+  if (path.endsWith('.xz')) await runHostCommand('xz', ['-d', path]);
+  if (path.endsWith('.zst')) await runHostCommand('zstd', ['-d', '--rm', '-q', path]);
+  return readFile(path.replace(/\.(xz|zst)$/, ''));
+}
+
+function plainModuleName(path: string): string {
+  return basename(path).replace(/\.(xz|zst)$/, '');
 }
 
 async function buildBackend(buildDir: string): Promise<string> {

@@ -1,0 +1,89 @@
+import { readdir, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runHostCommand } from '../../exec/run-host-command.ts';
+import { ensureSuiteChroot, makeInChroot, type DebianSuite } from '../../toa/suite-chroot.ts';
+import {
+  candidatePackage,
+  downloadDeb,
+  ensureHostPackages,
+  resolveMetapackage,
+  type DebianPackage,
+} from '../debian/debian-packages.ts';
+
+/**
+ * Where a micro-VM's kernel comes from, and how toa.ko is built for it:
+ * - bookworm, the host's own suite: the kernel .deb through the host's apt,
+ *   toa.ko against the matching headers installed on the host;
+ * - any other suite (bullseye 5.10, trixie 6.12): both through a cached
+ *   chroot of that suite, since its headers want its own gcc (LAB-NOTES).
+ */
+export interface GuestKernel {
+  suite: DebianSuite;
+  kernelPackage: DebianPackage;
+  kernelRelease: string;
+  /** Identifies everything the build depends on, for the cache key. */
+  recipe: unknown;
+  /** Downloads the kernel's .deb into `dir`. */
+  fetchDeb(dir: string): Promise<string>;
+  /** Builds `sourceDir` (native/toa) for this kernel; returns toa.ko's path. */
+  buildToaModule(sourceDir: string, buildDir: string): Promise<string>;
+}
+
+export const HOST_SUITE: DebianSuite = 'bookworm';
+
+export async function resolveGuestKernel(suite: DebianSuite, onProgress: (line: string) => void): Promise<GuestKernel> {
+  return suite === HOST_SUITE ? hostKernel() : chrootKernel(suite, onProgress);
+}
+
+async function hostKernel(): Promise<GuestKernel> {
+  const kernelPackage = await resolveMetapackage('linux-image-amd64', 'linux-image-');
+  const kernelRelease = kernelPackage.name.replace(/^linux-image-/, '');
+  const headers = await candidatePackage(`linux-headers-${kernelRelease}`);
+  return {
+    suite: HOST_SUITE,
+    kernelPackage,
+    kernelRelease,
+    recipe: { kernelPackage, headers },
+    fetchDeb: (dir) => downloadDeb(kernelPackage, dir),
+    async buildToaModule(sourceDir, buildDir) {
+      await ensureHostPackages([headers]);
+      await runHostCommand('cp', ['-r', sourceDir, buildDir]);
+      await runHostCommand('make', ['-C', buildDir, `KDIR=/usr/src/linux-headers-${kernelRelease}`], { timeoutMs: 600_000 });
+      return join(buildDir, 'toa.ko');
+    },
+  };
+}
+
+async function chrootKernel(suite: DebianSuite, onProgress: (line: string) => void): Promise<GuestKernel> {
+  const chroot = await ensureSuiteChroot(suite, { onProgress });
+  const inChroot = (script: string) =>
+    runHostCommand('chroot', [chroot.dir, 'sh', '-c', script], {
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' },
+      timeoutMs: 600_000,
+    });
+  const name = `linux-image-${chroot.kernelRelease}`;
+  const shown = await inChroot(`apt-cache show --no-all-versions ${name}`);
+  const version = /^Version: (.+)$/m.exec(shown.stdout)?.[1];
+  if (!version) throw new Error(`the ${suite} chroot's apt does not know ${name}`);
+  const kernelPackage = { name, version };
+  return {
+    suite,
+    kernelPackage,
+    kernelRelease: chroot.kernelRelease,
+    recipe: { suite, kernelPackage, chroot: chroot.dir },
+    async fetchDeb(dir) {
+      const inner = `/tmp/toa-lab-kernel-${process.pid}`;
+      await inChroot(`rm -rf ${inner} && mkdir -p ${inner} && cd ${inner} && apt-get -o APT::Sandbox::User=root download ${name}=${version}`);
+      const deb = (await readdir(join(chroot.dir, inner))).find((f) => f.endsWith('.deb'));
+      if (!deb) throw new Error(`apt-get download ${name} in the ${suite} chroot left no .deb`);
+      await rename(join(chroot.dir, inner, deb), join(dir, deb));
+      await runHostCommand('rm', ['-rf', join(chroot.dir, inner)]);
+      return join(dir, deb);
+    },
+    async buildToaModule(sourceDir, buildDir) {
+      const built = await makeInChroot(chroot, sourceDir, { artifacts: ['toa.ko'], outDir: buildDir });
+      if (built.exitCode !== 0) throw new Error(`toa.ko does not build for ${chroot.kernelRelease}:\n${built.output.slice(-3000)}`);
+      return built.artifacts['toa.ko']!;
+    },
+  };
+}
