@@ -1,0 +1,80 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { ResultRecord } from '../../../harness/report/results-store.ts';
+import { record } from '../report/fixtures.ts';
+
+const BIN = join(import.meta.dirname, '..', '..', '..', 'bin', 'toa-lab.js');
+
+function toaLab(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function runDir(records: ResultRecord[]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'toa-lab-cli-'));
+  writeFileSync(join(dir, 'results.jsonl'), records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  return dir;
+}
+
+describe('toa-lab CLI', () => {
+  it('--help lists the commands; every command has its own --help', () => {
+    const help = toaLab('--help');
+    expect(help.code).toBe(0);
+    for (const command of ['run', 'images', 'report', 'matrix', 'doctor']) {
+      expect(help.stdout).toContain(command);
+      const own = toaLab(command, '--help');
+      expect(own.code).toBe(0);
+      expect(own.stdout).toMatch(new RegExp(`usage: toa-lab ${command}`));
+    }
+  });
+
+  it('exits 2 with a clear message on usage errors, before booting anything', () => {
+    expect(toaLab()).toMatchObject({ code: 2 });
+    const unknown = toaLab('frobnicate');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown command 'frobnicate'");
+    const image = toaLab('run', '--image', 'centos-5');
+    expect(image.code).toBe(2);
+    expect(image.stderr).toMatch(/unknown image centos-5; known: microvm-bookworm/);
+    const scenario = toaLab('run', '--scenario', 'nope');
+    expect(scenario.code).toBe(2);
+    expect(scenario.stderr).toMatch(/unknown scenario nope; known: fullnat-toa-v4/);
+    expect(toaLab('run', '--shard', '3/2').stderr).toMatch(/--shard wants i\/n/);
+    expect(toaLab('run', '--bogus').code).toBe(2);
+  });
+
+  it('prints CI matrices for GitHub Actions and GitLab', () => {
+    const github = JSON.parse(toaLab('matrix', '--format', 'github', '--shards', '2').stdout) as { include: Array<{ image: string; shard: string }> };
+    expect(github.include).toContainEqual({ image: 'microvm-bookworm', shard: '2/2' });
+    expect(github.include).toHaveLength(6);
+    const gitlab = JSON.parse(toaLab('matrix', '--format', 'gitlab').stdout) as { parallel: { matrix: Array<Record<string, string[]>> } };
+    expect(gitlab.parallel.matrix[0]!.IMAGE).toContain('microvm-trixie');
+    expect(toaLab('matrix', '--format', 'yaml').code).toBe(2);
+  });
+
+  it('report merge writes every report and says whether anything failed', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'toa-lab-merged-')), 'merged');
+    const ok = toaLab('report', 'merge', runDir([record('a', 's1')]), runDir([record('b', 's1')]), '--out', out);
+    expect(ok.code).toBe(0);
+    for (const file of ['results.jsonl', 'report.md', 'report.html', 'junit/a.xml', 'junit/b.xml']) expect(existsSync(join(out, file))).toBe(true);
+    expect(readFileSync(join(out, 'results.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
+    const failing = toaLab('report', 'merge', runDir([record('a', 's1', { passed: false })]), '--out', `${out}-2`);
+    expect(failing.code).toBe(1);
+    const mixed = toaLab('report', 'merge', runDir([{ ...record('a', 's1'), toaLabVersion: '0.0.1' }]), '--out', `${out}-3`);
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toMatch(/written by toa-lab 0\.0\.1/);
+  });
+
+  it('report diff names what newly fails and exits 1 for it', () => {
+    const before = runDir([record('a', 's1'), record('a', 's2', { passed: false })]);
+    const after = runDir([record('a', 's1', { passed: false }), record('a', 's2')]);
+    const diff = toaLab('report', 'diff', before, after);
+    expect(diff.code).toBe(1);
+    expect(diff.stdout).toContain('## Newly failing (1)\n\n- a × s1');
+    expect(diff.stdout).toContain('## Newly passing (1)\n\n- a × s2');
+    expect(toaLab('report', 'diff', after, after).code).toBe(0);
+  });
+});
