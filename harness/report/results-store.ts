@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ScenarioOutcome } from '../runner/scenario.ts';
 import { toaLabVersion } from '../version.ts';
@@ -21,9 +21,11 @@ export interface ResultRecord {
 export class ResultsStore {
   readonly path: string;
 
+  /** A new run's store: an earlier run's results in the same folder are replaced, never mixed in. */
   constructor(outDir: string) {
     mkdirSync(outDir, { recursive: true });
     this.path = join(outDir, 'results.jsonl');
+    writeFileSync(this.path, '');
   }
 
   append(cell: string, outcome: ScenarioOutcome): void {

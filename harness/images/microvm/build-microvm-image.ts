@@ -8,7 +8,7 @@ import type { DebianSuite } from '../../toa/suite-chroot.ts';
 import { candidatePackage, downloadDeb, extractDeb, type DebianPackage } from '../debian/debian-packages.ts';
 import { HOST_SUITE, resolveGuestKernel } from './guest-kernel.ts';
 import { writeCpioNewc, type CpioEntry } from './cpio-newc.ts';
-import { moduleLoadOrder } from './kernel-modules.ts';
+import { moduleLoadOrder, modulesDirOf } from './kernel-modules.ts';
 
 /**
  * The micro-VM: Debian's own kernel, a busybox initramfs, our toa.ko built
@@ -75,7 +75,7 @@ export async function ensureMicroVmImage(
 
     onProgress('  assembling initramfs');
     const modules = await moduleLoadOrder(root, kernelRelease, GUEST_MODULES);
-    const modulesDir = join(root, 'lib', 'modules', kernelRelease);
+    const modulesDir = modulesDirOf(root, kernelRelease);
     const entries: CpioEntry[] = [
       ...['bin', 'dev', 'proc', 'sys', 'tmp', 'run', 'var', 'var/log', 'modules', 'toa'].map(
         (path): CpioEntry => ({ type: 'dir', path }),

@@ -62,9 +62,11 @@ async function chrootKernel(suite: DebianSuite, onProgress: (line: string) => vo
       timeoutMs: 600_000,
     });
   const name = `linux-image-${chroot.kernelRelease}`;
-  const shown = await inChroot(`apt-cache show --no-all-versions ${name}`);
-  const version = /^Version: (.+)$/m.exec(shown.stdout)?.[1];
-  if (!version) throw new Error(`the ${suite} chroot's apt does not know ${name}`);
+  // The image and its headers come from one source package, so they share a version;
+  // reading it from dpkg needs no package lists (mmdebstrap leaves none behind).
+  const installed = await inChroot(`dpkg-query -W -f='\${Version}' linux-headers-${chroot.kernelRelease}`);
+  const version = installed.stdout.trim();
+  if (!version) throw new Error(`the ${suite} chroot has no linux-headers-${chroot.kernelRelease}`);
   const kernelPackage = { name, version };
   return {
     suite,
@@ -73,7 +75,9 @@ async function chrootKernel(suite: DebianSuite, onProgress: (line: string) => vo
     recipe: { suite, kernelPackage, chroot: chroot.dir },
     async fetchDeb(dir) {
       const inner = `/tmp/toa-lab-kernel-${process.pid}`;
-      await inChroot(`rm -rf ${inner} && mkdir -p ${inner} && cd ${inner} && apt-get -o APT::Sandbox::User=root download ${name}=${version}`);
+      await inChroot(
+        `apt-get -q update >/dev/null && rm -rf ${inner} && mkdir -p ${inner} && cd ${inner} && apt-get -o APT::Sandbox::User=root download ${name}=${version}`,
+      );
       const deb = (await readdir(join(chroot.dir, inner))).find((f) => f.endsWith('.deb'));
       if (!deb) throw new Error(`apt-get download ${name} in the ${suite} chroot left no .deb`);
       await rename(join(chroot.dir, inner, deb), join(dir, deb));

@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, symlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { runHostCommand } from '../../exec/run-host-command.ts';
 
@@ -12,10 +13,28 @@ export async function moduleLoadOrder(
   kernelRelease: string,
   wanted: readonly string[],
 ): Promise<string[]> {
+  await ensureLibModules(extractedRoot);
   await runHostCommand('depmod', ['-b', extractedRoot, kernelRelease]);
-  const modulesDir = join(extractedRoot, 'lib', 'modules', kernelRelease);
+  const modulesDir = modulesDirOf(extractedRoot, kernelRelease);
   const depFile = await readFile(join(modulesDir, 'modules.dep'), 'utf8');
   return loadOrderFromModulesDep(depFile, wanted);
+}
+
+/**
+ * Where an extracted kernel package keeps its modules: /lib/modules, or
+ * /usr/lib/modules on merged-/usr suites (trixie). depmod -b only looks under
+ * /lib, so the latter gets a lib → usr/lib link first (see ensureLibModules).
+ */
+export function modulesDirOf(extractedRoot: string, kernelRelease: string): string {
+  return join(extractedRoot, 'lib', 'modules', kernelRelease);
+}
+
+/** Makes <root>/lib/modules exist for depmod when the package put modules under usr/lib. */
+export async function ensureLibModules(extractedRoot: string): Promise<void> {
+  if (!existsSync(join(extractedRoot, 'lib', 'modules')) && existsSync(join(extractedRoot, 'usr', 'lib', 'modules'))) {
+    await mkdir(join(extractedRoot, 'lib'), { recursive: true });
+    await symlink(join('..', 'usr', 'lib', 'modules'), join(extractedRoot, 'lib', 'modules'));
+  }
 }
 
 /** Pure part, unit-tested: module paths (relative to the modules dir), dependencies first. */
