@@ -3,35 +3,44 @@ import { MicroLab } from '../../harness/lab/micro-lab.ts';
 import { withToaModule } from '../../harness/lab/toa-state.ts';
 import { RunSession } from '../../harness/lifecycle/run-session.ts';
 import type { Check } from '../../harness/runner/scenario.ts';
+import type { DebianSuite } from '../../harness/toa/suite-chroot.ts';
 import { SCENARIOS } from '../../scenarios/index.ts';
 
 /**
- * The TOA data path end to end against a real Debian kernel: every scenario
- * boots nothing of its own, they share one micro-VM and put toa.ko in the
- * state they need. Each verdict comes from the guest's own evidence.
+ * The TOA data path end to end against real Debian kernels: every scenario
+ * on bookworm's 6.1, the core ones on bullseye's 5.10 and trixie's 6.12.
+ * Scenarios share one micro-VM per kernel and put toa.ko in the state they
+ * need; each verdict comes from the guest's own evidence.
  */
-describe('TOA data path on the micro-VM (real Debian 6.1 kernel)', () => {
+const CORE = ['fullnat-toa-v4', 'fullnat-no-toa', 'toa-kind-filter', 'malformed-options', 'rmmod-open-connections'];
+const PLAN: Array<{ suite: DebianSuite; kernel: string; scenarios: typeof SCENARIOS }> = [
+  { suite: 'bookworm', kernel: '6.1', scenarios: SCENARIOS },
+  { suite: 'bullseye', kernel: '5.10', scenarios: SCENARIOS.filter((s) => CORE.includes(s.id)) },
+  { suite: 'trixie', kernel: '6.12', scenarios: SCENARIOS.filter((s) => CORE.includes(s.id)) },
+];
+
+describe.each(PLAN)('TOA data path on the micro-VM ($suite, Debian $kernel kernel)', ({ suite, scenarios }) => {
   let session: RunSession;
   let lab: MicroLab;
 
   beforeAll(async () => {
     session = await RunSession.open();
-    lab = await MicroLab.start(session, { log: (line) => console.log(line) });
+    lab = await MicroLab.start(session, { suite, log: (line) => console.log(`${suite}: ${line}`) });
   });
 
   afterAll(async () => {
     await session?.close();
   });
 
-  for (const scenario of SCENARIOS) {
+  for (const scenario of scenarios) {
     it(`${scenario.id}: ${scenario.title}`, async () => {
       const checks = await scenario.run(lab);
-      expect(checks.length).toBeGreaterThanOrEqual(3);
+      expect(checks.filter((c) => !c.informational).length).toBeGreaterThanOrEqual(2);
       expect(failed(checks)).toEqual([]);
     });
   }
 
-  it('keeps the guides\' counters in /proc/net/toa_stats', async () => {
+  it("keeps the guides' counters in /proc/net/toa_stats", async () => {
     expect((await withToaModule(lab, {})).passed).toBe(true);
     const stats = (await lab.guest.run('cat /proc/net/toa_stats')).stdout;
     for (const name of [
@@ -47,9 +56,9 @@ describe('TOA data path on the micro-VM (real Debian 6.1 kernel)', () => {
   });
 });
 
-/** Failing checks with what was observed: vitest prints these when the test fails. */
+/** Failing verdicts with what was observed (findings are reported, not asserted): vitest prints these. */
 function failed(checks: Check[]): Array<Pick<Check, 'name' | 'expected' | 'observed' | 'evidence'>> {
   return checks
-    .filter((c) => !c.passed)
+    .filter((c) => !c.passed && !c.informational)
     .map(({ name, expected, observed, evidence }) => ({ name, expected, observed, evidence }));
 }

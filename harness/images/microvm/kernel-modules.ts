@@ -17,7 +17,8 @@ export async function moduleLoadOrder(
   await runHostCommand('depmod', ['-b', extractedRoot, kernelRelease]);
   const modulesDir = modulesDirOf(extractedRoot, kernelRelease);
   const depFile = await readFile(join(modulesDir, 'modules.dep'), 'utf8');
-  return loadOrderFromModulesDep(depFile, wanted);
+  const builtin = await readFile(join(modulesDir, 'modules.builtin'), 'utf8').catch(() => '');
+  return loadOrderFromModulesDep(depFile, wanted, builtin);
 }
 
 /**
@@ -38,7 +39,9 @@ export async function ensureLibModules(extractedRoot: string): Promise<void> {
 }
 
 /** Pure part, unit-tested: module paths (relative to the modules dir), dependencies first. */
-export function loadOrderFromModulesDep(modulesDep: string, wanted: readonly string[]): string[] {
+export function loadOrderFromModulesDep(modulesDep: string, wanted: readonly string[], modulesBuiltin = ''): string[] {
+  // A driver built into the kernel (trixie builds virtio_pci in) needs no loading.
+  const builtIn = new Set(modulesBuiltin.split('\n').filter(Boolean).map(moduleName));
   const deps = new Map<string, string[]>();
   const byName = new Map<string, string>();
   for (const line of modulesDep.split('\n')) {
@@ -55,8 +58,9 @@ export function loadOrderFromModulesDep(modulesDep: string, wanted: readonly str
     order.push(path);
   };
   for (const name of wanted) {
+    if (builtIn.has(name.replaceAll('-', '_'))) continue;
     const path = byName.get(name.replaceAll('-', '_'));
-    if (!path) throw new Error(`kernel module ${name} is not in this kernel's modules.dep`);
+    if (!path) throw new Error(`kernel module ${name} is neither in this kernel's modules.dep nor built in`);
     visit(path, []);
   }
   return order;

@@ -27,6 +27,12 @@ describe('loadOrderFromModulesDep', () => {
   });
 
   it('names the module it cannot find', () => {
-    expect(() => loadOrderFromModulesDep(MODULES_DEP, ['e1000'])).toThrow(/e1000 is not in this kernel/);
+    expect(() => loadOrderFromModulesDep(MODULES_DEP, ['e1000'])).toThrow(/e1000 is neither in this kernel's modules.dep nor built in/);
+  });
+
+  it('skips drivers built into the kernel (modules.builtin)', () => {
+    const order = loadOrderFromModulesDep(MODULES_DEP, ['virtio_pci', 'virtio_net'], 'kernel/drivers/virtio/virtio_pci.ko\n');
+    expect(order.some((p) => p.endsWith('/virtio_pci.ko'))).toBe(false);
+    expect(order.at(-1)).toBe('kernel/drivers/net/virtio_net.ko');
   });
 });
