@@ -23,7 +23,7 @@ export const bulkTransfer: Scenario<MicroLab> = {
     await lab.backend.clearLog();
     const body = pseudoRandomBytes(SIZE, 0x70a);
     const sentFnv = fnv1a64(body);
-    const balancer = await lab.startBalancer({ toa: { kind: 254, placement: ['ack'] } });
+    const balancer = await lab.startBalancer({ toa: { kind: lab.toaKind, placement: ['ack'] } });
     try {
       const started = Date.now();
       const response = await httpRequest({ port: balancer.port, method: 'POST', path: '/echo', body, timeoutMs: 240_000 });

@@ -24,7 +24,7 @@ export const deferAccept: Scenario<MicroLab> = {
     const checks: Check[] = [await withToaModule(lab, {})];
     const deferred = await BackendServer.start(lab.guest, { port: DEFERRED_PORT, deferred: true });
     const round = (placement: ToaPlacement[]) =>
-      runThroughBalancer(lab, { toa: { kind: 254, placement }, connections: 3, backend: deferred });
+      runThroughBalancer(lab, { toa: { kind: lab.toaKind, placement }, connections: 3, backend: deferred });
     try {
       const both = await round(['ack', 'first-data']);
       checks.push(both.allAnswered('deferred, TOA in ACK + first data'), both.eachConnectionSaw('deferred, TOA in ACK + first data', injectedEndpoint));

@@ -25,7 +25,7 @@ export const firstDataFin: Scenario<MicroLab> = {
         if (direction === 'out' && isDataFinWithToa(frame)) dataFinWithToa++;
       });
       const traffic = await runThroughBalancer(lab, {
-        toa: { kind: 254, placement: ['ack', 'first-data'], dropHandshakeAck },
+        toa: { kind: lab.toaKind, placement: ['ack', 'first-data'], dropHandshakeAck },
         connections: 3,
         finWithRequest: true,
       }).finally(stop);

@@ -19,7 +19,7 @@ export const fullnatNoToa: Scenario<MicroLab> = {
     const since = await lab.markKernelLog();
     const unloaded = await withoutToaModule(lab);
     const traffic = await runThroughBalancer(lab, {
-      toa: { kind: 254, placement: ['ack', 'first-data'] },
+      toa: { kind: lab.toaKind, placement: ['ack', 'first-data'] },
       connections: CONNECTIONS,
     });
     return [

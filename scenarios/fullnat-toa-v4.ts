@@ -23,7 +23,7 @@ export const fullnatToaV4: Scenario<MicroLab> = {
     const checks: Check[] = [await withToaModule(lab, {})];
     for (const variant of PLACEMENTS) {
       const traffic = await runThroughBalancer(lab, {
-        toa: { kind: 254, placement: variant.placement, dropHandshakeAck: variant.dropHandshakeAck },
+        toa: { kind: lab.toaKind, placement: variant.placement, dropHandshakeAck: variant.dropHandshakeAck },
         connections: CONNECTIONS,
       });
       checks.push(traffic.allAnswered(variant.label));

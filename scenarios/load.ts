@@ -23,25 +23,30 @@ export const load: Scenario<MicroLab> = {
     const loaded = await withToaModule(lab, {});
     const started = Date.now();
     const traffic = await runThroughBalancer(lab, {
-      toa: { kind: 254, placement: ['ack', 'first-data'] },
+      toa: { kind: lab.toaKind, placement: ['ack', 'first-data'] },
       connections: CONNECTIONS,
       concurrency: CONCURRENCY,
     });
     const seconds = (Date.now() - started) / 1000;
     const distinct = new Set(traffic.injectedClients().map((c) => `${c.ip}:${c.port}`)).size;
-    const stats = await readToaStats(lab.guest);
+    // A vendor's module keeps no toa_stats of ours: its verdict rests on the log lines alone.
+    const stats = lab.ownModule ? await readToaStats(lab.guest) : undefined;
     return [
       loaded,
       check('every connection had its own simulated client', distinct === CONNECTIONS, `${CONNECTIONS} distinct`, `${distinct} distinct`),
       traffic.allAnswered(`${CONNECTIONS} connections`),
       traffic.eachConnectionSaw(`${CONNECTIONS} connections`, injectedEndpoint),
-      check(
-        'toa.ko missed no probe and holds no stale entry',
-        stats.probe_missed === 0 && stats.entries === 0,
-        'probe_missed 0, entries 0 after the connections closed',
-        `probe_missed ${stats.probe_missed}, entries ${stats.entries}; ${(CONNECTIONS / seconds).toFixed(0)} conn/s`,
-        JSON.stringify(stats, null, 1),
-      ),
+      ...(stats
+        ? [
+            check(
+              'toa.ko missed no probe and holds no stale entry',
+              stats.probe_missed === 0 && stats.entries === 0,
+              'probe_missed 0, entries 0 after the connections closed',
+              `probe_missed ${stats.probe_missed}, entries ${stats.entries}; ${(CONNECTIONS / seconds).toFixed(0)} conn/s`,
+              JSON.stringify(stats, null, 1),
+            ),
+          ]
+        : []),
       await kernelUnhurt(lab, since),
     ];
   },

@@ -14,57 +14,56 @@ import { check, type Check, type Scenario } from '../harness/runner/scenario.ts'
  */
 interface Shape {
   name: string;
-  bytes: (client: SimulatedClient) => number[];
+  bytes: (client: SimulatedClient, kind: number) => number[];
   honoured: (client: SimulatedClient) => Endpoint | null;
   placement?: ToaPlacement[];
 }
 
-const KIND = 254;
 const NOP = 1;
 const EOL = 0;
 const OTHER = { address: '203.0.113.77', port: 7777 };
 
-const toa = (client: SimulatedClient, kind = KIND): number[] => [
+const toa = (client: SimulatedClient, kind: number): number[] => [
   kind, 8, client.port >> 8, client.port & 0xff, ...client.address.split('.').map(Number),
 ];
 const honest = (client: SimulatedClient): Endpoint => ({ ip: client.address, port: client.port });
 const none = (): null => null;
 
 export const SHAPES: readonly Shape[] = [
-  { name: 'length 0', bytes: () => [KIND, 0], honoured: none },
-  { name: 'length 1', bytes: () => [KIND, 1], honoured: none },
-  { name: 'length 2 (no payload)', bytes: () => [KIND, 2, NOP, NOP], honoured: none },
-  { name: 'length 7 (one address byte short)', bytes: (c) => [...toa(c).slice(0, 7)].map((b, i) => (i === 1 ? 7 : b)), honoured: none },
-  { name: 'length 9 (one byte too many)', bytes: (c) => [KIND, 9, ...toa(c).slice(2), 0x42], honoured: none },
-  { name: 'length 255 (runs past the header)', bytes: (c) => [KIND, 255, ...toa(c).slice(2)], honoured: none },
-  { name: 'truncated at the end of the header', bytes: (c) => [NOP, NOP, ...toa(c).slice(0, 6)], honoured: none },
-  { name: 'two TOA options (first wins)', bytes: (c) => [...toa(c), ...toa(OTHER)], honoured: honest },
-  { name: 'TOA after EOL', bytes: (c) => [EOL, EOL, EOL, EOL, ...toa(c)], honoured: none },
-  { name: 'TOA in the SYN only', bytes: (c) => toa(c), honoured: none, placement: ['syn'] },
-  { name: 'options area full (32 NOP + TOA = 40 bytes)', bytes: (c) => [...Array(32).fill(NOP), ...toa(c)], honoured: honest },
-  { name: 'one NOP before TOA', bytes: (c) => [NOP, ...toa(c), NOP, NOP, NOP], honoured: honest },
-  { name: 'three NOPs before TOA', bytes: (c) => [NOP, NOP, NOP, ...toa(c), NOP], honoured: honest },
-  { name: 'TOA then NOPs and EOL', bytes: (c) => [...toa(c), NOP, NOP, NOP, EOL], honoured: honest },
+  { name: 'length 0', bytes: (_c, k) => [k, 0], honoured: none },
+  { name: 'length 1', bytes: (_c, k) => [k, 1], honoured: none },
+  { name: 'length 2 (no payload)', bytes: (_c, k) => [k, 2, NOP, NOP], honoured: none },
+  { name: 'length 7 (one address byte short)', bytes: (c, k) => [...toa(c, k).slice(0, 7)].map((b, i) => (i === 1 ? 7 : b)), honoured: none },
+  { name: 'length 9 (one byte too many)', bytes: (c, k) => [k, 9, ...toa(c, k).slice(2), 0x42], honoured: none },
+  { name: 'length 255 (runs past the header)', bytes: (c, k) => [k, 255, ...toa(c, k).slice(2)], honoured: none },
+  { name: 'truncated at the end of the header', bytes: (c, k) => [NOP, NOP, ...toa(c, k).slice(0, 6)], honoured: none },
+  { name: 'two TOA options (first wins)', bytes: (c, k) => [...toa(c, k), ...toa(OTHER, k)], honoured: honest },
+  { name: 'TOA after EOL', bytes: (c, k) => [EOL, EOL, EOL, EOL, ...toa(c, k)], honoured: none },
+  { name: 'TOA in the SYN only', bytes: (c, k) => toa(c, k), honoured: none, placement: ['syn'] },
+  { name: 'options area full (32 NOP + TOA = 40 bytes)', bytes: (c, k) => [...Array(32).fill(NOP), ...toa(c, k)], honoured: honest },
+  { name: 'one NOP before TOA', bytes: (c, k) => [NOP, ...toa(c, k), NOP, NOP, NOP], honoured: honest },
+  { name: 'three NOPs before TOA', bytes: (c, k) => [NOP, NOP, NOP, ...toa(c, k), NOP], honoured: honest },
+  { name: 'TOA then NOPs and EOL', bytes: (c, k) => [...toa(c, k), NOP, NOP, NOP, EOL], honoured: honest },
   {
     name: 'kind 254 as TCP Fast Open experimental (magic 0xF989, 8-byte cookie)',
-    bytes: () => [KIND, 12, 0xf9, 0x89, 1, 2, 3, 4, 5, 6, 7, 8],
+    bytes: (_c, k) => [k, 12, 0xf9, 0x89, 1, 2, 3, 4, 5, 6, 7, 8],
     honoured: none,
   },
-  { name: 'IPv6-length TOA (20) on an IPv4 socket', bytes: (c) => [KIND, 20, c.port >> 8, c.port & 0xff, ...Array(16).fill(0x20)], honoured: none },
-  { name: 'unaccepted kind 200', bytes: (c) => toa(c, 200), honoured: none },
-  { name: 'unknown option with length 0 before TOA', bytes: (c) => [99, 0, ...toa(c)], honoured: none },
-  { name: 'unknown option running over TOA', bytes: (c) => [99, 10, ...toa(c)], honoured: none },
+  { name: 'IPv6-length TOA (20) on an IPv4 socket', bytes: (c, k) => [k, 20, c.port >> 8, c.port & 0xff, ...Array(16).fill(0x20)], honoured: none },
+  { name: 'a kind the module was not told to accept', bytes: (c, k) => toa(c, k === 200 ? 253 : 200), honoured: none },
+  { name: 'unknown option with length 0 before TOA', bytes: (c, k) => [99, 0, ...toa(c, k)], honoured: none },
+  { name: 'unknown option running over TOA', bytes: (c, k) => [99, 10, ...toa(c, k)], honoured: none },
   // Linux's own option parser steps over an option by its length whatever its kind says
   // (tcp_parse_options), so the TOA after a 3-byte "MSS" is well-formed and may be honoured.
-  { name: 'MSS option with a bad length before TOA', bytes: (c) => [2, 3, 0x05, ...toa(c), NOP], honoured: honest },
-  { name: 'TOA on every segment', bytes: (c) => toa(c), honoured: honest, placement: ['every'] },
-  { name: 'well-formed TOA (control)', bytes: (c) => toa(c), honoured: honest },
+  { name: 'MSS option with a bad length before TOA', bytes: (c, k) => [2, 3, 0x05, ...toa(c, k), NOP], honoured: honest },
+  { name: 'TOA on every segment', bytes: (c, k) => toa(c, k), honoured: honest, placement: ['every'] },
+  { name: 'well-formed TOA (control)', bytes: (c, k) => toa(c, k), honoured: honest },
 ];
 
 export const malformedOptions: Scenario<MicroLab> = {
   id: 'malformed-options',
   title: `${SHAPES.length} malformed or hostile TCP option shapes: no crash, never a wrong address`,
-  setup: 'toa.ko loaded with default parameters (kind 254); toa-backend listening on :80',
+  setup: 'toa.ko loaded with default parameters; toa-backend listening on :80; option kind as the run says (default 254)',
   sends: `one connection per shape, the shape's bytes in the handshake ACK and first data segment (unless stated): ${SHAPES.map((s) => s.name).join('; ')}`,
   passesWhen: "for every shape the backend logs either the balancer's own address or exactly the client a correct TOA reader would take; the guest keeps answering; no oops/BUG/WARN",
   async run(lab) {
@@ -74,7 +73,11 @@ export const malformedOptions: Scenario<MicroLab> = {
     let wrong = 0;
     for (const shape of SHAPES) {
       const traffic = await runThroughBalancer(lab, {
-        toa: { kind: KIND, placement: shape.placement ?? ['ack', 'first-data'], rawOption: (c) => Uint8Array.from(shape.bytes(c)) },
+        toa: {
+          kind: lab.toaKind,
+          placement: shape.placement ?? ['ack', 'first-data'],
+          rawOption: (c) => Uint8Array.from(shape.bytes(c, lab.toaKind)),
+        },
         connections: 1,
       });
       const [connection] = traffic.connections;

@@ -23,7 +23,7 @@ export const rmmodOpenConnections: Scenario<MicroLab> = {
     const since = await lab.markKernelLog();
     const checks: Check[] = [await withToaModule(lab, {})];
     await lab.backend.clearLog();
-    const balancer = await lab.startBalancer({ toa: { kind: 254, placement: ['ack', 'first-data'] } });
+    const balancer = await lab.startBalancer({ toa: { kind: lab.toaKind, placement: ['ack', 'first-data'] } });
     try {
       const open = await Promise.all(
         Array.from({ length: OPEN_CONNECTIONS }, () =>

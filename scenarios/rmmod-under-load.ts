@@ -20,7 +20,7 @@ export const rmmodUnderLoad: Scenario<MicroLab> = {
     const since = await lab.markKernelLog();
     const checks: Check[] = [await withToaModule(lab, {})];
     await lab.backend.clearLog();
-    const balancer = await lab.startBalancer({ toa: { kind: 254, placement: ['ack', 'first-data'] } });
+    const balancer = await lab.startBalancer({ toa: { kind: lab.toaKind, placement: ['ack', 'first-data'] } });
     const expected = fnv1a64(backendPatternBytes(BYTES));
     let results: Array<HttpExchange | Error>;
     let inFlight = 0;
@@ -39,7 +39,7 @@ export const rmmodUnderLoad: Scenario<MicroLab> = {
     }
     const intact = results.filter((r) => !(r instanceof Error) && r.status === 200 && fnv1a64(r.body) === expected).length;
     checks.push(check('every in-flight download completes byte-identical', intact === TRANSFERS, `${TRANSFERS} intact`, `${intact} intact`));
-    const after = await runThroughBalancer(lab, { toa: { kind: 254, placement: ['ack', 'first-data'] }, connections: 3 });
+    const after = await runThroughBalancer(lab, { toa: { kind: lab.toaKind, placement: ['ack', 'first-data'] }, connections: 3 });
     checks.push(after.allAnswered('after rmmod'), after.eachConnectionSaw('after rmmod (module gone)', balancerEndpoint));
     checks.push(await kernelUnhurt(lab, since));
     return checks;

@@ -14,6 +14,7 @@ export const toaKindFilter: Scenario<MicroLab> = {
   setup: 'toa.ko loaded with toa_kinds=200; toa-backend listening on :80',
   sends: `${CONNECTIONS} HTTP requests through the FULLNAT balancer with TOA kind 254 in the handshake ACK and first data segment`,
   passesWhen: "every access-log line names the balancer's own address, and /proc/net/toa_stats counts no TOA socket",
+  notApplicable: (lab) => (lab.ownModule ? undefined : "needs toa-lab's toa_kinds parameter"),
   async run(lab) {
     const since = await lab.markKernelLog();
     const loaded = await withToaModule(lab, { kinds: [200] });

@@ -9,7 +9,10 @@ import { ResultsStore } from '../report/results-store.ts';
 import { TapWriter } from '../report/tap-writer.ts';
 import { writeReports } from '../report/write-reports.ts';
 import { runScenarios, selectScenarios, UsageError } from '../runner/run-scenarios.ts';
-import { scenarioPassed, type Scenario, type ScenarioOutcome } from '../runner/scenario.ts';
+import { check, scenarioPassed, type Scenario, type ScenarioOutcome } from '../runner/scenario.ts';
+import type { StepResult } from '../runner/step.ts';
+import { describeChoice, prepareModule, type ToaModuleChoice } from '../toa/module-choice.ts';
+import { resolveGuestKernel } from '../images/microvm/guest-kernel.ts';
 import { parseShard, shardPairs } from '../runner/shard.ts';
 import type { DebianSuite } from '../toa/suite-chroot.ts';
 import { SCENARIOS } from '../../scenarios/index.ts';
@@ -17,7 +20,8 @@ import { SCENARIOS } from '../../scenarios/index.ts';
 const IMAGES = MICROVM_SUITES.map((suite) => ({ name: microVmImageName(suite), suite }));
 
 export const RUN_HELP = `usage: toa-lab run [--image NAME[,NAME...]] [--scenario ID[,ID...]] [--shard i/n]
-                   [--parallel N] [--out DIR]
+                   [--parallel N] [--toa-source DIR|TARBALL|GIT-URL | --toa-ko FILE]
+                   [--toa-kind N] [--out DIR]
 
 Boots the lab's images (Debian's 5.10, 6.1 and 6.12 kernels with our toa.ko
 and toa-backend), runs the scenarios on each, streams TAP 13 on stdout, and
@@ -29,6 +33,12 @@ and each guest's serial console log.
   --scenario   scenarios (default: all): ${SCENARIOS.map((s) => s.id).join(', ')}
   --shard      run only shard i of n of the image × scenario pairs (CI matrices)
   --parallel   images booted at once (default from cores and memory: ${defaultParallelism()})
+  --toa-source test a vendor's TOA module: its source is built against each image's kernel
+               headers (kbuild); the verdict says whether it did not build (first compiler
+               errors, known causes explained), did not load, crashed the guest, reported a
+               wrong address, or passed
+  --toa-ko     test a prebuilt toa.ko as the guide's "install on multiple servers" step does
+  --toa-kind   the TCP option kind the balancer sends (default 254; 200 and 253 exist)
   --out        report folder (default: out/run-<timestamp>)
 
 Exit code: 0 all passed, 1 some scenario failed, 2 usage or set-up error.
@@ -42,9 +52,15 @@ export async function runCommand(args: string[]): Promise<number> {
       scenario: { type: 'string', multiple: true },
       shard: { type: 'string' },
       parallel: { type: 'string' },
+      'toa-source': { type: 'string' },
+      'toa-ko': { type: 'string' },
+      'toa-kind': { type: 'string' },
       out: { type: 'string' },
     },
   });
+  const module = moduleChoice(values['toa-source'], values['toa-ko']);
+  const toaKind = values['toa-kind'] === undefined ? 254 : Number(values['toa-kind']);
+  if (!Number.isInteger(toaKind) || toaKind < 0 || toaKind > 255) throw new UsageError(`--toa-kind wants an option kind 0–255, got '${values['toa-kind']}'`);
   const scenarios = selectScenarios(SCENARIOS, list(values.scenario));
   const images = selectImages(list(values.image));
   const shard = values.shard ? parseShard(values.shard) : undefined;
@@ -60,7 +76,7 @@ export async function runCommand(args: string[]): Promise<number> {
   const outDir = resolve(values.out ?? `out/run-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   const store = new ResultsStore(outDir);
   const tap = new TapWriter((text) => process.stdout.write(text));
-  const notes: string[] = [];
+  const notes: string[] = [`module under test: ${describeChoice(module)}; TOA option kind ${toaKind}`];
   if (shard) notes.push(`shard ${shard.index}/${shard.count}`);
   const session = await RunSession.open();
   const outcomes: ScenarioOutcome[] = [];
@@ -68,17 +84,31 @@ export async function runCommand(args: string[]): Promise<number> {
     await forEachConcurrently(plan, parallel, async ({ image, scenarios: share }) => {
       const cell = image.name;
       const say = (line: string): void => tap.comment(`${cell}: ${line}`);
+      const cellOutcomes: ScenarioOutcome[] = [];
+      const recordCell = (outcome: ScenarioOutcome): void => {
+        cellOutcomes.push(outcome);
+        record(cell, outcome);
+      };
       let lab: MicroLab;
       try {
-        lab = await MicroLab.start(session, { suite: image.suite, log: say });
+        const prepared = await prepareModule(module, await resolveGuestKernel(image.suite, say), await session.subdir('module'));
+        if (prepared.buildFailure) {
+          recordCell(moduleOutcome(prepared.steps, `did not build: ${prepared.buildFailure}`));
+          for (const scenario of share) recordCell(failedToStart(scenario, `the TOA module did not build for this kernel`));
+          notes.push(`${cell}: module verdict: did not build`);
+          return;
+        }
+        lab = await MicroLab.start(session, { suite: image.suite, log: say, toaKind, ...(prepared.koPath && { toaModule: prepared.koPath }) });
+        if (prepared.steps.length) recordCell(moduleOutcome(prepared.steps));
       } catch (error) {
         // The image did not come up: every scenario of it fails with the reason; the others go on.
-        for (const scenario of share) record(cell, failedToStart(scenario, error));
+        for (const scenario of share) recordCell(failedToStart(scenario, error));
         return;
       }
       notes.push(`${cell}: kernel ${lab.image.kernelPackage.name} ${lab.image.kernelPackage.version}; ${lab.vm.accelerator.accelerator} (${lab.vm.accelerator.reason})`);
       try {
-        await runScenarios(lab, share, (outcome) => record(cell, outcome));
+        await runScenarios(lab, share, recordCell);
+        notes.push(`${cell}: module verdict: ${moduleVerdict(cellOutcomes)}`);
       } finally {
         // The console log is evidence; the session folder goes with the run.
         copyFileSync(lab.vm.console.path, `${outDir}/console-${cell}.log`);
@@ -107,8 +137,41 @@ function failedToStart(scenario: Scenario<MicroLab>, error: unknown): ScenarioOu
     title: scenario.title,
     checks: [],
     durationMs: 0,
-    error: `the image did not start: ${error instanceof Error ? error.message : String(error)}`,
+    error: typeof error === 'string' ? error : `the image did not start: ${error instanceof Error ? error.message : String(error)}`,
   };
+}
+
+/** The module's own row in the matrix: how it was fetched and built for this kernel. */
+function moduleOutcome(steps: StepResult[], error?: string): ScenarioOutcome {
+  return {
+    scenario: 'toa-module',
+    title: 'The TOA module under test is fetched and built for this kernel',
+    checks: steps.map((s) => check(s.name, s.status === 'passed', 'passes', s.summary, s.evidence)),
+    steps,
+    durationMs: steps.reduce((sum, s) => sum + s.durationMs, 0),
+    ...(error && { error }),
+  };
+}
+
+/**
+ * One word for a vendor: did the module not build, not load, crash the guest,
+ * report a wrong address — or pass everything.
+ */
+export function moduleVerdict(outcomes: readonly ScenarioOutcome[]): string {
+  const checks = outcomes.flatMap((o) => o.checks);
+  if (checks.some((c) => c.name.startsWith('toa.ko loads') && !c.passed)) return 'did not load';
+  if (checks.some((c) => c.name.startsWith('kernel unhurt') && !c.passed) || outcomes.some((o) => /agent|did not come up/.test(o.error ?? ''))) {
+    return 'crashed the guest';
+  }
+  if (!outcomes.every(scenarioPassed)) return 'loaded but reported a wrong address (see the failing checks)';
+  return 'passed';
+}
+
+function moduleChoice(source: string | undefined, prebuilt: string | undefined): ToaModuleChoice {
+  if (source && prebuilt) throw new UsageError('--toa-source and --toa-ko exclude each other');
+  if (source) return { origin: 'source', location: source };
+  if (prebuilt) return { origin: 'prebuilt', path: resolve(prebuilt) };
+  return { origin: 'toa-lab' };
 }
 
 function selectImages(names: readonly string[]): Array<{ name: string; suite: DebianSuite }> {

@@ -47,6 +47,15 @@ class FrameFanout {
   }
 }
 
+export interface MicroLabOptions {
+  suite?: DebianSuite;
+  /** A vendor's toa.ko, built for this suite's kernel, instead of ours. */
+  toaModule?: string;
+  /** The option kind the balancer sends (default 254). */
+  toaKind?: number;
+  log?: (line: string) => void;
+}
+
 export interface KernelLogMark {
   consoleOffset: number;
 }
@@ -58,6 +67,10 @@ export class MicroLab {
     readonly host: NetworkHost,
     readonly backend: BackendServer,
     private readonly frames: FrameFanout,
+    /** The TOA option kind the balancer sends (a vendor's module may expect 200 or 253). */
+    readonly toaKind: number,
+    /** True for toa-lab's own toa.ko (its parameters and /proc/net/toa_stats can be relied on). */
+    readonly ownModule: boolean,
   ) {}
 
   /** Sees every frame on the lab wire until the returned function is called. */
@@ -71,12 +84,13 @@ export class MicroLab {
     await this.vm.stop();
   }
 
-  static async start(
-    session: RunSession,
-    options: { suite?: DebianSuite; log?: (line: string) => void } = {},
-  ): Promise<MicroLab> {
+  static async start(session: RunSession, options: MicroLabOptions = {}): Promise<MicroLab> {
     const log = options.log ?? (() => {});
-    const image = await ensureMicroVmImage({ onProgress: log, ...(options.suite && { suite: options.suite }) });
+    const image = await ensureMicroVmImage({
+      onProgress: log,
+      ...(options.suite && { suite: options.suite }),
+      ...(options.toaModule && { toaModule: options.toaModule }),
+    });
     const vm = await MicroVm.start({ image, session, log });
     session.defer(() => vm.stop());
     const wire = await QemuStreamWire.connect({ path: vm.labWireSocket });
@@ -89,7 +103,7 @@ export class MicroLab {
     });
     session.defer(() => host.close());
     const backend = await BackendServer.start(vm.agent);
-    return new MicroLab(image, vm, host, backend, frames);
+    return new MicroLab(image, vm, host, backend, frames, options.toaKind ?? 254, !options.toaModule);
   }
 
   get guest(): GuestShell {

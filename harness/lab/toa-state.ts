@@ -1,5 +1,6 @@
 import type { CommandResult } from '../exec/command-result.ts';
 import { check, type Check } from '../runner/scenario.ts';
+import { recogniseFailures } from '../toa/failure-signatures.ts';
 import {
   insertToaModule,
   isToaModuleLoaded,
@@ -17,15 +18,20 @@ import type { KernelLogMark, MicroLab } from './micro-lab.ts';
 export async function withToaModule(lab: MicroLab, params: ToaModuleParams): Promise<Check> {
   if (await isToaModuleLoaded(lab.guest)) await lab.guest.check('rmmod toa');
   await lab.guest.check('dmesg -c >/dev/null'); // so the loaded line we look for is this load's
-  const insmod: CommandResult = await insertToaModule(lab.guest, lab.toaModulePath, params);
+  // A vendor's module has its own parameters (if any): it is loaded as the guide says, bare.
+  const insmod: CommandResult = await insertToaModule(lab.guest, lab.toaModulePath, lab.ownModule ? params : {});
   const messages = await toaKernelMessages(lab.guest);
-  const loaded = insmod.exitCode === 0 && messages.some((m) => m.includes('TOA: toa loaded'));
+  const loaded = insmod.exitCode === 0 && messages.some((m) => /TOA: toa loaded/i.test(m));
+  const dmesg = loaded ? '' : (await lab.guest.run('dmesg | tail -20')).stdout;
+  const recognised = recogniseFailures(`${insmod.stderr}\n${dmesg}`);
   return check(
     'toa.ko loads (dmesg | grep TOA)',
     loaded,
     '"TOA: toa loaded" in dmesg',
-    loaded ? messages.find((m) => m.includes('toa loaded'))!.trim() : `insmod exit ${insmod.exitCode}: ${insmod.stderr.trim()}`,
-    [`$ ${insmod.command}`, insmod.stdout, insmod.stderr, ...messages].filter(Boolean).join('\n'),
+    loaded
+      ? messages.find((m) => /toa loaded/i.test(m))!.trim()
+      : `insmod exit ${insmod.exitCode}: ${insmod.stderr.trim()}${recognised.map((r) => ` — ${r.signature.explanation}; ${r.signature.remedy}`).join('')}`,
+    [`$ ${insmod.command}`, insmod.stdout, insmod.stderr, ...messages, dmesg].filter(Boolean).join('\n'),
   );
 }
 

@@ -25,6 +25,7 @@ ${scenarios
         .map((cell) => {
           const record = find(cell, scenario);
           if (!record) return '<td class="none">—</td>';
+          if (record.outcome.skipped !== undefined) return `<td class="none"><a href="#${anchor(cell, scenario)}">skip</a></td>`;
           const ok = scenarioPassed(record.outcome);
           return `<td class="${ok ? 'pass' : 'fail'}"><a href="#${anchor(cell, scenario)}">${ok ? 'pass' : 'FAIL'}</a><small>${seconds(record.outcome.durationMs)}</small></td>`;
         })
@@ -60,6 +61,7 @@ function renderOutcome(cell: string, outcome: ScenarioOutcome): string {
 <h2>${badge(ok)} ${esc(cell)} · ${esc(outcome.scenario)}</h2>
 <p>${esc(outcome.title)} — ${seconds(outcome.durationMs)}</p>
 ${outcome.error ? `<p class="check fail">error: ${esc(outcome.error)}</p>` : ''}
+${outcome.skipped !== undefined ? `<p>skipped: ${esc(outcome.skipped)}</p>` : ''}
 ${outcome.steps?.length ? renderSteps(outcome.steps) : ''}
 <ul>${outcome.checks.map(renderCheck).join('\n')}</ul>
 </section>`;

@@ -19,7 +19,8 @@ export class TapWriter {
 
   outcome(cell: string, outcome: ScenarioOutcome): void {
     const ok = scenarioPassed(outcome);
-    this.write(`${ok ? 'ok' : 'not ok'} ${++this.count} - ${cell} ${outcome.scenario}: ${outcome.title}\n`);
+    const skip = outcome.skipped !== undefined ? ` # SKIP ${outcome.skipped}` : '';
+    this.write(`${ok ? 'ok' : 'not ok'} ${++this.count} - ${cell} ${outcome.scenario}: ${outcome.title}${skip}\n`);
     const lines = [`duration_ms: ${outcome.durationMs}`];
     if (outcome.error) lines.push(`error: ${yamlString(outcome.error)}`);
     if (outcome.checks.length) lines.push('checks:');

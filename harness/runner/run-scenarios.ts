@@ -13,6 +13,13 @@ export async function runScenarios<Lab>(
   const outcomes: ScenarioOutcome[] = [];
   for (const scenario of scenarios) {
     const started = Date.now();
+    const skipped = scenario.notApplicable?.(lab);
+    if (skipped !== undefined) {
+      const outcome: ScenarioOutcome = { scenario: scenario.id, title: scenario.title, checks: [], durationMs: 0, skipped };
+      outcomes.push(outcome);
+      onOutcome(outcome);
+      continue;
+    }
     let outcome: ScenarioOutcome;
     try {
       const checks = await scenario.run(lab);

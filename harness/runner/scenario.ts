@@ -11,6 +11,8 @@ export interface Scenario<Lab> {
   setup: string;
   sends: string;
   passesWhen: string;
+  /** Why this scenario does not apply to this lab (e.g. it needs toa-lab's own module parameters), if it does not. */
+  notApplicable?(lab: Lab): string | undefined;
   run(lab: Lab): Promise<Check[]>;
 }
 
@@ -39,9 +41,13 @@ export interface ScenarioOutcome {
   steps?: StepResult[];
   /** Set when the scenario itself failed to run (a crash is a failure, never a pass). */
   error?: string;
+  /** Set when the scenario does not apply here, with the reason: neither a pass nor a failure. */
+  skipped?: string;
 }
 
+/** Passed, or skipped as not applicable: nothing failed. */
 export function scenarioPassed(outcome: ScenarioOutcome): boolean {
+  if (outcome.skipped !== undefined && !outcome.error) return true;
   const verdicts = outcome.checks.filter((c) => !c.informational);
   return !outcome.error && verdicts.length > 0 && verdicts.every((c) => c.passed);
 }

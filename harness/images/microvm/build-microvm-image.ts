@@ -42,9 +42,14 @@ export function microVmImageName(suite: DebianSuite): string {
   return `microvm-${suite}`;
 }
 
-export async function ensureMicroVmImage(
-  options: { suite?: DebianSuite; onProgress?: (line: string) => void } = {},
-): Promise<MicroVmImage> {
+export interface MicroVmImageOptions {
+  suite?: DebianSuite;
+  /** A TOA module to bake in instead of ours (a vendor's, already built for this kernel). */
+  toaModule?: string;
+  onProgress?: (line: string) => void;
+}
+
+export async function ensureMicroVmImage(options: MicroVmImageOptions = {}): Promise<MicroVmImage> {
   const suite = options.suite ?? HOST_SUITE;
   const onProgress = options.onProgress ?? (() => {});
   const kernel = await resolveGuestKernel(suite, onProgress);
@@ -55,6 +60,7 @@ export async function ensureMicroVmImage(
     busybox,
     guestModules: GUEST_MODULES,
     sources: await hashSourceTrees(['native/toa', 'native/backend', 'images/microvm', 'harness/images']),
+    toaModule: options.toaModule ? createHash('sha256').update(await readFile(options.toaModule)).digest('hex') : 'ours',
   };
 
   const artifact = await ensureCached(`microvm-${suite}`, recipe, async (dir) => {
@@ -70,7 +76,7 @@ export async function ensureMicroVmImage(
     onProgress('  building toa.ko and toa-backend');
     // toa.ko must be built against the exact headers of the guest's kernel.
     await mkdir(join(dir, 'build'), { recursive: true });
-    const toaKo = await kernel.buildToaModule(join(repoRoot(), 'native', 'toa'), join(dir, 'build', 'toa'));
+    const toaKo = options.toaModule ?? (await kernel.buildToaModule(join(repoRoot(), 'native', 'toa'), join(dir, 'build', 'toa')));
     const backend = await buildBackend(join(dir, 'build', 'backend'));
 
     onProgress('  assembling initramfs');

@@ -1,5 +1,6 @@
 import { readdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { CommandResult } from '../../exec/command-result.ts';
 import { runHostCommand } from '../../exec/run-host-command.ts';
 import { ensureSuiteChroot, makeInChroot, type DebianSuite } from '../../toa/suite-chroot.ts';
 import {
@@ -27,6 +28,11 @@ export interface GuestKernel {
   fetchDeb(dir: string): Promise<string>;
   /** Builds `sourceDir` (native/toa) for this kernel; returns toa.ko's path. */
   buildToaModule(sourceDir: string, buildDir: string): Promise<string>;
+  /**
+   * Builds any out-of-tree module the kbuild way (`make -C <headers> M=<dir> modules`),
+   * whatever its own Makefile assumes about `uname -r`; never throws for a failed build.
+   */
+  buildExternalModule(sourceDir: string, buildDir: string): Promise<CommandResult>;
 }
 
 export const HOST_SUITE: DebianSuite = 'bookworm';
@@ -45,6 +51,14 @@ async function hostKernel(): Promise<GuestKernel> {
     kernelRelease,
     recipe: { kernelPackage, headers },
     fetchDeb: (dir) => downloadDeb(kernelPackage, dir),
+    async buildExternalModule(sourceDir, buildDir) {
+      await ensureHostPackages([headers]);
+      await runHostCommand('cp', ['-r', sourceDir, buildDir]);
+      return runHostCommand('make', ['-C', `/usr/src/linux-headers-${kernelRelease}`, `M=${buildDir}`, 'modules'], {
+        check: false,
+        timeoutMs: 600_000,
+      });
+    },
     async buildToaModule(sourceDir, buildDir) {
       await ensureHostPackages([headers]);
       await runHostCommand('cp', ['-r', sourceDir, buildDir]);
@@ -83,6 +97,23 @@ async function chrootKernel(suite: DebianSuite, onProgress: (line: string) => vo
       await rename(join(chroot.dir, inner, deb), join(dir, deb));
       await runHostCommand('rm', ['-rf', join(chroot.dir, inner)]);
       return join(dir, deb);
+    },
+    async buildExternalModule(sourceDir, buildDir) {
+      // Built inside the chroot (its gcc matches its headers), then copied out.
+      const inner = `/tmp/toa-lab-external-${process.pid}`;
+      await runHostCommand('rm', ['-rf', join(chroot.dir, inner)]);
+      await runHostCommand('cp', ['-r', sourceDir, join(chroot.dir, inner)]);
+      try {
+        const result = await runHostCommand('chroot', [chroot.dir, 'make', '-C', chroot.headersDir, `M=${inner}`, 'modules'], {
+          check: false,
+          env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' },
+          timeoutMs: 600_000,
+        });
+        await runHostCommand('cp', ['-r', join(chroot.dir, inner), buildDir]);
+        return result;
+      } finally {
+        await runHostCommand('rm', ['-rf', join(chroot.dir, inner)]);
+      }
     },
     async buildToaModule(sourceDir, buildDir) {
       const built = await makeInChroot(chroot, sourceDir, { artifacts: ['toa.ko'], outDir: buildDir });
