@@ -6,6 +6,7 @@ import { MICROVM_SUITES, microVmImageName } from '../images/microvm/build-microv
 import { MicroLab } from '../lab/micro-lab.ts';
 import { RunSession } from '../lifecycle/run-session.ts';
 import { ResultsStore } from '../report/results-store.ts';
+import { LiveStatus } from '../report/live-status.ts';
 import { TapWriter } from '../report/tap-writer.ts';
 import { writeReports } from '../report/write-reports.ts';
 import { runScenarios, selectScenarios, UsageError } from '../runner/run-scenarios.ts';
@@ -75,7 +76,8 @@ export async function runCommand(args: string[]): Promise<number> {
 
   const outDir = resolve(values.out ?? `out/run-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   const store = new ResultsStore(outDir);
-  const tap = new TapWriter((text) => process.stdout.write(text));
+  const status = new LiveStatus(process.stdout);
+  const tap = new TapWriter((text) => status.write(text));
   const notes: string[] = [`module under test: ${describeChoice(module)}; TOA option kind ${toaKind}`];
   if (shard) notes.push(`shard ${shard.index}/${shard.count}`);
   const session = await RunSession.open();
@@ -84,6 +86,7 @@ export async function runCommand(args: string[]): Promise<number> {
     await forEachConcurrently(plan, parallel, async ({ image, scenarios: share }) => {
       const cell = image.name;
       const say = (line: string): void => tap.comment(`${cell}: ${line}`);
+      status.set(cell, 'preparing the image and module…');
       const cellOutcomes: ScenarioOutcome[] = [];
       const recordCell = (outcome: ScenarioOutcome): void => {
         cellOutcomes.push(outcome);
@@ -96,23 +99,29 @@ export async function runCommand(args: string[]): Promise<number> {
           recordCell(moduleOutcome(prepared.steps, `did not build: ${prepared.buildFailure}`));
           for (const scenario of share) recordCell(failedToStart(scenario, `the TOA module did not build for this kernel`));
           notes.push(`${cell}: module verdict: did not build`);
+          status.remove(cell);
           return;
         }
+        status.set(cell, 'booting…');
         lab = await MicroLab.start(session, { suite: image.suite, log: say, toaKind, ...(prepared.koPath && { toaModule: prepared.koPath }) });
         if (prepared.steps.length) recordCell(moduleOutcome(prepared.steps));
       } catch (error) {
         // The image did not come up: every scenario of it fails with the reason; the others go on.
         for (const scenario of share) recordCell(failedToStart(scenario, error));
+        status.remove(cell);
         return;
       }
       notes.push(`${cell}: kernel ${lab.image.kernelPackage.name} ${lab.image.kernelPackage.version}; ${lab.vm.accelerator.accelerator} (${lab.vm.accelerator.reason})`);
       try {
-        await runScenarios(lab, share, recordCell);
+        await runScenarios(lab, share, recordCell, (scenario, index) =>
+          status.set(cell, `scenario ${index + 1}/${share.length}: ${scenario.id}`),
+        );
         notes.push(`${cell}: module verdict: ${moduleVerdict(cellOutcomes)}`);
       } finally {
         // The console log is evidence; the session folder goes with the run.
         copyFileSync(lab.vm.console.path, `${outDir}/console-${cell}.log`);
         await lab.stop();
+        status.remove(cell);
       }
     });
     tap.end();

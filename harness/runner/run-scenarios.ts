@@ -9,9 +9,11 @@ export async function runScenarios<Lab>(
   lab: Lab,
   scenarios: ReadonlyArray<Scenario<Lab>>,
   onOutcome: (outcome: ScenarioOutcome) => void,
+  onStart: (scenario: Scenario<Lab>, index: number) => void = () => {},
 ): Promise<ScenarioOutcome[]> {
   const outcomes: ScenarioOutcome[] = [];
-  for (const scenario of scenarios) {
+  for (const [index, scenario] of scenarios.entries()) {
+    onStart(scenario, index);
     const started = Date.now();
     const skipped = scenario.notApplicable?.(lab);
     if (skipped !== undefined) {
