@@ -4,10 +4,11 @@ import type { MicroLab } from '../harness/lab/micro-lab.ts';
 import { kernelUnhurt, withToaModule } from '../harness/lab/toa-state.ts';
 import { balancerEndpoint, runThroughBalancer } from '../harness/lab/traffic.ts';
 import { check, type Check, type Scenario } from '../harness/runner/scenario.ts';
-import { readToaStats, removeToaModule } from '../harness/toa/toa-module.ts';
+import { waitForOpenConnections } from '../harness/guest/tcp-sockets.ts';
+import { removeToaModule } from '../harness/toa/toa-module.ts';
 
 const TRANSFERS = 100;
-const BYTES = 512 * 1024;
+const BYTES = 1024 * 1024;
 
 /** Unload under traffic: 100 downloads in flight when `rmmod toa` runs. */
 export const rmmodUnderLoad: Scenario<MicroLab> = {
@@ -28,10 +29,15 @@ export const rmmodUnderLoad: Scenario<MicroLab> = {
       const downloads = Array.from({ length: TRANSFERS }, () =>
         httpRequest({ port: balancer.port, path: `/bytes/${BYTES}`, timeoutMs: 180_000 }).catch((e: Error) => e),
       );
-      inFlight = await waitForEntries(lab, TRANSFERS / 2);
+      inFlight = await waitForOpenConnections(lab.guest, lab.backend.port, TRANSFERS / 2);
       const rmmod = await removeToaModule(lab.guest);
       checks.push(
-        check('rmmod toa succeeds mid-transfer', rmmod.exitCode === 0, `exit 0 with ≥ ${TRANSFERS / 2} TOA sockets open`, `exit ${rmmod.exitCode} with ${inFlight} open; ${rmmod.stderr.trim()}`),
+        check(
+          'rmmod toa succeeds mid-transfer',
+          rmmod.exitCode === 0 && inFlight >= TRANSFERS / 2,
+          `exit 0 with ≥ ${TRANSFERS / 2} connections open in the guest`,
+          `exit ${rmmod.exitCode} with ${inFlight} open; ${rmmod.stderr.trim()}`,
+        ),
       );
       results = await Promise.all(downloads);
     } finally {
@@ -45,11 +51,3 @@ export const rmmodUnderLoad: Scenario<MicroLab> = {
     return checks;
   },
 };
-
-async function waitForEntries(lab: MicroLab, wanted: number): Promise<number> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const entries = (await readToaStats(lab.guest)).entries ?? 0;
-    if (entries >= wanted || Date.now() > deadline) return entries;
-  }
-}

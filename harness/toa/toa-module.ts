@@ -40,3 +40,4 @@ export async function isToaModuleLoaded(guest: GuestShell): Promise<boolean> {
 export async function readToaStats(guest: GuestShell): Promise<ToaStats> {
   return parseToaStats((await guest.check('cat /proc/net/toa_stats')).stdout);
 }
+
