@@ -3,17 +3,22 @@
  * balancer go with no VM in the way, over an in-memory wire to a userspace peer. Whatever a
  * scenario measures against a real guest is bounded by these numbers.
  *
- *   npx tsx bench/net-ceiling.ts            # prints the medians
+ *   npx tsx bench/net-ceiling.ts                    # prints the medians (stack, balancer)
+ *   npx tsx bench/net-ceiling.ts stack-ipv6,dsr     # other paths, comma-separated
  *
- * Two paths are measured:
+ * Paths:
  * - `stack`: userspace client connection → memory wire → userspace server;
  * - `balancer`: node `net` client → 127.0.0.1 → FullNatBalancer (TOA on) → memory wire →
- *   userspace server — the lab's real data path, minus the guest.
+ *   userspace server — the lab's real data path, minus the guest;
+ * - `stack-ipv6`: `stack` over IPv6 (2001:db8::2 → 2001:db8::10);
+ * - `dsr`: node `net` client → 127.0.0.1 → DsrBalancer (a simulated client per connection,
+ *   frames to the server's MAC, VIP 192.0.2.100 on the server) → memory wire → userspace server.
  * For each: short connections per second (connect, small request, small response, close) and
  * bulk MiB/s (one connection, client → server).
  */
 import { connect as netConnect } from 'node:net';
 import { pathToFileURL } from 'node:url';
+import { DsrBalancer } from '../harness/net/balancer/dsr.ts';
 import { FullNatBalancer } from '../harness/net/balancer/fullnat.ts';
 import { NetworkHost } from '../harness/net/stack/network-host.ts';
 import type { TcpSocket } from '../harness/net/stack/tcp-socket.ts';
@@ -32,7 +37,8 @@ export interface NetCeilingOptions {
   paths?: readonly NetCeilingPath[];
 }
 
-export type NetCeilingPath = 'stack' | 'balancer';
+export type NetCeilingPath = 'stack' | 'balancer' | 'stack-ipv6' | 'dsr';
+export const NET_CEILING_PATHS: readonly NetCeilingPath[] = ['stack', 'balancer', 'stack-ipv6', 'dsr'];
 
 export interface NetCeilingFigures {
   connectionsPerSecond: number;
@@ -47,9 +53,17 @@ const REQUEST = Buffer.from('GET / HTTP/1.0\r\nHost: 192.0.2.10\r\n\r\n');
 const RESPONSE = Buffer.from('HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok');
 const MiB = 1024 * 1024;
 
-/** The server side of both paths: answers a request and closes, or counts a bulk upload. */
+/**
+ * The server side of every path: answers a request and closes, or counts a bulk upload. It has
+ * the DSR VIP too, as a backend has it on `lo`, and an IPv6 address.
+ */
 function startPeer(wire: ReturnType<typeof createMemoryWirePair>[1]): NetworkHost {
-  const host = new NetworkHost({ wire, mac: '52:54:00:12:34:56', addresses: '192.0.2.10', tcp: { timeWaitMs: 500 } });
+  const host = new NetworkHost({
+    wire,
+    mac: '52:54:00:12:34:56',
+    addresses: ['192.0.2.10', '192.0.2.100', '2001:db8::10'],
+    tcp: { timeWaitMs: 500 },
+  });
   host.listen({ port: 80 }, (socket) => {
     socket.on('error', () => {});
     socket.once('data', () => socket.end(RESPONSE));
@@ -77,9 +91,9 @@ async function timedPool(total: number, concurrency: number, job: () => Promise<
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
-function shortViaStack(client: NetworkHost): Promise<void> {
+function shortViaStack(client: NetworkHost, server: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const socket: TcpSocket = client.connect({ remoteAddress: '192.0.2.10', remotePort: 80 });
+    const socket: TcpSocket = client.connect({ remoteAddress: server, remotePort: 80 });
     socket.on('error', reject);
     socket.on('data', () => {});
     socket.on('end', () => resolve());
@@ -133,21 +147,41 @@ async function measurePath(path: NetCeilingPath, options: Required<NetCeilingOpt
     const [clientWire, peerWire] = createMemoryWirePair();
     const peer = startPeer(peerWire);
     try {
-      if (path === 'stack') {
-        const client = new NetworkHost({ wire: clientWire, mac: '52:54:00:00:02:02', addresses: '192.0.2.2' });
+      if (path === 'stack' || path === 'stack-ipv6') {
+        const [own, server] = path === 'stack' ? ['192.0.2.2', '192.0.2.10'] : ['2001:db8::2', '2001:db8::10'];
+        const client = new NetworkHost({ wire: clientWire, mac: '52:54:00:00:02:02', addresses: own });
         try {
-          const seconds = await timedPool(options.shortConnections, options.concurrency, () => shortViaStack(client));
+          const seconds = await timedPool(options.shortConnections, options.concurrency, () => shortViaStack(client, server));
           connectionsPerSecond.push(options.shortConnections / seconds);
-          bulkMiBPerSecond.push(await bulk(() => client.connect({ remoteAddress: '192.0.2.10', remotePort: 9 }), options.bulkBytes));
+          bulkMiBPerSecond.push(await bulk(() => client.connect({ remoteAddress: server, remotePort: 9 }), options.bulkBytes));
         } finally {
           client.close();
         }
-      } else {
+      } else if (path === 'balancer') {
         const balancer = await FullNatBalancer.start({ wire: clientWire });
         try {
           const seconds = await timedPool(options.shortConnections, options.concurrency, () => shortViaBalancer(balancer.port));
           connectionsPerSecond.push(options.shortConnections / seconds);
           const bulkBalancer = await FullNatBalancer.start({ host: balancer.host, backend: { address: '192.0.2.10', port: 9 } });
+          try {
+            bulkMiBPerSecond.push(await bulk(() => netConnect({ host: '127.0.0.1', port: bulkBalancer.port }), options.bulkBytes));
+          } finally {
+            await bulkBalancer.close();
+          }
+        } finally {
+          await balancer.close();
+        }
+      } else {
+        const balancer = await DsrBalancer.start({ wire: clientWire });
+        try {
+          const seconds = await timedPool(options.shortConnections, options.concurrency, () => shortViaBalancer(balancer.port));
+          connectionsPerSecond.push(options.shortConnections / seconds);
+          // A client address of its own: the short run's simulated clients may still be in TIME-WAIT.
+          const bulkBalancer = await DsrBalancer.start({
+            host: balancer.host,
+            vip: { address: '192.0.2.100', port: 9 },
+            chooseClient: () => ({ address: '203.0.113.250', port: 9999 }),
+          });
           try {
             bulkMiBPerSecond.push(await bulk(() => netConnect({ host: '127.0.0.1', port: bulkBalancer.port }), options.bulkBytes));
           } finally {
@@ -186,7 +220,10 @@ export async function measureNetCeiling(options: NetCeilingOptions = {}): Promis
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const result = await measureNetCeiling();
+  const paths = process.argv[2]?.split(',') as NetCeilingPath[] | undefined;
+  const unknown = paths?.filter((p) => !NET_CEILING_PATHS.includes(p)) ?? [];
+  if (unknown.length > 0) throw new Error(`unknown path(s) ${unknown.join(', ')}; expected some of ${NET_CEILING_PATHS.join(', ')}`);
+  const result = await measureNetCeiling(paths ? { paths } : {});
   for (const [path, figures] of Object.entries(result)) {
     console.log(
       `${path.padEnd(9)} ${String(figures.connectionsPerSecond).padStart(7)} conn/s ` +

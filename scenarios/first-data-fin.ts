@@ -28,6 +28,8 @@ export const firstDataFin: Scenario<MicroLab> = {
         toa: { kind: lab.toaKind, placement: ['ack', 'first-data'], dropHandshakeAck },
         connections: 3,
         finWithRequest: true,
+        // Without this the guest's SYN-ACK may arrive between the client's bytes and its FIN.
+        holdClientDataUntilFin: true,
       }).finally(stop);
       checks.push(
         check(`${label}: the wire carried data+FIN+TOA segments`, dataFinWithToa >= 3, '≥ 3 such segments', `${dataFinWithToa}`),

@@ -2,20 +2,25 @@ import type { MicroLab } from '../harness/lab/micro-lab.ts';
 import type { Scenario } from '../harness/runner/scenario.ts';
 import { bulkTransfer } from './bulk-transfer.ts';
 import { deferAccept } from './defer-accept.ts';
+import { dsrVip } from './dsr-vip.ts';
 import { firstDataFin } from './first-data-fin.ts';
 import { fullnatNoToa } from './fullnat-no-toa.ts';
 import { fullnatToaV4 } from './fullnat-toa-v4.ts';
+import { fullnatToaV6 } from './fullnat-toa-v6.ts';
 import { load } from './load.ts';
 import { malformedOptions } from './malformed-options.ts';
 import { rmmodOpenConnections } from './rmmod-open-connections.ts';
 import { rmmodUnderLoad } from './rmmod-under-load.ts';
 import { spoofedToa } from './spoofed-toa.ts';
 import { toaKindFilter } from './toa-kind-filter.ts';
+import { udp } from './udp.ts';
 
 /** Every micro-VM scenario, in the order a run executes them. */
 export const SCENARIOS: ReadonlyArray<Scenario<MicroLab>> = [
   fullnatToaV4,
   fullnatNoToa,
+  fullnatToaV6,
+  dsrVip,
   toaKindFilter,
   bulkTransfer,
   firstDataFin,
@@ -24,5 +29,6 @@ export const SCENARIOS: ReadonlyArray<Scenario<MicroLab>> = [
   spoofedToa,
   rmmodOpenConnections,
   rmmodUnderLoad,
+  udp,
   load,
 ];

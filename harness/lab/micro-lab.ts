@@ -28,12 +28,19 @@ export interface LabBalancerOptions {
   address?: string;
   /** The guest's backend port (default: the lab's toa-backend on :80). */
   backendPort?: number;
+  /** The guest's address to connect to (default its IPv4 lab address; GUEST_IPV6 for IPv6 scenarios). */
+  backendAddress?: string;
+  /** Send each client's bytes and FIN as one data+FIN segment (a real balancer bug class). */
+  holdClientDataUntilFin?: boolean;
   /** The simulated client for the n-th connection (default: a deterministic cycle). */
   chooseClient?: (connectionIndex: number) => SimulatedClient;
 }
 
 /** A second address of the harness's host: a client that is not the balancer (spoofing scenarios). */
 export const SPOOFER_ADDRESS = '192.0.2.66';
+/** The lab segment's IPv6 addresses (RFC 3849 documentation prefix): the balancer's and the guest's. */
+export const BALANCER_IPV6 = '2001:db8::2';
+export const GUEST_IPV6 = '2001:db8::10';
 
 /** One tap on the lab wire, many short-lived listeners (scenarios watch only their own traffic). */
 class FrameFanout {
@@ -123,11 +130,30 @@ export class MicroLab {
   startBalancer(options: LabBalancerOptions): Promise<FullNatBalancer> {
     return FullNatBalancer.start({
       host: this.host,
-      backend: { address: this.vm.guestAddress, port: options.backendPort ?? this.backend.port },
+      backend: { address: options.backendAddress ?? this.vm.guestAddress, port: options.backendPort ?? this.backend.port },
       toa: options.toa,
       ...(options.address && { address: options.address }),
+      ...(options.holdClientDataUntilFin && { holdClientDataUntilFin: true }),
       ...(options.chooseClient && { chooseClient: options.chooseClient }),
     });
+  }
+
+  /**
+   * Gives the guest its IPv6 address on the lab wire (IPv6 stays off by
+   * default: a guest would otherwise chatter MLD/DAD/RS on it) and the host
+   * its own. Busybox's `ip` has no `nodad`, so DAD is switched off instead.
+   */
+  async enableIpv6(): Promise<void> {
+    this.host.addAddress(BALANCER_IPV6);
+    await this.guest.check(
+      `echo 0 > /proc/sys/net/ipv6/conf/eth0/accept_dad && echo 0 > /proc/sys/net/ipv6/conf/eth0/disable_ipv6 && ` +
+        `(ip -6 addr show dev eth0 | grep -q ${GUEST_IPV6} || ip -6 addr add ${GUEST_IPV6}/64 dev eth0)`,
+    );
+  }
+
+  async disableIpv6(): Promise<void> {
+    await this.guest.check('echo 1 > /proc/sys/net/ipv6/conf/eth0/disable_ipv6');
+    this.host.removeAddress(BALANCER_IPV6);
   }
 
   /**

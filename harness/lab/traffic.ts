@@ -2,17 +2,18 @@ import type { BackendLogRecord, Endpoint } from '../checks/backend-log.ts';
 import { formatEndpoint } from '../checks/backend-log.ts';
 import { openHttpRequest, type HttpExchange } from '../client/http-client.ts';
 import type { BackendServer } from '../guest/backend-server.ts';
-import type { FullNatBalancer, FullNatConnectionRecord } from '../net/index.ts';
+import type { FullNatConnectionRecord } from '../net/index.ts';
 import { check, type Check } from '../runner/scenario.ts';
 import type { LabBalancerOptions, MicroLab } from './micro-lab.ts';
 
 /**
  * One round of traffic through a fresh FULLNAT balancer: N `GET /?conn=i`
  * requests (at most `concurrency` at once), then the backend's log. Every
- * connection is joined end to end — our client socket, the balancer's record
- * of it (which client it injected, which source port it used), and the
- * backend's log line carrying the same `conn` tag — so a verdict can say,
- * per connection, whether the guest saw exactly what was injected for it.
+ * connection is joined end to end by its `conn` tag — our request, the
+ * balancer's record of it (the first bytes the client sent; which client it
+ * injected, which source port it used), and the backend's log line — so a
+ * verdict can say, per connection, whether the guest saw exactly what was
+ * injected for it.
  */
 export interface TrafficConnection {
   tag: number;
@@ -47,8 +48,6 @@ export async function runThroughBalancer(lab: MicroLab, options: TrafficOptions)
   const backend = options.backend ?? lab.backend;
   await backend.clearLog();
   const balancer = await lab.startBalancer({ ...options, backendPort: backend.port });
-  const claim = claimRecords(balancer);
-  const recordByTag = new Map<number, FullNatConnectionRecord>();
   const results: Array<HttpExchange | Error> = [];
   try {
     let next = 0;
@@ -56,10 +55,7 @@ export async function runThroughBalancer(lab: MicroLab, options: TrafficOptions)
       while (next < options.connections) {
         const tag = next++;
         try {
-          const connectedAfter = Date.now();
           const open = await openHttpRequest({ port: balancer.port, path: `/?conn=${tag}`, timeoutMs: 120_000, finWithRequest: options.finWithRequest });
-          const record = await claim(open.socket.localPort ?? 0, connectedAfter);
-          if (record) recordByTag.set(tag, record);
           results[tag] = await open.finish();
         } catch (error) {
           results[tag] = error as Error;
@@ -72,9 +68,14 @@ export async function runThroughBalancer(lab: MicroLab, options: TrafficOptions)
   }
   const records = [...balancer.records];
   const log = await backend.records();
+  // The balancer keeps the first bytes each client sent: the request line carries the tag.
+  const recordByTag = new Map(records.flatMap((r) => {
+    const tag = conversationTag(r.clientHead ?? '');
+    return tag === undefined ? [] : [[tag, r] as const];
+  }));
   const lineByTag = new Map(log.flatMap((line) => {
-    const tag = /[?&]conn=(\d+)/.exec(line.path)?.[1];
-    return tag === undefined ? [] : [[Number(tag), line] as const];
+    const tag = conversationTag(line.path);
+    return tag === undefined ? [] : [[tag, line] as const];
   }));
   const connections: TrafficConnection[] = results.map((result, tag) => ({
     tag,
@@ -123,29 +124,10 @@ export async function runThroughBalancer(lab: MicroLab, options: TrafficOptions)
   };
 }
 
-/**
- * Finds the balancer's record of our connection. Over thousands of
- * connections our client ports repeat, so the record is the one with our
- * port, opened after we started connecting, and not yet claimed by another.
- */
-function claimRecords(balancer: FullNatBalancer): (clientPort: number, openedAfter: number) => Promise<FullNatConnectionRecord | undefined> {
-  const claimed = new Set<FullNatConnectionRecord>();
-  return async (clientPort, openedAfter) => {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      // Newest first: an older record with the same port belongs to an earlier connection.
-      for (let i = balancer.records.length - 1; i >= 0; i--) {
-        const record = balancer.records[i]!;
-        if (record.client.port === clientPort && record.openedAt >= openedAfter && !claimed.has(record)) {
-          claimed.add(record);
-          return record;
-        }
-      }
-      // The balancer's accept callback may run just after our connect callback.
-      if (Date.now() > deadline) return undefined;
-      await new Promise((r) => setImmediate(r));
-    }
-  };
+/** The `conn=N` tag of a request (its request line, or the path the backend logged). */
+function conversationTag(text: string): number | undefined {
+  const tag = /[?&]conn=(\d+)/.exec(text)?.[1];
+  return tag === undefined ? undefined : Number(tag);
 }
 
 /** The endpoint the balancer injected for a connection, as the backend should report it. */

@@ -34,6 +34,40 @@ function forward(from: Duplex, to: Duplex): void {
   from.on('end', () => to.end());
 }
 
+/** The most client bytes held back waiting for the client's FIN before relaying normally. */
+export const MAX_HELD_CLIENT_BYTES = 64 * 1024;
+
+/**
+ * Client → backend, holding the client's bytes until it half-closes, then sending them with our
+ * FIN in one step (`TcpSocket.endWith`): the first data segment carries FIN whatever the
+ * handshake's timing. A client that sends more than `MAX_HELD_CLIENT_BYTES` before its FIN is
+ * relayed as a stream from then on.
+ */
+function forwardHoldingUntilFin(from: Duplex, to: TcpSocket): void {
+  let held: Buffer[] | undefined = [];
+  let heldBytes = 0;
+  from.on('data', (chunk: Buffer) => {
+    if (held) {
+      held.push(chunk);
+      heldBytes += chunk.length;
+      if (heldBytes <= MAX_HELD_CLIENT_BYTES) return;
+      chunk = Buffer.concat(held);
+      held = undefined;
+    }
+    if (!to.write(chunk)) from.pause();
+  });
+  to.on('drain', () => from.resume());
+  from.on('end', () => {
+    if (held) to.endWith(Buffer.concat(held));
+    else to.end();
+  });
+}
+
+export interface RelayOptions {
+  /** Hold the client's bytes until its FIN and send them together (see `forwardHoldingUntilFin`). */
+  holdClientDataUntilFin?: boolean;
+}
+
 export interface Relay {
   /** Tears both sides down with RST; the outcome becomes `balancer-closed`. */
   abort(): void;
@@ -53,6 +87,7 @@ export function relayConnection(
   client: Socket,
   backend: TcpSocket,
   onEnd: (outcome: RelayOutcome, error?: Error) => void,
+  options: RelayOptions = {},
 ): Relay {
   let outcome: RelayOutcome | undefined;
   let cause: Error | undefined;
@@ -66,7 +101,8 @@ export function relayConnection(
     if (--openSockets === 0) onEnd(outcome ?? 'closed', cause);
   };
 
-  forward(client, backend);
+  if (options.holdClientDataUntilFin) forwardHoldingUntilFin(client, backend);
+  else forward(client, backend);
   forward(backend, client);
 
   client.on('error', (error: NodeJS.ErrnoException) => {

@@ -1,16 +1,19 @@
 import { EventEmitter } from 'node:events';
-import { createServer, type Server, type Socket } from 'node:net';
-import type { ArpTuning } from '../stack/arp-resolver.ts';
-import { NetworkHost } from '../stack/network-host.ts';
+import type { Socket } from 'node:net';
+import { ipFamilyOf, normalizeIpAddress } from '../codec/address.ts';
+import type { NetworkHost } from '../stack/network-host.ts';
 import type { TcpTuning } from '../stack/tcp-tuning.ts';
-import type { FrameTap } from '../wire/frame-tap.ts';
-import type { Wire } from '../wire/wire.ts';
-import { relayConnection, type Relay, type RelayOutcome } from './connection-relay.ts';
+import { attachBalancerHost, type BalancerAttachment } from './balancer-host.ts';
+import type { RelayOutcome } from './connection-relay.ts';
+import { LoopbackListener } from './loopback-listener.ts';
+import { captureClientHead, RelaySet } from './relay-set.ts';
 import { createSimulatedClientCycle, type SimulatedClient } from './simulated-clients.ts';
 import { toaSegmentOptions, type ToaPlacement, type ToaPolicy } from './toa-policy.ts';
 
+export { DEFAULT_BALANCER_MAC } from './balancer-host.ts';
 export const DEFAULT_BALANCER_ADDRESS = '192.0.2.2';
-export const DEFAULT_BALANCER_MAC = '52:54:00:00:02:02';
+/** The balancer's address when the backend is IPv6. */
+export const DEFAULT_BALANCER_ADDRESS_V6 = '2001:db8::2';
 export const DEFAULT_BACKEND = Object.freeze({ address: '192.0.2.10', port: 80 });
 
 /** TOA settings for every connection; the client comes from `chooseClient`. */
@@ -26,36 +29,34 @@ export const DEFAULT_TOA_SETTINGS: Readonly<Required<Pick<BalancerToaSettings, '
 });
 
 interface CommonOptions {
-  /** The balancer's address on the lab segment (default 192.0.2.2; must be one of the host's). */
+  /**
+   * The balancer's address on the lab segment, same family as the backend (default 192.0.2.2,
+   * or 2001:db8::2 for an IPv6 backend; must be one of the host's).
+   */
   address?: string;
-  /** Backend to connect to (default 192.0.2.10:80). */
+  /** Backend to connect to, IPv4 or IPv6 (default 192.0.2.10:80). */
   backend?: { address: string; port: number };
   /** Where clients connect (default 127.0.0.1, ephemeral port). */
   listen?: { host?: string; port?: number };
-  /** TOA on every backend connection, or `false` for a control run (backend sees 192.0.2.2). */
+  /**
+   * TOA on every backend connection, or `false` for a control run (backend sees the balancer).
+   * The option's form follows the simulated client's family (IPv4: length 8; IPv6: length 20),
+   * whatever the family of the connection that carries it.
+   */
   toa?: BalancerToaSettings | false;
   /** Picks the simulated client for the n-th connection (0-based). Default: `createSimulatedClientCycle()`. */
   chooseClient?: (connectionIndex: number) => SimulatedClient;
   /** TCP tuning for backend connections. */
   tcp?: Partial<TcpTuning>;
+  /**
+   * Hold each client's bytes until it half-closes (up to 64 KiB), then send them with FIN in one
+   * step, so the first data segment carries FIN whatever the backend handshake's timing — for
+   * scenarios where the whole request and FIN reach the balancer together.
+   */
+  holdClientDataUntilFin?: boolean;
 }
 
-export type FullNatBalancerOptions = CommonOptions &
-  (
-    | {
-        /** Attach to this wire with a host of the balancer's own (closed with the balancer). */
-        wire: Wire;
-        host?: never;
-        mac?: string;
-        arp?: Partial<ArpTuning>;
-        tap?: FrameTap;
-      }
-    | {
-        /** Use an existing host (shared with other simulated parts; left open on close). */
-        host: NetworkHost;
-        wire?: never;
-      }
-  );
+export type FullNatBalancerOptions = CommonOptions & BalancerAttachment;
 
 /** What the balancer did with one client connection — to match against the backend's log. */
 export interface FullNatConnectionRecord {
@@ -74,6 +75,11 @@ export interface FullNatConnectionRecord {
   /** `open` until both sides have closed. */
   outcome: RelayOutcome | 'open';
   error: string | undefined;
+  /**
+   * The start of what the client sent (up to 256 bytes, latin1), once it arrived: find a
+   * connection's record by what it sent (e.g. a `/?conn=17` tag) rather than by timing.
+   */
+  clientHead: string | undefined;
 }
 
 interface FullNatEvents {
@@ -91,6 +97,15 @@ interface FullNatEvents {
  *   const lb = await FullNatBalancer.start({ wire, toa: { placement: ['ack', 'first-data'] } });
  *   await fetch(`http://127.0.0.1:${lb.port}/`);   // backend logs 198.51.100.1
  *   await lb.close();
+ *
+ * IPv6: give an IPv6 backend; the balancer connects from 2001:db8::2 (which a shared host must
+ * have: `host.addAddress('2001:db8::2')`), and the guest needs IPv6 on its NIC (see
+ * test/e2e/net-modes.test.ts). The TOA family follows the simulated client, not the connection:
+ *
+ *   const lb6 = await FullNatBalancer.start({
+ *     host, backend: { address: '2001:db8::10', port: 81 },
+ *     chooseClient: createSimulatedClientCycle({ family: 6 }),   // TOA kind 254, length 20
+ *   });                                                            // backend logs [2001:db8:1::1]:40001
  */
 export class FullNatBalancer extends EventEmitter<FullNatEvents> {
   readonly host: NetworkHost;
@@ -98,58 +113,47 @@ export class FullNatBalancer extends EventEmitter<FullNatEvents> {
   readonly backend: { address: string; port: number };
   readonly records: FullNatConnectionRecord[] = [];
   private readonly ownsHost: boolean;
-  private readonly server: Server;
-  /** Live relays, each with a promise that settles once both of its sockets have closed. */
-  private readonly relays = new Map<Relay, Promise<void>>();
+  private readonly relays = new RelaySet();
   private readonly chooseClient: (connectionIndex: number) => SimulatedClient;
   private readonly toa: BalancerToaSettings | false;
   private readonly tcpTuning: Partial<TcpTuning> | undefined;
+  private readonly holdClientDataUntilFin: boolean;
+  private listener: LoopbackListener | undefined;
   private connectionsAccepted = 0;
-  private listenPort = 0;
-  private listenHost = '127.0.0.1';
 
   private constructor(options: FullNatBalancerOptions) {
     super();
-    this.address = options.address ?? DEFAULT_BALANCER_ADDRESS;
-    if (options.host) {
-      this.host = options.host;
-      this.ownsHost = false;
-      if (!this.host.addresses.includes(this.address)) {
-        throw new Error(`balancer address ${this.address} is not on the given host (${this.host.addresses.join(', ')})`);
-      }
-    } else {
-      this.host = new NetworkHost({
-        wire: options.wire,
-        mac: options.mac ?? DEFAULT_BALANCER_MAC,
-        addresses: [this.address],
-        ...(options.tcp && { tcp: options.tcp }),
-        ...(options.arp && { arp: options.arp }),
-        ...(options.tap && { tap: options.tap }),
-      });
-      this.ownsHost = true;
+    const backend = options.backend ?? DEFAULT_BACKEND;
+    this.backend = { address: normalizeIpAddress(backend.address), port: backend.port };
+    const family = ipFamilyOf(this.backend.address);
+    this.address = normalizeIpAddress(options.address ?? (family === 4 ? DEFAULT_BALANCER_ADDRESS : DEFAULT_BALANCER_ADDRESS_V6));
+    if (ipFamilyOf(this.address) !== family) {
+      throw new Error(`balancer address ${this.address} and backend ${this.backend.address} are of different families`);
     }
-    this.backend = { ...(options.backend ?? DEFAULT_BACKEND) };
+    const attached = attachBalancerHost(options, [this.address], options.tcp);
+    this.host = attached.host;
+    this.ownsHost = attached.ownsHost;
+    this.tcpTuning = attached.perConnectionTcp;
     this.toa = options.toa === false ? false : { ...DEFAULT_TOA_SETTINGS, ...options.toa };
     this.chooseClient = options.chooseClient ?? createSimulatedClientCycle();
-    this.tcpTuning = options.host ? options.tcp : undefined;
-    this.server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket));
+    this.holdClientDataUntilFin = options.holdClientDataUntilFin ?? false;
   }
 
   /** Creates the balancer and starts listening. */
   static async start(options: FullNatBalancerOptions): Promise<FullNatBalancer> {
     const balancer = new FullNatBalancer(options);
-    await balancer.listen(options.listen?.host ?? '127.0.0.1', options.listen?.port ?? 0);
+    balancer.listener = await LoopbackListener.start(options.listen, (socket) => balancer.accept(socket));
     return balancer;
   }
 
   /** The port clients connect to on 127.0.0.1 (resolved when listening on port 0). */
   get port(): number {
-    return this.listenPort;
+    return this.listener?.port ?? 0;
   }
 
   /** `http://127.0.0.1:PORT` — convenient for HTTP clients. */
   get url(): string {
-    return `http://${this.listenHost}:${this.listenPort}`;
+    return this.listener?.url ?? '';
   }
 
   /**
@@ -157,23 +161,8 @@ export class FullNatBalancer extends EventEmitter<FullNatEvents> {
    * passed in stays open: it is the caller's). Resolves once every record is final.
    */
   async close(): Promise<void> {
-    const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const relay of this.relays.keys()) relay.abort();
-    await Promise.all([stopped, ...this.relays.values()]);
+    await Promise.all([this.listener?.close(), this.relays.abortAll()]);
     if (this.ownsHost) this.host.close();
-  }
-
-  private listen(host: string, port: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen({ host, port }, () => {
-        this.server.off('error', reject);
-        const address = this.server.address();
-        if (address && typeof address === 'object') this.listenPort = address.port;
-        this.listenHost = host;
-        resolve();
-      });
-    });
   }
 
   private accept(client: Socket): void {
@@ -198,20 +187,23 @@ export class FullNatBalancer extends EventEmitter<FullNatEvents> {
       closedAt: undefined,
       outcome: 'open',
       error: undefined,
+      clientHead: undefined,
     };
     this.records.push(record);
-    let ended!: () => void;
-    const relay = relayConnection(client, backendSocket, (outcome, error) => {
-      this.relays.delete(relay);
-      ended();
-      record.outcome = outcome;
-      record.error = error?.message;
-      record.closedAt = Date.now();
-      record.bytesToBackend = backendSocket.bytesWritten;
-      record.bytesFromBackend = backendSocket.bytesRead;
-      this.emit('connection-closed', record);
-    });
-    this.relays.set(relay, new Promise((resolve) => (ended = resolve)));
+    this.relays.start(
+      client,
+      backendSocket,
+      (outcome, error) => {
+        record.outcome = outcome;
+        record.error = error?.message;
+        record.closedAt = Date.now();
+        record.bytesToBackend = backendSocket.bytesWritten;
+        record.bytesFromBackend = backendSocket.bytesRead;
+        this.emit('connection-closed', record);
+      },
+      { holdClientDataUntilFin: this.holdClientDataUntilFin },
+    );
+    captureClientHead(client, record);
     this.emit('connection', record);
   }
 

@@ -113,6 +113,26 @@ export function isIpv6(text: string): boolean {
   }
 }
 
+export type IpFamily = 4 | 6;
+
+/**
+ * The family of an address in the text forms the stack keeps (dotted quad or any IPv6 form).
+ * Cheap on purpose (the per-frame path asks it): validity is checked where addresses enter.
+ */
+export function ipFamilyOf(text: string): IpFamily {
+  return text.includes(':') ? 6 : 4;
+}
+
+/**
+ * The one text form the stack keys its tables by: a valid dotted quad as is, IPv6 in RFC 5952
+ * form ("2001:DB8:0::2" → "2001:db8::2"), so an address given by a caller matches the same
+ * address read off the wire. Throws ParseError for anything else.
+ */
+export function normalizeIpAddress(text: string): string {
+  if (isIpv4(text)) return text;
+  return formatIpv6(parseIpv6(text));
+}
+
 /**
  * Memoised `parseIpv4` for the per-frame path (building a frame would otherwise parse the same
  * two strings for every segment). The returned bytes are shared: copy them, never modify.
@@ -126,4 +146,21 @@ export function cachedIpv4Bytes(text: Ipv4Address): Readonly<Uint8Array> {
     ipv4BytesCache.set(text, bytes);
   }
   return bytes;
+}
+
+/** Memoised `parseIpv6`, same contract as `cachedIpv4Bytes`. */
+const ipv6BytesCache = new Map<string, Uint8Array>();
+export function cachedIpv6Bytes(text: Ipv6Address): Readonly<Uint8Array> {
+  let bytes = ipv6BytesCache.get(text);
+  if (bytes === undefined) {
+    bytes = parseIpv6(text);
+    if (ipv6BytesCache.size >= 4096) ipv6BytesCache.clear();
+    ipv6BytesCache.set(text, bytes);
+  }
+  return bytes;
+}
+
+/** 4 or 16 bytes, by family; shared, never modify. */
+export function cachedIpBytes(text: string): Readonly<Uint8Array> {
+  return ipFamilyOf(text) === 4 ? cachedIpv4Bytes(text) : cachedIpv6Bytes(text);
 }

@@ -46,8 +46,8 @@ export function ipv4PseudoHeaderSum(
 
 /**
  * Unfolded sum of the IPv6 pseudo-header (RFC 8200 §8.1): source, destination, 32-bit upper
- * layer length, three zero bytes, next header. Here so IPv6 transport can reuse the same
- * TCP/UDP code paths when it is added.
+ * layer length, three zero bytes, next header. Also used by ICMPv6, which (unlike ICMP for
+ * IPv4) covers the pseudo-header too.
  */
 export function ipv6PseudoHeaderSum(
   source: Uint8Array,
@@ -62,6 +62,19 @@ export function ipv6PseudoHeaderSum(
     (transportLength & 0xffff) +
     nextHeader
   );
+}
+
+/**
+ * The pseudo-header sum for either family, picked by the address length (4 or 16 bytes): the
+ * transport codecs then need no family parameter of their own.
+ */
+export function pseudoHeaderSum(source: Uint8Array, destination: Uint8Array, protocol: number, transportLength: number): number {
+  if (source.length !== destination.length || (source.length !== 4 && source.length !== 16)) {
+    throw new RangeError(`pseudo-header needs two IPv4 or two IPv6 addresses (got ${source.length} and ${destination.length} bytes)`);
+  }
+  return source.length === 4
+    ? ipv4PseudoHeaderSum(source, destination, protocol, transportLength)
+    : ipv6PseudoHeaderSum(source, destination, protocol, transportLength);
 }
 
 /** Checksum for a TCP/UDP segment given the pseudo-header sum (checksum field must be zero). */

@@ -1,4 +1,4 @@
-import { ipv4PseudoHeaderSum, sumWords, foldChecksum } from './checksum.ts';
+import { ipv4PseudoHeaderSum, pseudoHeaderSum, sumWords, foldChecksum } from './checksum.ts';
 import { IpProtocol } from './ipv4.ts';
 import { ParseError, requireLength } from './parse-error.ts';
 import { MAX_TCP_OPTIONS_LENGTH, paddedTcpOptionsLength, parseTcpOptions, writeTcpOptions, type TcpOption } from './tcp-options.ts';
@@ -92,7 +92,7 @@ function readUint32(bytes: Uint8Array, offset: number): number {
   return ((bytes[offset]! << 24) | (bytes[offset + 1]! << 16) | (bytes[offset + 2]! << 8) | bytes[offset + 3]!) >>> 0;
 }
 
-/** Parses a TCP segment (header + payload, i.e. an IPv4 payload). Checksum is not verified here. */
+/** Parses a TCP segment (header + payload, i.e. an IPv4 or IPv6 payload). Checksum is not verified here. */
 export function parseTcpSegment(bytes: Uint8Array): TcpSegment {
   requireLength('tcp', bytes, TCP_MIN_HEADER_LENGTH, 'header');
   const headerLength = (bytes[12]! >> 4) * 4;
@@ -126,7 +126,7 @@ export function tcpHeaderLength(options: readonly TcpOption[]): number {
 
 /**
  * Writes header + payload at `offset` and fills in the checksum from `pseudoHeaderSum`
- * (see `ipv4PseudoHeaderSum`), unless `header.checksum` is given. Returns the offset past the
+ * (see `pseudoHeaderSum`), unless `header.checksum` is given. Returns the offset past the
  * payload. The payload is copied exactly once, straight into `target`.
  */
 export function writeTcpSegment(
@@ -169,12 +169,21 @@ export function writeTcpSegment(
   return end;
 }
 
-/** Serializes a segment carried in IPv4 between `source` and `destination` (4 bytes each). */
+/**
+ * Serializes a segment carried between `source` and `destination`: 4 bytes each for IPv4, 16
+ * for IPv6 (the pseudo-header follows the family).
+ */
 export function serializeTcpSegment(segment: TcpSegment, source: Uint8Array, destination: Uint8Array): Uint8Array {
   const length = tcpHeaderLength(segment.options) + segment.payload.length;
   const bytes = new Uint8Array(length);
-  writeTcpSegment(bytes, 0, segment, segment.payload, ipv4PseudoHeaderSum(source, destination, IpProtocol.tcp, length));
+  writeTcpSegment(bytes, 0, segment, segment.payload, pseudoHeaderSum(source, destination, IpProtocol.tcp, length));
   return bytes;
+}
+
+/** True when the TCP checksum of `segmentBytes` is correct; addresses of either family (4 or 16 bytes). */
+export function isTcpChecksumValid(segmentBytes: Uint8Array, source: Uint8Array, destination: Uint8Array): boolean {
+  const pseudo = pseudoHeaderSum(source, destination, IpProtocol.tcp, segmentBytes.length);
+  return foldChecksum(sumWords(segmentBytes, 0, segmentBytes.length, pseudo)) === 0;
 }
 
 /** True when the TCP checksum of `segmentBytes` (as carried in IPv4) is correct. */

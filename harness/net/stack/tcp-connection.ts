@@ -21,13 +21,20 @@ export type TcpState =
   | 'CLOSED';
 
 export interface TcpEndpoints {
+  /** IPv4 or IPv6 (both ends the same family), in the stack's normalised text form. */
   localAddress: string;
   localPort: number;
   remoteAddress: string;
   remotePort: number;
+  /**
+   * Whose MAC the frames go to, when not the remote address's own: a DSR director sends to the
+   * VIP through the backend that holds it on its loopback (the VIP itself must never be
+   * resolved). Not part of the connection's identity.
+   */
+  nextHop?: string;
 }
 
-/** Where a connection's segments go (the host builds the IPv4/Ethernet frame around them). */
+/** Where a connection's segments go (the host builds the IP/Ethernet frame around them). */
 export type TcpSegmentSender = (endpoints: TcpEndpoints, header: TcpHeader, payload: Uint8Array) => void;
 
 /** The application side of a connection (the stream adapter, `TcpSocket`). */
@@ -45,8 +52,9 @@ export interface TcpConnectionOwner {
   bufferedReceiveBytes(): number;
 }
 
-/** The default MSS when the peer sends no MSS option (RFC 9293 §3.7.1, IPv4). */
-const DEFAULT_PEER_MSS = 536;
+/** The MSS to assume when the peer sends none (RFC 9293 §3.7.1: 536 over IPv4; 1220 over IPv6, RFC 8200's 1280-byte minimum link MTU − 60). */
+const DEFAULT_PEER_MSS_IPV4 = 536;
+const DEFAULT_PEER_MSS_IPV6 = 1220;
 const EMPTY = new Uint8Array(0);
 
 const flags = (set: Partial<TcpFlags>): TcpFlags =>
@@ -146,8 +154,12 @@ export class TcpConnection {
     this.sndNxt = this.iss;
     this.sndMax = this.iss;
     this.queueSeq = seqAdd(this.iss, 1);
-    this.sendMss = Math.min(DEFAULT_PEER_MSS, tuning.mss);
+    this.sendMss = Math.min(this.defaultPeerMss, tuning.mss);
     this.rto = new RetransmissionTimeout(tuning.initialRtoMs, tuning.minRtoMs, tuning.maxRtoMs);
+  }
+
+  private get defaultPeerMss(): number {
+    return this.endpoints.localAddress.includes(':') ? DEFAULT_PEER_MSS_IPV6 : DEFAULT_PEER_MSS_IPV4;
   }
 
   attach(owner: TcpConnectionOwner | undefined): void {
@@ -193,6 +205,17 @@ export class TcpConnection {
     if (this.finQueued) throw new Error('write after end');
     this.sendQueue.append(data);
     this.transmitPending();
+  }
+
+  /**
+   * The last bytes and FIN at once: they leave together (one segment if they fit), whatever
+   * the state — sent as soon as the handshake allows. `write` then `close` would send the data
+   * at once if the connection is established, and the FIN in a segment of its own.
+   */
+  writeAndClose(data: Uint8Array): void {
+    if (this.finQueued) throw new Error('write after end');
+    this.sendQueue.append(data);
+    this.close();
   }
 
   /** Half-close: send FIN after the queued data. */
@@ -526,7 +549,7 @@ export class TcpConnection {
 
   /** MSS and window scale from the peer's SYN or SYN-ACK (RFC 7323 §2.2: scale only if both offer). */
   private negotiateOptions(options: readonly TcpOption[]): void {
-    let peerMss = DEFAULT_PEER_MSS;
+    let peerMss = this.defaultPeerMss;
     let peerShift: number | undefined;
     for (const option of options) {
       if (option.type === 'mss') peerMss = option.mss;

@@ -1,5 +1,7 @@
+import { ipFamilyOf, normalizeIpAddress, type IpFamily } from '../codec/address.ts';
 import { NO_TCP_FLAGS, type TcpSegment } from '../codec/tcp.ts';
 import { EphemeralPortAllocator } from './ephemeral-ports.ts';
+import type { HostAddresses } from './host-addresses.ts';
 import type { SegmentOptionsHook } from './segment-options-hook.ts';
 import { seqAdd } from './sequence-numbers.ts';
 import { TcpConnection, type TcpEndpoints, type TcpSegmentSender } from './tcp-connection.ts';
@@ -8,9 +10,10 @@ import { TcpSocket } from './tcp-socket.ts';
 import { resolveTcpTuning, type TcpTuning } from './tcp-tuning.ts';
 
 export interface TcpConnectOptions {
+  /** IPv4 or IPv6. */
   remoteAddress: string;
   remotePort: number;
-  /** Defaults to the host's first address. */
+  /** Defaults to the host's first address of the remote's family. */
   localAddress?: string;
   /** Defaults to a free ephemeral port. */
   localPort?: number;
@@ -18,6 +21,11 @@ export interface TcpConnectOptions {
   segmentOptions?: SegmentOptionsHook;
   /** Overrides of the host's TCP tuning for this connection. */
   tuning?: Partial<TcpTuning>;
+  /**
+   * Send the frames to this neighbour's MAC instead of resolving the remote address: DSR,
+   * where the remote is the VIP and the next hop is the backend's own address on the segment.
+   */
+  nextHop?: string;
 }
 
 export interface TcpListenOptions {
@@ -36,7 +44,8 @@ export interface TcpListener {
 }
 
 interface ListenerEntry extends TcpListener {
-  readonly tuning: TcpTuning;
+  /** Accepted connections' tuning, per family (the MSS differs). */
+  readonly tuning: Record<IpFamily, TcpTuning>;
   readonly segmentOptions: SegmentOptionsHook | undefined;
   readonly onConnection: (socket: TcpSocket) => void;
 }
@@ -62,8 +71,9 @@ export class TcpEngine {
 
   constructor(
     private readonly sendSegment: TcpSegmentSender,
-    private readonly localAddresses: readonly string[],
-    private readonly tuning: TcpTuning,
+    private readonly localAddresses: HostAddresses,
+    /** The host's tuning for each family (they differ in MSS). */
+    private readonly tuning: Record<IpFamily, TcpTuning>,
   ) {}
 
   get connectionCount(): number {
@@ -71,34 +81,56 @@ export class TcpEngine {
   }
 
   connect(options: TcpConnectOptions): TcpSocket {
-    const localAddress = options.localAddress ?? this.localAddresses[0]!;
-    if (!this.localAddresses.includes(localAddress)) {
-      throw new Error(`${localAddress} is not an address of this host (${this.localAddresses.join(', ')})`);
+    const remoteAddress = normalizeIpAddress(options.remoteAddress);
+    const family = ipFamilyOf(remoteAddress);
+    const localAddress = this.localAddressFor(remoteAddress, options.localAddress);
+    const nextHop = options.nextHop === undefined ? undefined : normalizeIpAddress(options.nextHop);
+    if (nextHop !== undefined && ipFamilyOf(nextHop) !== family) {
+      throw new Error(`next hop ${nextHop} is not in the family of ${remoteAddress}`);
     }
     const endpointsWith = (localPort: number): TcpEndpoints => ({
       localAddress,
       localPort,
-      remoteAddress: options.remoteAddress,
+      remoteAddress,
       remotePort: options.remotePort,
+      ...(nextHop !== undefined && nextHop !== remoteAddress && { nextHop }),
     });
     const endpoints = endpointsWith(
       options.localPort ?? this.ports.allocate((port) => !this.isListening(localAddress, port) && this.claim(endpointsWith(port))),
     );
     if (!this.claim(endpoints)) throw new Error(`a connection ${connectionKey(endpoints)} already exists`);
-    const tuning = options.tuning ? resolveTcpTuning({ ...this.tuning, ...options.tuning }) : this.tuning;
+    const base = this.tuning[family];
+    const tuning = options.tuning ? resolveTcpTuning({ ...base, ...options.tuning }) : base;
     const { connection, socket } = this.register(endpoints, tuning, options.segmentOptions, 'SYN-SENT');
     connection.openActive();
     return socket;
   }
 
+  /** The given local address (checked: ours, same family), or the host's default for the remote's family. */
+  private localAddressFor(remoteAddress: string, requested: string | undefined): string {
+    const family = ipFamilyOf(remoteAddress);
+    const localAddress = requested === undefined ? this.localAddresses.defaultFor(family) : normalizeIpAddress(requested);
+    if (localAddress === undefined) {
+      throw new Error(`no IPv${family} address on this host to reach ${remoteAddress} from (${this.localAddresses.describe()})`);
+    }
+    if (!this.localAddresses.has(localAddress)) {
+      throw new Error(`${localAddress} is not an address of this host (${this.localAddresses.describe()})`);
+    }
+    if (ipFamilyOf(localAddress) !== family) throw new Error(`cannot connect from ${localAddress} to ${remoteAddress}: different families`);
+    return localAddress;
+  }
+
   listen(options: TcpListenOptions, onConnection: (socket: TcpSocket) => void): TcpListener {
-    const address = options.address ?? ANY_ADDRESS;
+    const address = options.address === undefined ? ANY_ADDRESS : normalizeIpAddress(options.address);
     const key = portKey(address, options.port);
     if (this.listeners.has(key)) throw new Error(`already listening on ${key}`);
+    const overrides = options.tuning;
+    const tuningFor = (family: IpFamily): TcpTuning =>
+      overrides ? resolveTcpTuning({ ...this.tuning[family], ...overrides }) : this.tuning[family];
     const entry: ListenerEntry = {
       port: options.port,
-      address: options.address,
-      tuning: options.tuning ? resolveTcpTuning({ ...this.tuning, ...options.tuning }) : this.tuning,
+      address: options.address === undefined ? undefined : address,
+      tuning: { 4: tuningFor(4), 6: tuningFor(6) },
       segmentOptions: options.segmentOptions,
       onConnection,
       close: () => {
@@ -135,10 +167,14 @@ export class TcpEngine {
     this.answerWithReset(endpoints, segment);
   }
 
-  /** Fails connections to `remoteAddress` still waiting for the handshake (e.g. no ARP reply). */
-  failHandshakesTo(remoteAddress: string, code: TcpErrorCode, message: string): void {
+  /**
+   * Fails connections still waiting for the handshake whose frames go to `neighbor` (their
+   * remote address, or their next hop) — it never answered ARP / Neighbor Solicitation.
+   */
+  failHandshakesTo(neighbor: string, code: TcpErrorCode, message: string): void {
     for (const connection of [...this.connections.values()]) {
-      if (connection.endpoints.remoteAddress === remoteAddress && connection.state === 'SYN-SENT') {
+      const { remoteAddress, nextHop } = connection.endpoints;
+      if ((nextHop ?? remoteAddress) === neighbor && connection.state === 'SYN-SENT') {
         connection.failWith(code, message);
       }
     }
@@ -159,7 +195,8 @@ export class TcpEngine {
   }
 
   private acceptSyn(listener: ListenerEntry, endpoints: TcpEndpoints, syn: TcpSegment): void {
-    const { connection, socket } = this.register(endpoints, listener.tuning, listener.segmentOptions, 'SYN-RECEIVED');
+    const tuning = listener.tuning[ipFamilyOf(endpoints.localAddress)];
+    const { connection, socket } = this.register(endpoints, tuning, listener.segmentOptions, 'SYN-RECEIVED');
     socket.once('connect', () => listener.onConnection(socket));
     connection.openPassive(syn);
   }

@@ -56,6 +56,20 @@ export class TcpSocket extends Duplex implements TcpConnectionOwner {
     return this.connection.smoothedRttMs;
   }
 
+  /**
+   * Writes `data` and ends the stream so that the bytes and our FIN leave in the same segment
+   * (if they fit one) — what a balancer does when the whole request and the client's FIN reached
+   * it together. Only as the very last write, with nothing buffered before it.
+   */
+  endWith(data: Uint8Array): void {
+    if (this.writableEnded || this.writableLength > 0) {
+      throw new Error('endWith() must be the only pending write and come before end()');
+    }
+    this.bytesWritten += data.length;
+    this.connection.writeAndClose(data);
+    this.end(); // _final's close() finds the FIN already queued
+  }
+
   // ─── TcpConnectionOwner ──────────────────────────────────────────────────────────────────
 
   onEstablished(): void {

@@ -4,7 +4,10 @@
  * short TIME-WAIT).
  */
 export interface TcpTuning {
-  /** MSS we advertise and the cap on what we send (MTU 1500 − 20 IPv4 − 20 TCP). */
+  /**
+   * MSS we advertise and the cap on what we send. The host derives it from its MTU per family
+   * (1500 − 20 IPv4 − 20 TCP = 1460; 1500 − 40 IPv6 − 20 TCP = 1440) unless one is given.
+   */
   mss: number;
   /** Receive buffer; our advertised window is what is left of it. */
   receiveBufferSize: number;
@@ -23,6 +26,19 @@ export interface TcpTuning {
   initialSequenceNumber: () => number;
 }
 
+/**
+ * Initial sequence numbers that follow a clock (RFC 6528's M: one tick per 4 µs, here derived
+ * from the millisecond clock), from a random start. Why not plain random: when the balancer's
+ * ephemeral ports wrap (16,384 connections to one backend port), a new SYN may meet the
+ * guest's TIME-WAIT for the same 4-tuple. Linux accepts it at once only if its sequence number
+ * lies after the old connection's (tcp_timewait_state_process); a random ISN fails that half of
+ * the time and costs a challenge ACK, a RST and a one-second SYN retransmission.
+ */
+const ISN_OFFSET = Math.floor(Math.random() * 0x1_0000_0000);
+export function clockDrivenInitialSequenceNumber(): number {
+  return (Date.now() * 250 + ISN_OFFSET) >>> 0;
+}
+
 export const DEFAULT_TCP_TUNING: Readonly<TcpTuning> = Object.freeze({
   mss: 1460,
   receiveBufferSize: 256 * 1024,
@@ -33,7 +49,7 @@ export const DEFAULT_TCP_TUNING: Readonly<TcpTuning> = Object.freeze({
   maxRetransmissions: 8,
   duplicateAckThreshold: 3,
   timeWaitMs: 2000,
-  initialSequenceNumber: () => Math.floor(Math.random() * 0x1_0000_0000) >>> 0,
+  initialSequenceNumber: clockDrivenInitialSequenceNumber,
 });
 
 export function resolveTcpTuning(overrides: Partial<TcpTuning> = {}): TcpTuning {

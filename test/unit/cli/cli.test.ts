@@ -3,6 +3,9 @@ import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+
+// Each case starts node + tsx a few times: seconds apiece on a loaded 2-core machine.
+const SLOW = 60_000;
 import type { ResultRecord } from '../../../harness/report/results-store.ts';
 import { record } from '../report/fixtures.ts';
 
@@ -19,7 +22,7 @@ function runDir(records: ResultRecord[]): string {
   return dir;
 }
 
-describe('toa-lab CLI', () => {
+describe('toa-lab CLI', { timeout: SLOW }, () => {
   it('--help lists the commands; every command has its own --help', () => {
     const help = toaLab('--help');
     expect(help.code).toBe(0);

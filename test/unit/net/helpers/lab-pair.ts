@@ -1,11 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { parseEthernetFrame, EtherType } from '../../../../harness/net/codec/ethernet.ts';
-import { parseIpv4Packet, IpProtocol, type Ipv4Packet } from '../../../../harness/net/codec/ipv4.ts';
+import { parseIpv4Packet, IpProtocol } from '../../../../harness/net/codec/ipv4.ts';
+import { parseIpv6Packet } from '../../../../harness/net/codec/ipv6.ts';
 import { parseTcpSegment, type TcpSegment } from '../../../../harness/net/codec/tcp.ts';
 import { NetworkHost } from '../../../../harness/net/stack/network-host.ts';
 import type { TcpTuning } from '../../../../harness/net/stack/tcp-tuning.ts';
-import type { ArpTuning } from '../../../../harness/net/stack/arp-resolver.ts';
+import type { ArpTuning } from '../../../../harness/net/stack/neighbor-resolver.ts';
 import type { FrameDirection } from '../../../../harness/net/wire/frame-tap.ts';
 import { createMemoryWirePair, type MemoryWire, type MemoryWirePairOptions } from '../../../../harness/net/wire/memory-wire.ts';
 
@@ -13,14 +14,25 @@ export const CLIENT_IP = '192.0.2.2';
 export const CLIENT_MAC = '52:54:00:00:02:02';
 export const SERVER_IP = '192.0.2.10';
 export const SERVER_MAC = '52:54:00:12:34:56';
+export const CLIENT_IP6 = '2001:db8::2';
+export const SERVER_IP6 = '2001:db8::10';
 
 /** Fast timers so loss tests take milliseconds, not seconds. */
 export const FAST_TIMERS: Partial<TcpTuning> = { initialRtoMs: 50, minRtoMs: 20, maxRtoMs: 400, timeWaitMs: 50 };
 export const FAST_ARP: Partial<ArpTuning> = { requestIntervalMs: 30, maxRequests: 4 };
 
+/** The IP layer of a decoded frame, either family: just what the tests look at. */
+export interface DecodedIp {
+  family: 4 | 6;
+  source: string;
+  destination: string;
+  /** TTL or hop limit. */
+  ttl: number;
+}
+
 export interface TappedSegment {
   direction: FrameDirection;
-  ip: Ipv4Packet;
+  ip: DecodedIp;
   tcp: TcpSegment;
 }
 
@@ -47,6 +59,9 @@ export function createLabPair(
     serverTcp?: Partial<TcpTuning>;
     arp?: Partial<ArpTuning>;
     record?: boolean;
+    /** Default 192.0.2.2 / 192.0.2.10; give IPv6 (or both) addresses for IPv6 tests. */
+    clientAddresses?: string[];
+    serverAddresses?: string[];
   } = {},
 ): LabPair {
   const [clientWire, serverWire] = createMemoryWirePair(options.link);
@@ -55,7 +70,7 @@ export function createLabPair(
   const client = new NetworkHost({
     wire: clientWire,
     mac: CLIENT_MAC,
-    addresses: CLIENT_IP,
+    addresses: options.clientAddresses ?? CLIENT_IP,
     tcp: { ...FAST_TIMERS, ...options.clientTcp },
     arp: { ...FAST_ARP, ...options.arp },
     tap: (frame, direction) => {
@@ -68,7 +83,7 @@ export function createLabPair(
   const server = new NetworkHost({
     wire: serverWire,
     mac: SERVER_MAC,
-    addresses: SERVER_IP,
+    addresses: options.serverAddresses ?? SERVER_IP,
     tcp: { ...FAST_TIMERS, ...options.serverTcp },
     arp: { ...FAST_ARP, ...options.arp },
     tap: (frame, direction) => {
@@ -89,12 +104,20 @@ export function createLabPair(
   };
 }
 
-export function decodeTcpFrame(frame: Uint8Array): { ip: Ipv4Packet; tcp: TcpSegment } | undefined {
+/** The TCP segment in an IPv4 or IPv6 frame, with its addresses; `undefined` for anything else. */
+export function decodeTcpFrame(frame: Uint8Array): { ip: DecodedIp; tcp: TcpSegment } | undefined {
   const ethernet = parseEthernetFrame(frame);
-  if (ethernet.etherType !== EtherType.ipv4) return undefined;
-  const ip = parseIpv4Packet(ethernet.payload);
-  if (ip.protocol !== IpProtocol.tcp) return undefined;
-  return { ip, tcp: parseTcpSegment(ip.payload) };
+  if (ethernet.etherType === EtherType.ipv4) {
+    const ip = parseIpv4Packet(ethernet.payload);
+    if (ip.protocol !== IpProtocol.tcp) return undefined;
+    return { ip: { family: 4, source: ip.source, destination: ip.destination, ttl: ip.ttl }, tcp: parseTcpSegment(ip.payload) };
+  }
+  if (ethernet.etherType === EtherType.ipv6) {
+    const ip = parseIpv6Packet(ethernet.payload);
+    if (ip.nextHeader !== IpProtocol.tcp) return undefined;
+    return { ip: { family: 6, source: ip.source, destination: ip.destination, ttl: ip.hopLimit }, tcp: parseTcpSegment(ip.payload) };
+  }
+  return undefined;
 }
 
 export function isTcpFrame(frame: Uint8Array): boolean {

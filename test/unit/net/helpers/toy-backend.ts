@@ -23,11 +23,11 @@ export class ToyBackend {
   readonly sockets: TcpSocket[] = [];
   private readonly toaByPeer = new Map<string, ToaAddress>();
 
-  constructor(wire: Wire) {
+  constructor(wire: Wire, addresses: string[] = [SERVER_IP]) {
     this.host = new NetworkHost({
       wire,
       mac: SERVER_MAC,
-      addresses: SERVER_IP,
+      addresses,
       tcp: FAST_TIMERS,
       arp: FAST_ARP,
       tap: (frame, direction) => {
@@ -48,7 +48,7 @@ export class ToyBackend {
   private serve(socket: TcpSocket): void {
     this.sockets.push(socket);
     socket.on('error', () => {});
-    const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+    const peer = `${socket.remoteAddress}:${socket.remotePort}`; // same key form as the tap's
     let request = Buffer.alloc(0);
     socket.on('data', (chunk: Buffer) => {
       request = Buffer.concat([request, chunk]);

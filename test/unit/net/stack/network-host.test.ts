@@ -5,6 +5,7 @@ import { IpProtocol, parseIpv4Packet, serializeIpv4Packet } from '../../../../ha
 import { internetChecksum } from '../../../../harness/net/codec/checksum.ts';
 import { parseIpv4 } from '../../../../harness/net/codec/address.ts';
 import { parseTcpSegment, serializeTcpSegment, tcpFlags, type TcpSegment } from '../../../../harness/net/codec/tcp.ts';
+import { serializeUdpDatagram } from '../../../../harness/net/codec/udp.ts';
 import { NetworkHost } from '../../../../harness/net/stack/network-host.ts';
 import { createMemoryWirePair, type MemoryWire } from '../../../../harness/net/wire/memory-wire.ts';
 import { FAST_ARP, until } from '../helpers/lab-pair.ts';
@@ -174,18 +175,25 @@ describe('network host', () => {
     lab.peer.send(badIp);
     lab.peer.send(tcpFrame({}).subarray(0, 30)); // truncated
     lab.peer.send(ipv4Frame(IpProtocol.tcp, new Uint8Array(20), '192.0.2.50'));
-    lab.peer.send(ipv4Frame(IpProtocol.udp, new Uint8Array(8)));
-    lab.peer.send(serializeEthernetFrame({ destination: HOST_MAC, source: GUEST_MAC, etherType: EtherType.ipv6, payload: new Uint8Array(40) }));
+    lab.peer.send(ipv4Frame(47, new Uint8Array(8))); // GRE
+    const udpToClosedPort = serializeUdpDatagram({ sourcePort: 5000, destinationPort: 9999, payload: new Uint8Array(4) }, parseIpv4(GUEST_IP), parseIpv4(HOST_IP));
+    lab.peer.send(ipv4Frame(IpProtocol.udp, udpToClosedPort));
+    lab.peer.send(serializeEthernetFrame({ destination: HOST_MAC, source: GUEST_MAC, etherType: EtherType.ipv6, payload: new Uint8Array(40) })); // version 0
+    lab.peer.send(serializeEthernetFrame({ destination: HOST_MAC, source: GUEST_MAC, etherType: 0x88cc, payload: new Uint8Array(40) })); // LLDP
     lab.peer.send(serializeEthernetFrame({ destination: '52:54:00:99:99:99', source: GUEST_MAC, etherType: EtherType.ipv4, payload: new Uint8Array(40) }));
     await settle();
     expect(host.stats.dropped).toEqual({
-      malformed: 1,
+      malformed: 2,
       'not-for-us': 2,
       'unsupported-ethertype': 1,
       'bad-ip-checksum': 1,
       'bad-tcp-checksum': 1,
+      'bad-udp-checksum': 0,
+      'bad-icmpv6-checksum': 0,
+      'invalid-neighbor-discovery': 0,
       'ip-fragment': 0,
       'unsupported-protocol': 1,
+      'udp-port-closed': 1,
     });
     expect(lab.received).toEqual([]);
   });

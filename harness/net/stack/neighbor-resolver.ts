@@ -1,8 +1,12 @@
 import type { MacAddress } from '../codec/mac.ts';
 import { cachedMacBytes } from '../codec/mac.ts';
 
+/**
+ * How hard a host tries to learn a neighbour's MAC: the same knobs for ARP (IPv4) and Neighbor
+ * Solicitation (IPv6), so one setting covers both families.
+ */
 export interface ArpTuning {
-  /** Time between ARP requests for an address that has not answered (default 1 s). */
+  /** Time between requests (ARP who-has, or NS) for an address that has not answered (default 1 s). */
   requestIntervalMs: number;
   /** Requests before giving up (default 5: a TCG guest can stall for about a second). */
   maxRequests: number;
@@ -20,9 +24,16 @@ export const DEFAULT_ARP_TUNING: Readonly<ArpTuning> = Object.freeze({
   maxQueuedFrames: 4096,
 });
 
-export class ArpResolutionError extends Error {
-  override readonly name = 'ArpResolutionError';
+/** A neighbour never answered: no ARP reply (IPv4) or Neighbor Advertisement (IPv6). */
+export class NeighborResolutionError extends Error {
+  override readonly name = 'NeighborResolutionError';
 }
+
+/** The name this error had when only IPv4 existed; the same class. */
+export { NeighborResolutionError as ArpResolutionError };
+
+/** What a resolver asks with, for messages: 'ARP' or 'NDP'. */
+export type NeighborProtocol = 'ARP' | 'NDP';
 
 interface Pending {
   /** Frames waiting for the MAC; bytes 0–5 (destination) are filled in on resolution. */
@@ -34,21 +45,24 @@ interface Pending {
 }
 
 /**
- * The neighbour table of one host: IPv4 → MAC, learned from ARP traffic, with resolution on
- * demand. Entries do not expire — the lab fixes every MAC — but are overwritten whenever an
- * ARP packet shows a new one.
+ * The neighbour table of one host for one family: IP → MAC, learned from ARP (IPv4) or
+ * Neighbor Discovery (IPv6) traffic, with resolution on demand. The protocol itself is the
+ * host's: this class only keeps the table, holds frames while a request is out, repeats the
+ * request, and gives up. Entries do not expire — the lab fixes every MAC — but are overwritten
+ * whenever a packet shows a new one.
  */
-export class ArpResolver {
+export class NeighborResolver {
   private readonly table = new Map<string, MacAddress>();
   private readonly pending = new Map<string, Pending>();
 
   constructor(
+    private readonly protocol: NeighborProtocol,
     private readonly tuning: ArpTuning,
-    /** Sends a who-has request for `targetIp`, from `senderIp`. */
+    /** Sends a request (ARP who-has, or NS) for `targetIp`, from `senderIp`. */
     private readonly sendRequest: (targetIp: string, senderIp: string) => void,
     private readonly sendFrame: (frame: Uint8Array) => void,
     /** Called when `ip` never answered. */
-    private readonly onUnreachable: (ip: string, error: ArpResolutionError) => void,
+    private readonly onUnreachable: (ip: string, error: NeighborResolutionError) => void,
   ) {}
 
   lookup(ip: string): MacAddress | undefined {
@@ -98,7 +112,7 @@ export class ArpResolver {
   stop(): void {
     for (const [ip, waiting] of this.pending) {
       clearTimeout(waiting.timer);
-      for (const waiter of waiting.waiters) waiter.reject(new ArpResolutionError(`ARP for ${ip} stopped: host closed`));
+      for (const waiter of waiting.waiters) waiter.reject(new NeighborResolutionError(`${this.protocol} for ${ip} stopped: host closed`));
     }
     this.pending.clear();
   }
@@ -123,9 +137,13 @@ export class ArpResolver {
     if (!waiting) return;
     if (waiting.requestsSent >= this.tuning.maxRequests) {
       this.pending.delete(ip);
-      const error = new ArpResolutionError(
-        `no ARP reply from ${ip} after ${waiting.requestsSent} requests ` +
-          `${this.tuning.requestIntervalMs} ms apart (is the guest's lab NIC up with that address?)`,
+      const answer = this.protocol === 'ARP' ? 'ARP reply' : 'Neighbor Advertisement';
+      const hint =
+        this.protocol === 'ARP'
+          ? "is the guest's lab NIC up with that address?"
+          : 'is IPv6 enabled on the guest\'s lab NIC (disable_ipv6=0) with that address, and DAD finished?';
+      const error = new NeighborResolutionError(
+        `no ${answer} from ${ip} after ${waiting.requestsSent} requests ${this.tuning.requestIntervalMs} ms apart (${hint})`,
       );
       for (const waiter of waiting.waiters) waiter.reject(error);
       this.onUnreachable(ip, error);

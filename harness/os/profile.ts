@@ -1,0 +1,107 @@
+/**
+ * The shape of one OS row: everything the vendor guides say differs between
+ * distributions, carried as data so that the renderers never branch on an OS name.
+ *
+ * Sources: shared/seeds/huawei-elb-configuring-the-toa-module.txt (toolchain, TOA
+ * build/load/autoload) and shared/seeds/ucloud-clb-message-forwarding-mode-service-node.txt
+ * (VIP on loopback).
+ */
+
+export type PackageManager = 'yum' | 'dnf' | 'apt' | 'zypper';
+
+/** What starts things at boot; decides which autoload and restart commands exist. */
+export type InitSystem = 'systemd' | 'upstart' | 'sysvinit';
+
+/**
+ * How TOA gets into the kernel:
+ * - `out-of-tree`: build toa.ko against the running kernel's headers (Huawei, kernel ≥ 3.0).
+ * - `patched-kernel`: rebuild the LVS 2.6.32 kernel tree with TOA as a module (Huawei, CentOS 6.8).
+ */
+export type ToaInstallPath = 'out-of-tree' | 'patched-kernel';
+
+/**
+ * How the module is loaded again after a reboot:
+ * - `sysconfig-modules`: the Huawei guide's /etc/sysconfig/modules/toa.modules script (RHEL).
+ * - `modules-load-d`: toa.ko in /lib/modules/$(uname -r)/extra, depmod, /etc/modules-load.d/toa.conf (systemd).
+ * - `startup-script`: the guide's "customized startup script" — its insmod lines appended to `path`.
+ * `dkms` is not a profile default but a render option (see ProcedureOptions.autoload).
+ */
+export type AutoloadMethod =
+  | { kind: 'sysconfig-modules' }
+  | { kind: 'modules-load-d' }
+  | { kind: 'startup-script'; path: string };
+
+export type VipMethodName = 'ifcfg' | 'ifcfg-network-scripts' | 'interfaces-d' | 'netplan' | 'ip-addr';
+
+/**
+ * How the VIP goes on loopback (UCloud guide, one row per OS):
+ * - `ifcfg`: /etc/sysconfig/network-scripts/ifcfg-lo:N + `ifup lo:N` ("CentOS 7 and below").
+ * - `ifcfg-network-scripts`: the same after `yum install network-scripts` (CentOS 8, Rocky 8.5).
+ * - `interfaces-d`: a stanza per VIP in `file` + `/etc/init.d/networking restart` (Ubuntu 16.04, Debian 10).
+ *   The file name differs between the guide's rows: Ubuntu's cloud images source only `*.cfg`.
+ * - `netplan`: /etc/netplan/lo-cloud-init.yaml + `netplan apply` (Ubuntu 18.04/20.04).
+ * - `ip-addr`: not in the guide (it has no SUSE row): `ip addr add VIP/32 dev lo label lo:N`,
+ *   runtime only — the lab's stand-in so the SUSE rows still get a VIP.
+ * `userDataSudo`: the guide's UserData prefixes its commands with `sudo` on the Ubuntu rows
+ * and not on the Debian row; kept per row so the rendered UserData is the row's own.
+ */
+export type VipMethod =
+  | { method: 'ifcfg' }
+  | { method: 'ifcfg-network-scripts' }
+  | { method: 'interfaces-d'; file: string; userDataSudo: boolean }
+  | { method: 'netplan'; file: string; userDataSudo: boolean }
+  | { method: 'ip-addr' };
+
+/** The guides' verification server: `python -m SimpleHTTPServer PORT` or `python3 -m http.server PORT`. */
+export interface BackendPython {
+  /** The command as the guide writes it, without the port. */
+  command: 'python -m SimpleHTTPServer' | 'python3 -m http.server';
+  /** The package that provides it, installed when the command is missing. */
+  package: string;
+}
+
+export type OfflineDebianSuite = 'bullseye' | 'bookworm' | 'trixie';
+
+/** Where a bootable image for the row comes from. A profile lists alternatives, preferred first. */
+export type ImageSource =
+  | { kind: 'vagrant-box'; box: string; version?: string }
+  /** `sha256: null` means: not verified from this (offline) machine — never a guessed value. */
+  | { kind: 'cloud-image'; url: string; sha256: string | null }
+  | { kind: 'local-image'; path: string; sha256?: string | null }
+  | { kind: 'offline-debian'; suite: OfflineDebianSuite }
+  /** No public download exists (e.g. SLES needs a subscription); a user config must supply one. */
+  | { kind: 'user-supplied'; reason: string };
+
+export interface Toolchain {
+  /** Installed with the profile's package manager, named as the Huawei guide writes them. */
+  packages: readonly string[];
+  /**
+   * The kernel development package, as the guide writes it (`kernel-devel-$(uname -r)`,
+   * `linux-headers-$(uname -r)`, `kernel-default-devel`); `$(uname -r)` is the running release.
+   * Null when the install path builds the whole kernel instead (patched-kernel).
+   */
+  kernelDevel: string | null;
+}
+
+/** Which guide rows a profile comes from, so a report can cite them. */
+export type GuideRow = 'huawei' | 'ucloud' | 'lab';
+
+export interface OsProfile {
+  /** Stable id, used in the matrix, in golden files and in user configs: `centos-6.8`, `debian-12`. */
+  id: string;
+  displayName: string;
+  /** As the guides write it, e.g. `3.10.0`; the lab's Debian rows give the suite's series (`6.1`). */
+  kernelSeries: string;
+  init: InitSystem;
+  packageManager: PackageManager;
+  toolchain: Toolchain;
+  toaInstall: ToaInstallPath;
+  autoload: AutoloadMethod;
+  /** Supported VIP methods; the first is the default. */
+  vip: readonly [VipMethod, ...VipMethod[]];
+  python: BackendPython;
+  images: readonly ImageSource[];
+  guides: readonly GuideRow[];
+  /** Where the profile departs from, or fills a gap in, the guides — shown in reports. */
+  notes?: readonly string[];
+}

@@ -1,0 +1,80 @@
+import type { ImageSource, OsProfile } from './profile.ts';
+
+/**
+ * A user's own image for a profile: the box they have, a mirror of the cloud image with
+ * its real checksum, or a local disk file. Keys are profile ids.
+ *
+ * ```json
+ * { "images": { "centos-7": [{ "kind": "cloud-image", "url": "https://mirror/CentOS-7.qcow2", "sha256": "…" }],
+ *               "suse-11-sp3": [{ "kind": "local-image", "path": "/srv/images/sles11sp3.qcow2" }] } }
+ * ```
+ */
+export interface UserImageConfig {
+  images: Record<string, readonly UserImageSource[]>;
+}
+
+/** What a user may supply; the lab's own kinds (offline-debian, user-supplied) are not among them. */
+export type UserImageSource = Extract<ImageSource, { kind: 'vagrant-box' | 'cloud-image' | 'local-image' }>;
+
+/**
+ * Replaces the image sources of the profiles the config names (the user's list wins whole:
+ * merging with the built-in alternatives would let a run silently fall back to an image the
+ * user meant to replace). Unknown profile ids are an error, not ignored — a typo would
+ * otherwise run the default image.
+ */
+export function mergeUserImages(profiles: readonly OsProfile[], userConfig: UserImageConfig): OsProfile[] {
+  const known = new Set(profiles.map((p) => p.id));
+  const unknown = Object.keys(userConfig.images).filter((id) => !known.has(id));
+  if (unknown.length > 0) {
+    throw new Error(`user image config names unknown profiles: ${unknown.join(', ')} (known: ${[...known].join(', ')})`);
+  }
+  return profiles.map((profile) => {
+    const sources = userConfig.images[profile.id];
+    return sources ? { ...profile, images: [...sources] } : profile;
+  });
+}
+
+/** Validates a parsed JSON config; errors name the offending path (`images.centos-7[0].url`). */
+export function parseUserImageConfig(value: unknown): UserImageConfig {
+  if (!isRecord(value) || !isRecord(value.images)) throw new Error('user image config: expected { "images": { <profile id>: [...] } }');
+  const images: Record<string, UserImageSource[]> = {};
+  for (const [id, list] of Object.entries(value.images)) {
+    if (!Array.isArray(list) || list.length === 0) throw new Error(`user image config: images.${id} must be a non-empty array`);
+    images[id] = list.map((entry, i) => parseSource(entry, `images.${id}[${i}]`));
+  }
+  return { images };
+}
+
+function parseSource(entry: unknown, where: string): UserImageSource {
+  if (!isRecord(entry)) throw new Error(`user image config: ${where} must be an object`);
+  const text = (key: string, optional = false): string | undefined => {
+    const v = entry[key];
+    if (v === undefined && optional) return undefined;
+    if (typeof v !== 'string' || v === '') throw new Error(`user image config: ${where}.${key} must be a non-empty string`);
+    return v;
+  };
+  const checksum = (): string | null | undefined => {
+    const v = entry.sha256;
+    if (v === undefined || v === null) return v;
+    if (typeof v !== 'string' || !/^[0-9a-f]{64}$/i.test(v)) throw new Error(`user image config: ${where}.sha256 must be 64 hex digits or null`);
+    return v.toLowerCase();
+  };
+  switch (entry.kind) {
+    case 'vagrant-box': {
+      const version = text('version', true);
+      return { kind: 'vagrant-box', box: text('box')!, ...(version ? { version } : {}) };
+    }
+    case 'cloud-image':
+      return { kind: 'cloud-image', url: text('url')!, sha256: checksum() ?? null };
+    case 'local-image': {
+      const sha256 = checksum();
+      return { kind: 'local-image', path: text('path')!, ...(sha256 !== undefined ? { sha256 } : {}) };
+    }
+    default:
+      throw new Error(`user image config: ${where}.kind must be vagrant-box, cloud-image or local-image (found ${JSON.stringify(entry.kind)})`);
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

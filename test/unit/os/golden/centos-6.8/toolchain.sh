@@ -1,0 +1,51 @@
+#!/bin/sh
+# toa-lab: toolchain for CentOS 6.8
+# Rendered by harness/os; run as root. Exit codes: 1 failure,
+# 3 no kernel development package, 4 precondition not met.
+set -eu
+PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
+export PATH
+
+die() {
+  code=$1
+  shift
+  echo "toa-lab: $*" >&2
+  exit "$code"
+}
+
+# Package manager: yum.
+pkg_installed() {
+  rpm -q "$1" >/dev/null 2>&1
+}
+pkg_refresh() {
+  :
+}
+# Once per script, and not fatal: cached lists may still do.
+pkg_refreshed=no
+pkg_refresh_once() {
+  [ "$pkg_refreshed" = yes ] && return 0
+  pkg_refreshed=yes
+  pkg_refresh || echo "toa-lab: refreshing the package lists failed; using the cached ones" >&2
+}
+pkg_available() {
+  timeout 300 yum -q -y list available "$1" >/dev/null 2>&1
+}
+pkg_install() {
+  timeout 1800 yum -y install "$@"
+}
+
+set --
+# The patched-kernel path builds the whole kernel: no development package needed.
+for pkg in gcc make; do
+  pkg_installed "$pkg" || set -- "$@" "$pkg"
+done
+if [ "$#" -gt 0 ]; then
+  pkg_refresh_once
+  echo "toa-lab: installing $*"
+  pkg_install "$@" || die 1 "installing $* with yum failed"
+else
+  echo "toa-lab: toolchain already installed"
+fi
+for tool in gcc make; do
+  command -v "$tool" >/dev/null 2>&1 || die 1 "$tool is not on PATH after installing it"
+done

@@ -1,0 +1,8 @@
+#!/bin/bash
+# toa-lab: UCloud UserData (cloud-init) for CentOS 7.2, as the guide builds it
+touch /etc/sysconfig/network-scripts/ifcfg-lo:1
+echo -e "DEVICE=lo:1\nIPADDR=192.0.2.100\nNETMASK=255.255.255.255" > /etc/sysconfig/network-scripts/ifcfg-lo:1
+ifup lo:1
+touch /etc/sysconfig/network-scripts/ifcfg-lo:2
+echo -e "DEVICE=lo:2\nIPADDR=192.0.2.101\nNETMASK=255.255.255.255" > /etc/sysconfig/network-scripts/ifcfg-lo:2
+ifup lo:2

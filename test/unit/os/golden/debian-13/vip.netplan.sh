@@ -1,0 +1,35 @@
+#!/bin/sh
+# toa-lab: VIPs on lo for Debian 13 (trixie): /etc/netplan/lo-cloud-init.yaml + netplan apply
+# Rendered by harness/os; run as root. Exit codes: 1 failure,
+# 3 no kernel development package, 4 precondition not met.
+set -eu
+PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
+export PATH
+
+die() {
+  code=$1
+  shift
+  echo "toa-lab: $*" >&2
+  exit "$code"
+}
+
+command -v netplan >/dev/null 2>&1 || die 4 "netplan is not installed (package netplan.io)"
+mkdir -p /etc/netplan
+cat > /etc/netplan/lo-cloud-init.yaml <<'TOA_LAB_EOF'
+network:
+  version: 2
+  ethernets:
+    lo:
+      addresses:
+        - 192.0.2.100/32
+        - 192.0.2.101/32
+TOA_LAB_EOF
+chmod 0600 /etc/netplan/lo-cloud-init.yaml
+netplan apply || die 1 "netplan apply failed"
+addresses=$(ip -o addr show dev lo)
+for vip in 192.0.2.100 192.0.2.101; do
+  case "$addresses" in
+    *" inet $vip/32 "*) echo "toa-lab: $vip is on lo" ;;
+    *) die 1 "VIP $vip is not on lo (ip -o addr show dev lo: $addresses)" ;;
+  esac
+done

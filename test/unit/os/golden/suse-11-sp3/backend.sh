@@ -1,0 +1,63 @@
+#!/bin/sh
+# toa-lab: backend on SUSE Linux Enterprise Server 11 SP3: python -m SimpleHTTPServer 80
+# Rendered by harness/os; run as root. Exit codes: 1 failure,
+# 3 no kernel development package, 4 precondition not met.
+set -eu
+PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
+export PATH
+
+die() {
+  code=$1
+  shift
+  echo "toa-lab: $*" >&2
+  exit "$code"
+}
+
+# Package manager: zypper.
+pkg_installed() {
+  rpm -q "$1" >/dev/null 2>&1
+}
+pkg_refresh() {
+  :
+}
+# Once per script, and not fatal: cached lists may still do.
+pkg_refreshed=no
+pkg_refresh_once() {
+  [ "$pkg_refreshed" = yes ] && return 0
+  pkg_refreshed=yes
+  pkg_refresh || echo "toa-lab: refreshing the package lists failed; using the cached ones" >&2
+}
+pkg_available() {
+  timeout 300 zypper --non-interactive search --match-exact "$1" >/dev/null 2>&1
+}
+pkg_install() {
+  timeout 1800 zypper --non-interactive install "$@"
+}
+command -v python >/dev/null 2>&1 || {
+  if ! pkg_installed python; then
+    pkg_refresh_once
+    pkg_install python || die 1 "cannot install python (the backend runs 'python -m SimpleHTTPServer 80')"
+  fi
+}
+listening() {
+  cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk '$4 == "0A" && $2 ~ /:0050$/ { found = 1 } END { exit !found }'
+}
+if listening; then
+  die 4 "something already listens on TCP port 80"
+fi
+mkdir -p /var/log/toa-lab /srv/toa-lab-www
+cd /srv/toa-lab-www
+PYTHONUNBUFFERED=1 nohup python -m SimpleHTTPServer 80 >>/var/log/toa-lab/backend-access.log 2>&1 </dev/null &
+pid=$!
+echo "$pid" > /var/run/toa-lab-backend-80.pid
+waited=0
+until listening; do
+  kill -0 "$pid" 2>/dev/null || {
+    tail -n 20 /var/log/toa-lab/backend-access.log >&2
+    die 1 "'python -m SimpleHTTPServer 80' exited (log above)"
+  }
+  [ "$waited" -lt 30 ] || die 1 "nothing listens on TCP port 80 after 30 s"
+  sleep 1
+  waited=$((waited + 1))
+done
+echo "toa-lab: 'python -m SimpleHTTPServer 80' (pid $pid) listens on port 80, log /var/log/toa-lab/backend-access.log"

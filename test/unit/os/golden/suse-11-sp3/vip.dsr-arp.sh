@@ -1,0 +1,34 @@
+#!/bin/sh
+# toa-lab: VIPs on lo for SUSE Linux Enterprise Server 11 SP3: ip addr add VIP/32 dev lo (runtime only)
+# Rendered by harness/os; run as root. Exit codes: 1 failure,
+# 3 no kernel development package, 4 precondition not met.
+set -eu
+PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
+export PATH
+
+die() {
+  code=$1
+  shift
+  echo "toa-lab: $*" >&2
+  exit "$code"
+}
+
+command -v ip >/dev/null 2>&1 || die 4 "ip (iproute2) is not installed"
+ip -o addr show dev lo | grep -q ' inet 192.0.2.100/32 ' ||
+  ip addr add 192.0.2.100/32 dev lo label lo:1 || die 1 "ip addr add 192.0.2.100/32 dev lo failed"
+ip -o addr show dev lo | grep -q ' inet 192.0.2.101/32 ' ||
+  ip addr add 192.0.2.101/32 dev lo label lo:2 || die 1 "ip addr add 192.0.2.101/32 dev lo failed"
+addresses=$(ip -o addr show dev lo)
+for vip in 192.0.2.100 192.0.2.101; do
+  case "$addresses" in
+    *" inet $vip/32 "*) echo "toa-lab: $vip is on lo" ;;
+    *) die 1 "VIP $vip is not on lo (ip -o addr show dev lo: $addresses)" ;;
+  esac
+done
+mkdir -p /etc/sysctl.d
+cat > /etc/sysctl.d/90-toa-lab-dsr-arp.conf <<'TOA_LAB_EOF'
+net.ipv4.conf.all.arp_ignore = 1
+net.ipv4.conf.all.arp_announce = 2
+TOA_LAB_EOF
+chmod 0644 /etc/sysctl.d/90-toa-lab-dsr-arp.conf
+sysctl -p /etc/sysctl.d/90-toa-lab-dsr-arp.conf
