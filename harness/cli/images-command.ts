@@ -1,16 +1,36 @@
 import { parseArgs } from 'node:util';
 import { ensureMicroVmImage, MICROVM_SUITES, microVmImageName } from '../images/microvm/build-microvm-image.ts';
+import type { ImageSource } from '../os/index.ts';
 import { UsageError } from '../runner/run-scenarios.ts';
+import { loadProfiles } from './user-config.ts';
 
-export const IMAGES_HELP = `usage: toa-lab images build|list
+function describeSource(source: ImageSource): string {
+  switch (source.kind) {
+    case 'vagrant-box':
+      return `vagrant box ${source.box}${source.version ? ` ${source.version}` : ''}`;
+    case 'cloud-image':
+      return `cloud image ${source.url} (sha256 ${source.sha256 ?? 'not verified here'})`;
+    case 'local-image':
+      return `local image ${source.path}`;
+    case 'offline-debian':
+      return `built offline here from Debian ${source.suite}`;
+    case 'user-supplied':
+      return `none public: ${source.reason}`;
+  }
+}
+
+export const IMAGES_HELP = `usage: toa-lab images build|list [--config FILE]
 
   build   build (or find in the cache) the micro-VM images: Debian's kernel (bullseye, bookworm,
           trixie), busybox, toa.ko, toa-backend
-  list    the images this lab knows
+  list    the images this lab knows: the micro-VMs, and one full-OS profile per row of the
+          vendor guides with where its image comes from (a Vagrant box, a cloud image with
+          checksum, built offline here) — a vendor adds or replaces sources in
+          toa-lab.config.json (or --config FILE) without touching the code
 `;
 
 export async function imagesCommand(args: string[]): Promise<number> {
-  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { config: { type: 'string' } } });
   switch (positionals[0]) {
     case 'build': {
       for (const suite of MICROVM_SUITES) {
@@ -19,11 +39,18 @@ export async function imagesCommand(args: string[]): Promise<number> {
       }
       return 0;
     }
-    case 'list':
+    case 'list': {
       for (const suite of MICROVM_SUITES) {
         process.stdout.write(`${microVmImageName(suite).padEnd(18)} Debian ${suite}'s kernel + busybox initramfs + toa.ko (built offline)\n`);
       }
+      const { profiles, configFile } = loadProfiles(values.config);
+      if (configFile) process.stdout.write(`\n(with image sources from ${configFile})\n`);
+      for (const profile of profiles) {
+        const sources = profile.images.map(describeSource).join(' | ');
+        process.stdout.write(`${profile.id.padEnd(18)} ${profile.displayName} — ${sources}\n`);
+      }
       return 0;
+    }
     default:
       throw new UsageError(`images: expected 'build' or 'list'\n\n${IMAGES_HELP}`);
   }

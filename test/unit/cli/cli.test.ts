@@ -58,6 +58,20 @@ describe('toa-lab CLI', { timeout: SLOW }, () => {
     expect(toaLab('matrix', '--format', 'yaml').code).toBe(2);
   });
 
+  it('images list shows every guide row with its source; a vendor config replaces sources, and a bad one is refused', () => {
+    const list = toaLab('images', 'list');
+    expect(list.code).toBe(0);
+    for (const id of ['microvm-bookworm', 'centos-6.8', 'ubuntu-20.04', 'rocky-8.5', 'debian-12']) expect(list.stdout).toContain(id);
+    const dir = mkdtempSync(join(tmpdir(), 'toa-lab-config-'));
+    const config = join(dir, 'toa-lab.config.json');
+    writeFileSync(config, JSON.stringify({ images: { 'centos-7': [{ kind: 'local-image', path: '/srv/images/centos7.qcow2' }] } }));
+    expect(toaLab('images', 'list', '--config', config).stdout).toMatch(/^centos-7 .*local image \/srv\/images\/centos7\.qcow2$/m);
+    writeFileSync(config, JSON.stringify({ images: { 'centos-77': [{ kind: 'vagrant-box', box: 'x/y' }] } }));
+    const bad = toaLab('images', 'list', '--config', config);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/unknown profiles: centos-77/);
+  });
+
   it('report merge writes every report and says whether anything failed', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'toa-lab-merged-')), 'merged');
     const ok = toaLab('report', 'merge', runDir([record('a', 's1')]), runDir([record('b', 's1')]), '--out', out);
