@@ -5,6 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { measureMicroVm } from './microvm.ts';
 import { measureNetCeiling } from './net-ceiling.ts';
+import { measureParallel } from './parallel.ts';
 
 const median = (values: readonly number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -29,3 +30,9 @@ for (const [path, figures] of Object.entries(ceiling)) {
   console.log(`  short conn/s                      ${fmt(figures.runs.connectionsPerSecond, 0)}`);
   console.log(`  bulk MiB/s                        ${fmt(figures.runs.bulkMiBPerSecond)}`);
 }
+
+const parallel = measureParallel();
+console.log('three micro-VM images, same scenarios');
+for (const [image, seconds] of Object.entries(parallel.aloneSeconds)) console.log(`  ${image} alone, s`.padEnd(36) + seconds.toFixed(1));
+console.log(`  all three with --parallel 3, s`.padEnd(36) + parallel.parallelSeconds.toFixed(1));
+console.log(`  parallel / slowest alone`.padEnd(36) + `×${parallel.ratioToSlowest.toFixed(2)} (goal ≤ ×1.5)`);
