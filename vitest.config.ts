@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: `unit` is pure TypeScript (fast, no VM); `e2e` boots real kernels
-// under QEMU and so runs its files one at a time (2 cores, TCG).
+// Three projects: `unit` is pure TypeScript (fast, no VM); `e2e` boots real kernels
+// under QEMU and so runs its files one at a time (2 cores, TCG); `e2e-full` boots
+// every full-OS image (minutes each) and runs only with `npm run test:full`.
 export default defineConfig({
   test: {
     projects: [
@@ -18,6 +19,26 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 300_000,
           hookTimeout: 600_000,
+        },
+      },
+      {
+        test: {
+          name: 'e2e-full',
+          include: ['test/e2e-full/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 1_800_000,
+          hookTimeout: 600_000,
+        },
+      },
+      {
+        // The 2.6.32 patched-kernel path for real (npm run test:kernel): builds a kernel
+        // with TOA in-tree on the first run (long), boots it from its own disk after that.
+        test: {
+          name: 'e2e-kernel',
+          include: ['test/e2e-kernel/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 600_000,
+          hookTimeout: 4 * 3_600_000,
         },
       },
     ],

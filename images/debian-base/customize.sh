@@ -22,6 +22,11 @@ chroot "$root" systemctl enable ssh.service networking.service
 # Boot-time speedups measured in LAB-NOTES: nothing runs that the lab does not need.
 chroot "$root" systemctl mask apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer \
     e2scrub_reap.service fstrim.timer dpkg-db-backup.timer man-db.timer
+# ifupdown owns the NICs (and network-online.target, through ifupdown-wait-online).
+# netplan, used by the Ubuntu rows' VIP method, enables systemd-networkd for lo only;
+# networkd's wait-online then waits for a link it will never manage, stalling every
+# unit that wants network-online.target (nginx) for its 2-minute timeout.
+chroot "$root" systemctl mask systemd-networkd-wait-online.service
 # The backend step starts nginx itself (on its own port, with its own access log).
 chroot "$root" systemctl disable nginx.service
 # Root logs in with a key only; a locked password is fine.

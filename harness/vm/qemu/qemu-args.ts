@@ -19,6 +19,20 @@ export interface QemuMachineSpec {
   /** The lab wire: a stream socket QEMU listens on; the simulated balancer connects. */
   labWire?: { socket: string; mac: string };
   pidFile: string;
+  /** Full-OS guests: the root disk (virtio-blk), e.g. a per-run qcow2 overlay. */
+  disk?: { path: string; format: 'qcow2' | 'raw' };
+  /**
+   * Full-OS guests: a user-mode NIC for the harness's SSH only. It comes
+   * before the lab wire on the PCI bus, so it is the guest's eth0.
+   */
+  managementNic?: { mac: string; sshHostPort: number };
+  /** Files the guest reads from /sys/firmware/qemu_fw_cfg/by_name/<name>/raw (e.g. the run's SSH key). */
+  fwCfgFiles?: ReadonlyArray<{ name: string; file: string }>;
+  /**
+   * Let a guest reboot reset the machine instead of ending QEMU (full-OS
+   * guests reboot as part of a guide's procedure). Default false: -no-reboot.
+   */
+  allowReboot?: boolean;
 }
 
 export function buildQemuArgs(spec: QemuMachineSpec): string[] {
@@ -26,7 +40,7 @@ export function buildQemuArgs(spec: QemuMachineSpec): string[] {
     '-nodefaults',
     '-no-user-config',
     '-display', 'none',
-    '-no-reboot',
+    ...(spec.allowReboot ? [] : ['-no-reboot']),
     '-machine', 'pc',
     // tb-size caps TCG's translation cache: ~0.7 GB resident instead of ~1.7 GB (LAB-NOTES).
     '-accel', spec.accelerator === 'tcg' ? 'tcg,tb-size=256' : 'kvm',
@@ -42,6 +56,19 @@ export function buildQemuArgs(spec: QemuMachineSpec): string[] {
   if (spec.agentSocket) {
     args.push('-chardev', `socket,id=agent,path=${spec.agentSocket},server=on,wait=off`, '-serial', 'chardev:agent');
   }
+  if (spec.disk) {
+    args.push(
+      '-drive', `file=${optionValue(spec.disk.path)},if=none,id=root,format=${spec.disk.format}`,
+      '-device', 'virtio-blk-pci,drive=root',
+    );
+  }
+  if (spec.managementNic) {
+    // restrict=on: the guest reaches nothing but the harness's port forward (network hygiene).
+    args.push(
+      '-netdev', `user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:${spec.managementNic.sshHostPort}-:22`,
+      '-device', `virtio-net-pci,netdev=mgmt,mac=${spec.managementNic.mac}`,
+    );
+  }
   if (spec.labWire) {
     // QEMU 7.2 never reconnects as a stream client, so QEMU listens and the harness connects.
     args.push(
@@ -49,6 +76,12 @@ export function buildQemuArgs(spec: QemuMachineSpec): string[] {
       '-device', `virtio-net-pci,netdev=wire,mac=${spec.labWire.mac}`,
     );
   }
+  for (const entry of spec.fwCfgFiles ?? []) args.push('-fw_cfg', `name=${entry.name},file=${optionValue(entry.file)}`);
   args.push('-pidfile', spec.pidFile);
   return args;
+}
+
+/** QEMU splits option values at commas; a literal comma is written twice. */
+function optionValue(value: string): string {
+  return value.replaceAll(',', ',,');
 }

@@ -1,0 +1,87 @@
+import { join } from 'node:path';
+import { succeeded } from '../exec/command-result.ts';
+import { repoRoot } from '../repo-root.ts';
+import { runStep, StepFailure, type StepResult } from '../runner/step.ts';
+import { NO_KERNEL_DEVEL_EXIT, type GuideStep } from '../toa/install-guide-steps.ts';
+import type { FullOsLab } from './full-os-lab.ts';
+
+/**
+ * The guides' procedure on a full-OS guest, one reported step each (duration,
+ * every command with its output, a one-line summary). Steps only pass on what
+ * the guest itself shows: dpkg's record, the file make left, dmesg, /proc/modules,
+ * `ip addr` after a reboot.
+ */
+const GUEST_STEP_DIR = '/var/lib/toa-lab/steps';
+
+/** Runs one rendered guide step: the script is written into the guest (kept as evidence) and run as root. */
+export function runGuideStep(lab: FullOsLab, step: GuideStep): Promise<StepResult> {
+  return runStep(step.name, async (recorder) => {
+    // Named by time: a procedure may run the same kind of step twice (two VIP methods, two backends).
+    const path = `${GUEST_STEP_DIR}/${Date.now()}-${step.id}.sh`;
+    recorder.record(await lab.guest.writeFile(path, step.script, 0o755));
+    const result = recorder.record(await lab.guest.run(`${step.interpreter} ${path}`, { timeoutMs: step.timeoutMs }));
+    if (result.timedOut) throw new StepFailure(`${step.id}: still running after ${step.timeoutMs / 1000} s`);
+    if (result.exitCode === NO_KERNEL_DEVEL_EXIT) throw new StepFailure(lastToaLabLine(result.stderr) ?? 'no kernel development package');
+    if (!succeeded(result)) {
+      throw new StepFailure(`${step.id}: exit ${result.exitCode}: ${lastToaLabLine(result.stderr) ?? lastLine(result.stderr || result.stdout)}`);
+    }
+    return lastToaLabLine(result.stdout) ?? lastLine(result.stdout) ?? 'done';
+  });
+}
+
+/** The guide's "download the module source": here, native/toa pushed over SFTP. */
+export function pushToaSource(lab: FullOsLab, remoteDir: string): Promise<StepResult> {
+  return runStep(`push native/toa to ${remoteDir}`, async (recorder) => {
+    const local = join(repoRoot(), 'native', 'toa');
+    // Build products a developer may have left in the checkout would be stale for this kernel.
+    const result = recorder.record(await lab.guest.putDirectory(local, remoteDir, (path) => !isBuildOutput(path)));
+    if (!succeeded(result)) throw new StepFailure(`copying native/toa failed: ${result.stderr}`);
+    recorder.record(await lab.guest.check(`ls ${remoteDir}`));
+    return result.stdout.trim();
+  });
+}
+
+/** Reboots and says how long it took; the boot ids are the evidence it really happened. */
+export function rebootStep(lab: FullOsLab): Promise<StepResult> {
+  return runStep('reboot (systemctl reboot)', async (recorder) => {
+    const evidence = await lab.reboot();
+    recorder.evidence(`boot_id ${evidence.bootIdBefore} → ${evidence.bootIdAfter}`);
+    return `back with a working ssh login in ${(evidence.durationMs / 1000).toFixed(1)} s`;
+  });
+}
+
+/** After the reboot: toa loaded again by the system itself (/proc/modules, dmesg) — not by the harness. */
+export function verifyModuleAutoloaded(lab: FullOsLab): Promise<StepResult> {
+  return runStep('after reboot: toa loaded at boot (/proc/modules, dmesg)', async (recorder) => {
+    const modules = recorder.record(await lab.guest.run('grep "^toa " /proc/modules'));
+    const dmesg = recorder.record(await lab.guest.run('dmesg | grep TOA'));
+    if (!succeeded(modules)) throw new StepFailure('toa is not in /proc/modules after the reboot');
+    if (!/TOA: toa loaded/.test(dmesg.stdout)) throw new StepFailure(`no "TOA: toa loaded" in dmesg after the reboot`);
+    return modules.stdout.trim();
+  });
+}
+
+/** After the reboot: every VIP is on lo again, configured by the system at boot. */
+export function verifyVipsPresent(lab: FullOsLab, vips: readonly string[]): Promise<StepResult> {
+  return runStep(`after reboot: VIPs ${vips.join(', ')} on lo (ip addr show lo)`, async (recorder) => {
+    const result = recorder.record(await lab.guest.check('ip -4 -o addr show dev lo'));
+    const present = new Set([...result.stdout.matchAll(/inet (\d+\.\d+\.\d+\.\d+)\/32/g)].map((m) => m[1]));
+    const missing = vips.filter((vip) => !present.has(vip));
+    if (missing.length > 0) throw new StepFailure(`missing on lo after the reboot: ${missing.join(', ')}`);
+    return `${vips.length} VIP(s) on lo`;
+  });
+}
+
+function lastToaLabLine(text: string): string | undefined {
+  return text.split('\n').filter((l) => l.startsWith('toa-lab: ')).at(-1)?.slice('toa-lab: '.length);
+}
+
+function lastLine(text: string): string | undefined {
+  return text.trim().split('\n').at(-1);
+}
+
+/** Build products and the host-side test helpers (native/toa/tests) are not part of the guide's source. */
+function isBuildOutput(path: string): boolean {
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  return /\.(o|ko|mod|mod\.c|cmd|order|symvers)$/.test(name) || name.startsWith('.') || name === 'tests';
+}

@@ -1,0 +1,186 @@
+import { NodeSSH } from 'node-ssh';
+import type { ClientChannel } from 'ssh2';
+import { CommandFailedError, succeeded, type CommandResult } from '../exec/command-result.ts';
+import type { CommandLog } from './command-log.ts';
+import { shellQuote, type GuestShell } from './guest-shell.ts';
+import type { HostKeyPin } from './host-key-pin.ts';
+import { backoffMs, sleep, SshNotReadyError, waitForSshBanner } from './ssh-readiness.ts';
+
+/**
+ * GuestShell over SSH (node-ssh), for full-OS guests. Logs in as root with
+ * the run's ephemeral key, pins the host key at first contact, gives every
+ * command a timeout, and writes every result to the run's command log.
+ */
+export interface SshTarget {
+  host: string;
+  port: number;
+  username: string;
+  privateKey: string;
+  hostKeys: HostKeyPin;
+  log: CommandLog;
+}
+
+export interface SshConnectOptions {
+  /** The whole wait: banner, then a working login. */
+  timeoutMs: number;
+  givenUp?: () => string | null;
+  onProgress?: (line: string) => void;
+}
+
+const DEFAULT_COMMAND_TIMEOUT_MS = 120_000;
+
+export class SshGuestShell implements GuestShell {
+  private constructor(
+    private readonly ssh: NodeSSH,
+    readonly target: SshTarget,
+    /** Banner to working login, for the boot report. */
+    readonly connectMs: number,
+  ) {}
+
+  /** Waits (bounded) until sshd answers and a login works, then returns the shell. */
+  static async connect(target: SshTarget, options: SshConnectOptions): Promise<SshGuestShell> {
+    const started = Date.now();
+    const deadline = started + options.timeoutMs;
+    const where = `${target.host}:${target.port}`;
+    const { banner } = await waitForSshBanner({ ...target, timeoutMs: options.timeoutMs, ...(options.givenUp && { givenUp: options.givenUp }) });
+    options.onProgress?.(`ssh: ${where} answers (${banner}) after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    let lastError = '';
+    // sshd may answer while systemd is still settling (LAB-NOTES: up to ~10 s): retry the login.
+    for (let attempt = 1; ; attempt++) {
+      const gaveUp = options.givenUp?.();
+      if (gaveUp) throw new SshNotReadyError(`no SSH login on ${where}: ${gaveUp}`, attempt - 1);
+      const ssh = new NodeSSH();
+      try {
+        await ssh.connect({
+          host: target.host,
+          port: target.port,
+          username: target.username,
+          privateKey: target.privateKey,
+          hostVerifier: target.hostKeys.verify,
+          readyTimeout: Math.max(5_000, Math.min(30_000, deadline - Date.now())),
+          keepaliveInterval: 5_000,
+          keepaliveCountMax: 6,
+        });
+        // ssh2 emits 'error' on the client when the guest goes away (reboot, QEMU stopped); without
+        // a listener that would crash the harness. The next command reports it as its result.
+        ssh.connection?.on('error', () => {});
+        return new SshGuestShell(ssh, target, Date.now() - started);
+      } catch (error) {
+        ssh.dispose();
+        if (target.hostKeys.lastMismatch) throw new Error(`refusing ${where}: ${target.hostKeys.lastMismatch}`);
+        lastError = error instanceof Error ? error.message : String(error);
+      }
+      if (Date.now() >= deadline) {
+        throw new SshNotReadyError(
+          `sshd on ${where} answered but no login worked within ${options.timeoutMs / 1000} s (${attempt} attempts; last: ${lastError})`,
+          attempt,
+        );
+      }
+      await sleep(Math.min(backoffMs(attempt), Math.max(0, deadline - Date.now())));
+    }
+  }
+
+  get isConnected(): boolean {
+    return this.ssh.isConnected();
+  }
+
+  async run(command: string, options: { timeoutMs?: number } = {}): Promise<CommandResult> {
+    const timeoutMs = options.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+    const started = Date.now();
+    let channel: ClientChannel | undefined;
+    let timedOut = false;
+    let timer: NodeJS.Timeout | undefined;
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    // On timeout: ask sshd to kill the command, drop the channel, and stop waiting whatever it does.
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        timedOut = true;
+        channel?.signal('KILL');
+        channel?.close();
+        reject(new Error(`no exit status within ${timeoutMs} ms`));
+      }, timeoutMs);
+    });
+    let result: CommandResult;
+    try {
+      // sshd runs commands through root's login shell; the interface promises /bin/sh.
+      const response = await Promise.race([
+        this.ssh.execCommand(`/bin/sh -c ${shellQuote(command)}`, {
+          noTrim: true,
+          onChannel: (c) => (channel = c),
+          onStdout: (chunk) => stdout.push(chunk.toString()),
+          onStderr: (chunk) => stderr.push(chunk.toString()),
+        }),
+        deadline,
+      ]);
+      result = {
+        command,
+        exitCode: timedOut ? null : response.code,
+        signal: response.signal,
+        stdout: response.stdout,
+        stderr: response.stderr,
+        timedOut,
+        durationMs: Date.now() - started,
+      };
+    } catch (error) {
+      // Timed out, or the connection went away (e.g. the guest rebooted under us): a result, not a throw.
+      result = {
+        command,
+        exitCode: null,
+        signal: null,
+        stdout: stdout.join(''),
+        stderr: `${stderr.join('')}${timedOut ? '' : `ssh: ${error instanceof Error ? error.message : String(error)}`}`,
+        timedOut,
+        durationMs: Date.now() - started,
+      };
+    } finally {
+      clearTimeout(timer);
+    }
+    await this.target.log.append(result, `ssh ${this.target.host}:${this.target.port}`);
+    return result;
+  }
+
+  async check(command: string, options: { timeoutMs?: number } = {}): Promise<CommandResult> {
+    const result = await this.run(command, options);
+    if (!succeeded(result)) throw new CommandFailedError(result);
+    return result;
+  }
+
+  /** Copies a host folder to `remoteDir` (created) over SFTP; returns the command-log-shaped record. */
+  async putDirectory(localDir: string, remoteDir: string, filter: (path: string) => boolean = () => true): Promise<CommandResult> {
+    const started = Date.now();
+    const failures: string[] = [];
+    let copied = 0;
+    await this.check(`mkdir -p ${shellQuote(remoteDir)}`);
+    const ok = await this.ssh.putDirectory(localDir, remoteDir, {
+      recursive: true,
+      concurrency: 4,
+      validate: filter,
+      tick: (local, _remote, error) => (error ? failures.push(`${local}: ${error.message}`) : copied++),
+    });
+    const result: CommandResult = {
+      command: `sftp put -r ${localDir} ${remoteDir}`,
+      exitCode: ok && failures.length === 0 ? 0 : 1,
+      signal: null,
+      stdout: `${copied} file(s) copied\n`,
+      stderr: failures.join('\n'),
+      timedOut: false,
+      durationMs: Date.now() - started,
+    };
+    await this.target.log.append(result, `sftp ${this.target.host}:${this.target.port}`);
+    return result;
+  }
+
+  /** Writes one file in the guest (through the shell, so mode and parents are set in one command). */
+  writeFile(path: string, content: string, mode = 0o644): Promise<CommandResult> {
+    const encoded = Buffer.from(content).toString('base64');
+    const dir = path.slice(0, path.lastIndexOf('/')) || '/';
+    return this.check(
+      `mkdir -p ${shellQuote(dir)} && echo ${encoded} | base64 -d > ${shellQuote(path)} && chmod ${mode.toString(8)} ${shellQuote(path)}`,
+    );
+  }
+
+  close(): void {
+    this.ssh.dispose();
+  }
+}

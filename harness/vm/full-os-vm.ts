@@ -1,0 +1,180 @@
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { assertReadableQcow2, createOverlay } from '../images/debian/disk-image.ts';
+import type { RunSession } from '../lifecycle/run-session.ts';
+import { chooseAccelerator, type AcceleratorChoice } from './accelerator.ts';
+import { ConsoleLog } from './console-log.ts';
+import { findFreeLocalPort } from './free-port.ts';
+import { buildQemuArgs, type Accelerator } from './qemu/qemu-args.ts';
+import { QemuProcess } from './qemu/qemu-process.ts';
+
+/**
+ * A full-OS guest under QEMU (the QEMU provider): a systemd Debian booted
+ * straight from its kernel and initrd, its root disk a per-run overlay of the
+ * cached image, two NICs:
+ * - eth0: user-mode, restrict=on, only a 127.0.0.1 port forward to sshd;
+ * - eth1: the lab wire (QEMU listens on a unix socket, the harness connects).
+ * The run's SSH public key reaches the guest through fw_cfg, so the image
+ * holds none. QEMU runs without -no-reboot: a guest reboot resets the machine
+ * in place, the overlay (the guest's disk) persists, the lab wire stays up.
+ * Everything lives in a folder of the run session and is stopped with it.
+ */
+export interface FullOsImageFiles {
+  name: string;
+  /** The cached base qcow2 (never written to). */
+  disk: string;
+  kernel: string;
+  initrd: string;
+}
+
+export interface FullOsVmOptions {
+  image: FullOsImageFiles;
+  session: RunSession;
+  /** The `ssh-ed25519 AAAA...` line the guest installs as root's authorized_keys. */
+  authorizedKey: string;
+  memoryMiB?: number;
+  cpus?: number;
+  /** Guest's MACs; both are explicit since two virtio NICs otherwise share one default (LAB-NOTES). */
+  managementMac?: string;
+  labWireMac?: string;
+  log?: (line: string) => void;
+}
+
+export const GUEST_LAB_ADDRESS = '192.0.2.10';
+const KVM_PROBE_TIMEOUT_MS = 20_000;
+/** The kernel's last words before a reset (`reboot: Restarting system`), printed at every level. */
+const RESTARTING = /reboot: Restarting system/;
+
+export class FullOsVm {
+  /** Use FullOsVm.start(). */
+  constructor(
+    readonly dir: string,
+    readonly qemu: QemuProcess,
+    readonly console: ConsoleLog,
+    readonly sshPort: number,
+    readonly labWireSocket: string,
+    readonly labWireMac: string,
+    readonly accelerator: AcceleratorChoice,
+    readonly startedAt: number,
+  ) {}
+
+  get guestAddress(): string {
+    return GUEST_LAB_ADDRESS;
+  }
+
+  /** Null while QEMU runs; otherwise why it is gone, in words (for readiness waits). */
+  exitReason(): string | null {
+    const exit = this.qemu.hasExited;
+    return exit ? `QEMU exited (code ${exit.code}, signal ${exit.signal}); see ${join(this.dir, 'qemu.stderr')}` : null;
+  }
+
+  /** Starts QEMU and returns at once: readiness is the caller's (an SSH login is the only real proof). */
+  static async start(options: FullOsVmOptions): Promise<FullOsVm> {
+    const log = options.log ?? (() => {});
+    await assertReadableQcow2(options.image.disk);
+    for (const file of [options.image.kernel, options.image.initrd]) {
+      if (!existsSync(file)) throw new Error(`image ${options.image.name}: ${file} is missing`);
+    }
+    const accelerator = await chooseAccelerator(() => probeKvm(options));
+    log(`accelerator: ${accelerator.accelerator} (${accelerator.reason})`);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await launch(options, accelerator.accelerator, accelerator);
+      } catch (error) {
+        // The free port was taken between the check and QEMU's bind: pick another.
+        if (attempt >= 3 || !/host forwarding rule/i.test(String(error))) throw error;
+      }
+    }
+  }
+
+  /**
+   * Reboots the guest the way an operator would (`trigger` runs e.g.
+   * `systemctl reboot` over SSH) and resolves once the kernel has reset the
+   * machine; the caller then waits for SSH again.
+   */
+  async reboot(trigger: () => Promise<unknown>, timeoutMs = 120_000): Promise<void> {
+    const from = (await this.console.refresh()).length;
+    await trigger();
+    await this.waitForConsole(RESTARTING, from, timeoutMs, 'the guest to reset after a reboot request');
+  }
+
+  /** Waits for `pattern` on the serial console after offset `from`. */
+  async waitForConsole(pattern: RegExp, from: number, timeoutMs: number, what: string): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const match = (await this.console.refresh()).slice(from).match(pattern);
+      if (match) return match;
+      const gone = this.exitReason();
+      if (gone) throw new Error(`waiting for ${what}: ${gone}\n${this.console.tail()}`);
+      if (Date.now() >= deadline) throw new Error(`waiting for ${what}: nothing within ${timeoutMs / 1000} s\n${this.console.tail()}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.qemu.stop();
+    await this.console.refresh();
+    await this.console.close();
+  }
+}
+
+async function launch(options: FullOsVmOptions, accelerator: Accelerator, choice: AcceleratorChoice): Promise<FullOsVm> {
+  const dir = await options.session.subdir(accelerator === 'kvm' && choice.reason === 'probe' ? 'kvm-probe' : options.image.name);
+  const overlay = join(dir, 'disk.qcow2');
+  await createOverlay(options.image.disk, overlay);
+  const authorizedKeys = join(dir, 'authorized_keys');
+  await writeFile(authorizedKeys, `${options.authorizedKey.trim()}\n`);
+  const consoleLog = join(dir, 'console.log');
+  const labWireSocket = join(dir, 'wire.sock');
+  const labWireMac = options.labWireMac ?? '52:54:00:00:02:0a';
+  const sshPort = await findFreeLocalPort();
+  const args = buildQemuArgs({
+    accelerator,
+    memoryMiB: options.memoryMiB ?? 1024,
+    cpus: options.cpus ?? 2,
+    kernel: options.image.kernel,
+    initrd: options.image.initrd,
+    kernelCommandLine: [
+      'console=ttyS0',
+      'root=/dev/vda',
+      'rw',
+      'net.ifnames=0', // eth0 (management), eth1 (lab wire)
+      'mitigations=off',
+      'loglevel=5', // warnings and worse reach the console: oops/WARN evidence without boot noise
+    ].join(' '),
+    consoleLog,
+    disk: { path: overlay, format: 'qcow2' },
+    managementNic: { mac: options.managementMac ?? '52:54:00:00:00:10', sshHostPort: sshPort },
+    labWire: { socket: labWireSocket, mac: labWireMac },
+    fwCfgFiles: [{ name: 'opt/toa-lab/authorized_keys', file: authorizedKeys }],
+    allowReboot: true,
+    pidFile: join(dir, 'qemu.pid'),
+  });
+  await writeFile(join(dir, 'qemu.args'), args.join('\n'));
+  const qemu = QemuProcess.start(args, join(dir, 'qemu.stderr'));
+  options.session.defer(() => qemu.stop().then(() => undefined));
+  const vm = new FullOsVm(dir, qemu, new ConsoleLog(consoleLog), sshPort, labWireSocket, labWireMac, choice, Date.now());
+  // QEMU refuses bad arguments, an unreadable disk or a taken port within moments: say so now, not at the SSH deadline.
+  await new Promise((r) => setTimeout(r, 300));
+  const gone = vm.exitReason();
+  if (gone) {
+    const stderr = (await readFile(join(dir, 'qemu.stderr'), 'utf8').catch(() => '')).trim();
+    throw new Error(`${options.image.name}: ${gone}${stderr ? `: ${stderr.split('\n').slice(-3).join(' | ')}` : ''}`);
+  }
+  return vm;
+}
+
+/** KVM works here only if a guest actually gets through early boot with it (LAB-NOTES: it hangs on these hosts). */
+async function probeKvm(options: FullOsVmOptions): Promise<{ ok: true } | { ok: false; why: string }> {
+  let vm: FullOsVm | undefined;
+  try {
+    vm = await launch(options, 'kvm', { accelerator: 'kvm', reason: 'probe' });
+    await vm.waitForConsole(/Welcome to|systemd\[1\]/, 0, KVM_PROBE_TIMEOUT_MS, 'systemd under KVM');
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, why: (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '' };
+  } finally {
+    await vm?.stop();
+  }
+}

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { buildQemuArgs, type QemuMachineSpec } from '../../../harness/vm/qemu/qemu-args.ts';
+
+/** The full-OS additions to the QEMU command line (the micro-VM's are in qemu-args.test.ts). */
+const spec: QemuMachineSpec = {
+  accelerator: 'tcg',
+  memoryMiB: 1024,
+  cpus: 2,
+  kernel: '/img/vmlinuz',
+  initrd: '/img/initrd.img',
+  kernelCommandLine: 'console=ttyS0 root=/dev/vda',
+  consoleLog: '/run/console.log',
+  labWire: { socket: '/run/wire.sock', mac: '52:54:00:00:02:0a' },
+  pidFile: '/run/qemu.pid',
+  disk: { path: '/run/disk.qcow2', format: 'qcow2' },
+  managementNic: { mac: '52:54:00:00:00:10', sshHostPort: 40022 },
+  fwCfgFiles: [{ name: 'opt/toa-lab/authorized_keys', file: '/run/authorized_keys' }],
+  allowReboot: true,
+};
+
+function valueOf(args: string[], flag: string): string[] {
+  return args.flatMap((a, i) => (a === flag ? [args[i + 1]!] : []));
+}
+
+describe('buildQemuArgs for a full-OS guest', () => {
+  it('boots the overlay through virtio-blk', () => {
+    const args = buildQemuArgs(spec);
+    expect(valueOf(args, '-drive')).toEqual(['file=/run/disk.qcow2,if=none,id=root,format=qcow2']);
+    expect(valueOf(args, '-device')[0]).toBe('virtio-blk-pci,drive=root');
+  });
+
+  it('has a restricted user-mode NIC forwarding only 127.0.0.1:PORT to sshd, before the lab wire (eth0, eth1)', () => {
+    const args = buildQemuArgs(spec);
+    expect(valueOf(args, '-netdev')).toEqual([
+      'user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:40022-:22',
+      'stream,id=wire,server=on,addr.type=unix,addr.path=/run/wire.sock',
+    ]);
+    expect(valueOf(args, '-device').slice(1)).toEqual([
+      'virtio-net-pci,netdev=mgmt,mac=52:54:00:00:00:10',
+      'virtio-net-pci,netdev=wire,mac=52:54:00:00:02:0a',
+    ]);
+  });
+
+  it('passes the run key by fw_cfg, escaping commas in paths', () => {
+    const args = buildQemuArgs({ ...spec, fwCfgFiles: [{ name: 'opt/toa-lab/authorized_keys', file: '/run/a,b' }] });
+    expect(valueOf(args, '-fw_cfg')).toEqual(['name=opt/toa-lab/authorized_keys,file=/run/a,,b']);
+  });
+
+  it('lets the guest reboot in place when asked, and keeps -no-reboot otherwise', () => {
+    expect(buildQemuArgs(spec)).not.toContain('-no-reboot');
+    expect(buildQemuArgs({ ...spec, allowReboot: undefined })).toContain('-no-reboot');
+  });
+});
