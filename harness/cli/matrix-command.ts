@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
-import { MICROVM_SUITES, microVmImageName } from '../images/microvm/build-microvm-image.ts';
+import { defaultImages } from '../runner/lab-images.ts';
 import { UsageError } from '../runner/run-scenarios.ts';
 
 export const MATRIX_HELP = `usage: toa-lab matrix [--format github|gitlab|json] [--shards N]
 
-Prints the CI matrix: one job per image and shard.
+Prints the CI matrix: one job per image of the default run and shard.
   github   {"include":[{"image":"microvm-bookworm","shard":"1/2"},...]} for strategy.matrix
   gitlab   {"parallel":{"matrix":[{"IMAGE":[...],"SHARD":[...]}]}} for parallel:matrix
   json     the plain list of jobs
@@ -16,7 +16,7 @@ export async function matrixCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { format: { type: 'string', default: 'github' }, shards: { type: 'string', default: '1' } } });
   const shards = Number(values.shards);
   if (!Number.isInteger(shards) || shards < 1) throw new UsageError(`--shards wants a whole number ≥ 1, got '${values.shards}'`);
-  const images = MICROVM_SUITES.map(microVmImageName);
+  const images = defaultImages().map((i) => i.name);
   const shardIds = Array.from({ length: shards }, (_, i) => `${i + 1}/${shards}`);
   const jobs = images.flatMap((image) => shardIds.map((shard) => ({ image, shard })));
   switch (values.format) {

@@ -1,37 +1,39 @@
-import { copyFileSync } from 'node:fs';
 import { availableParallelism, freemem } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { MICROVM_SUITES, microVmImageName } from '../images/microvm/build-microvm-image.ts';
-import { MicroLab } from '../lab/micro-lab.ts';
 import { RunSession } from '../lifecycle/run-session.ts';
-import { ResultsStore } from '../report/results-store.ts';
 import { LiveStatus } from '../report/live-status.ts';
+import { ResultsStore } from '../report/results-store.ts';
 import { TapWriter } from '../report/tap-writer.ts';
 import { writeReports } from '../report/write-reports.ts';
-import { runScenarios, selectScenarios, UsageError } from '../runner/run-scenarios.ts';
-import { check, scenarioPassed, type Scenario, type ScenarioOutcome } from '../runner/scenario.ts';
-import type { StepResult } from '../runner/step.ts';
-import { describeChoice, prepareModule, type ToaModuleChoice } from '../toa/module-choice.ts';
-import { resolveGuestKernel } from '../images/microvm/guest-kernel.ts';
+import type { CellContext } from '../runner/cell.ts';
+import { IMAGES, type LabImage } from '../runner/lab-images.ts';
+import { FULL_OS_SCENARIOS, runFullOsCell, type FullOsScenarioId } from '../runner/full-os-cell.ts';
+import { runMicroCell } from '../runner/micro-cell.ts';
+import { UsageError } from '../runner/run-scenarios.ts';
+import { scenarioPassed, type ScenarioOutcome } from '../runner/scenario.ts';
 import { parseShard, shardPairs } from '../runner/shard.ts';
-import type { DebianSuite } from '../toa/suite-chroot.ts';
+import { describeChoice, type ToaModuleChoice } from '../toa/module-choice.ts';
 import { SCENARIOS } from '../../scenarios/index.ts';
 
-const IMAGES = MICROVM_SUITES.map((suite) => ({ name: microVmImageName(suite), suite }));
+const SCENARIO_IDS = [...SCENARIOS.map((s) => s.id), ...FULL_OS_SCENARIOS.map((s) => s.id)];
 
 export const RUN_HELP = `usage: toa-lab run [--image NAME[,NAME...]] [--scenario ID[,ID...]] [--shard i/n]
                    [--parallel N] [--toa-source DIR|TARBALL|GIT-URL | --toa-ko FILE]
                    [--toa-kind N] [--out DIR]
 
-Boots the lab's images (Debian's 5.10, 6.1 and 6.12 kernels with our toa.ko
-and toa-backend), runs the scenarios on each, streams TAP 13 on stdout, and
-writes to DIR: results.jsonl (one line per finished scenario, kept even if the
-run is interrupted), report.md, report.html (+ report.png), junit/<cell>.xml,
-and each guest's serial console log.
+Boots the lab's images — micro-VMs with Debian's 5.10, 6.1 and 6.12 kernels,
+our toa.ko and toa-backend, for the data-path scenarios; whole Debian systems
+for the guides' procedure (build, load, autoload, VIP, reboot) — runs the
+scenarios on each, streams TAP 13 on stdout, and writes to DIR: results.jsonl
+(one line per finished scenario, kept even if the run is interrupted),
+report.md, report.html (+ report.png), junit/<cell>.xml, and each guest's
+serial console log.
 
-  --image      images (default: all): ${IMAGES.map((i) => i.name).join(', ')}
-  --scenario   scenarios (default: all): ${SCENARIOS.map((s) => s.id).join(', ')}
+  --image      images (default: ${IMAGES.filter((i) => i.byDefault).map((i) => i.name).join(', ')});
+               all: ${IMAGES.map((i) => i.name).join(', ')}
+  --scenario   scenarios (default: all): micro-VM: ${SCENARIOS.map((s) => s.id).join(', ')};
+               full OS: ${FULL_OS_SCENARIOS.map((s) => s.id).join(', ')}
   --shard      run only shard i of n of the image × scenario pairs (CI matrices)
   --parallel   images booted at once (default from cores and memory: ${defaultParallelism()})
   --toa-source test a vendor's TOA module: its source is built against each image's kernel
@@ -62,17 +64,22 @@ export async function runCommand(args: string[]): Promise<number> {
   const module = moduleChoice(values['toa-source'], values['toa-ko']);
   const toaKind = values['toa-kind'] === undefined ? 254 : Number(values['toa-kind']);
   if (!Number.isInteger(toaKind) || toaKind < 0 || toaKind > 255) throw new UsageError(`--toa-kind wants an option kind 0–255, got '${values['toa-kind']}'`);
-  const scenarios = selectScenarios(SCENARIOS, list(values.scenario));
+  const wantedScenarios = list(values.scenario);
+  const unknownScenarios = wantedScenarios.filter((id) => !SCENARIO_IDS.includes(id));
+  if (unknownScenarios.length) throw new UsageError(`unknown scenario ${unknownScenarios.join(', ')}; known: ${SCENARIO_IDS.join(', ')}`);
+  const scenarioIds = wantedScenarios.length ? SCENARIO_IDS.filter((id) => wantedScenarios.includes(id)) : SCENARIO_IDS;
   const images = selectImages(list(values.image));
   const shard = values.shard ? parseShard(values.shard) : undefined;
   const parallel = values.parallel ? Number(values.parallel) : defaultParallelism();
   if (!Number.isInteger(parallel) || parallel < 1) throw new UsageError(`--parallel wants a whole number ≥ 1, got '${values.parallel}'`);
 
   // The work, as (image, scenario) pairs in canonical order, then this shard's share.
-  const pairs = shardPairs(images.flatMap((image) => scenarios.map((scenario) => ({ image, scenario }))), shard);
+  const applies = (image: LabImage, id: string): boolean =>
+    image.kind === 'micro' ? SCENARIOS.some((s) => s.id === id) : FULL_OS_SCENARIOS.some((s) => s.id === id);
+  const pairs = shardPairs(images.flatMap((image) => scenarioIds.filter((id) => applies(image, id)).map((id) => ({ image, id }))), shard);
   const plan = images
-    .map((image) => ({ image, scenarios: pairs.filter((p) => p.image === image).map((p) => p.scenario) }))
-    .filter((p) => p.scenarios.length > 0);
+    .map((image) => ({ image, ids: pairs.filter((p) => p.image === image).map((p) => p.id) }))
+    .filter((p) => p.ids.length > 0);
 
   const outDir = resolve(values.out ?? `out/run-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   const store = new ResultsStore(outDir);
@@ -83,45 +90,25 @@ export async function runCommand(args: string[]): Promise<number> {
   const session = await RunSession.open();
   const outcomes: ScenarioOutcome[] = [];
   try {
-    await forEachConcurrently(plan, parallel, async ({ image, scenarios: share }) => {
-      const cell = image.name;
-      const say = (line: string): void => tap.comment(`${cell}: ${line}`);
-      status.set(cell, 'preparing the image and module…');
-      const cellOutcomes: ScenarioOutcome[] = [];
-      const recordCell = (outcome: ScenarioOutcome): void => {
-        cellOutcomes.push(outcome);
-        record(cell, outcome);
+    await forEachConcurrently(plan, parallel, async ({ image, ids }) => {
+      const ctx: CellContext = {
+        cell: image.name,
+        session,
+        outDir,
+        say: (line) => tap.comment(`${image.name}: ${line}`),
+        status: (text) => status.set(image.name, text),
+        record: (outcome) => record(image.name, outcome),
+        note: (text) => notes.push(text),
       };
-      let lab: MicroLab;
       try {
-        const prepared = await prepareModule(module, await resolveGuestKernel(image.suite, say), await session.subdir('module'));
-        if (prepared.buildFailure) {
-          recordCell(moduleOutcome(prepared.steps, `did not build: ${prepared.buildFailure}`));
-          for (const scenario of share) recordCell(failedToStart(scenario, `the TOA module did not build for this kernel`));
-          notes.push(`${cell}: module verdict: did not build`);
-          status.remove(cell);
-          return;
+        if (image.kind === 'micro') {
+          await runMicroCell(ctx, { suite: image.suite, scenarios: SCENARIOS.filter((s) => ids.includes(s.id)), module, toaKind });
+        } else {
+          if (module.origin !== 'toa-lab') ctx.note(`${image.name}: full-OS cells test toa-lab's own module (native/toa)`);
+          await runFullOsCell(ctx, { image: image.name, scenarios: ids as FullOsScenarioId[] });
         }
-        status.set(cell, 'booting…');
-        lab = await MicroLab.start(session, { suite: image.suite, log: say, toaKind, ...(prepared.koPath && { toaModule: prepared.koPath }) });
-        if (prepared.steps.length) recordCell(moduleOutcome(prepared.steps));
-      } catch (error) {
-        // The image did not come up: every scenario of it fails with the reason; the others go on.
-        for (const scenario of share) recordCell(failedToStart(scenario, error));
-        status.remove(cell);
-        return;
-      }
-      notes.push(`${cell}: kernel ${lab.image.kernelPackage.name} ${lab.image.kernelPackage.version}; ${lab.vm.accelerator.accelerator} (${lab.vm.accelerator.reason})`);
-      try {
-        await runScenarios(lab, share, recordCell, (scenario, index) =>
-          status.set(cell, `scenario ${index + 1}/${share.length}: ${scenario.id}`),
-        );
-        notes.push(`${cell}: module verdict: ${moduleVerdict(cellOutcomes)}`);
       } finally {
-        // The console log is evidence; the session folder goes with the run.
-        copyFileSync(lab.vm.console.path, `${outDir}/console-${cell}.log`);
-        await lab.stop();
-        status.remove(cell);
+        status.remove(image.name);
       }
     });
     tap.end();
@@ -140,42 +127,6 @@ export async function runCommand(args: string[]): Promise<number> {
   }
 }
 
-function failedToStart(scenario: Scenario<MicroLab>, error: unknown): ScenarioOutcome {
-  return {
-    scenario: scenario.id,
-    title: scenario.title,
-    checks: [],
-    durationMs: 0,
-    error: typeof error === 'string' ? error : `the image did not start: ${error instanceof Error ? error.message : String(error)}`,
-  };
-}
-
-/** The module's own row in the matrix: how it was fetched and built for this kernel. */
-function moduleOutcome(steps: StepResult[], error?: string): ScenarioOutcome {
-  return {
-    scenario: 'toa-module',
-    title: 'The TOA module under test is fetched and built for this kernel',
-    checks: steps.map((s) => check(s.name, s.status === 'passed', 'passes', s.summary, s.evidence)),
-    steps,
-    durationMs: steps.reduce((sum, s) => sum + s.durationMs, 0),
-    ...(error && { error }),
-  };
-}
-
-/**
- * One word for a vendor: did the module not build, not load, crash the guest,
- * report a wrong address — or pass everything.
- */
-export function moduleVerdict(outcomes: readonly ScenarioOutcome[]): string {
-  const checks = outcomes.flatMap((o) => o.checks);
-  if (checks.some((c) => c.name.startsWith('toa.ko loads') && !c.passed)) return 'did not load';
-  if (checks.some((c) => c.name.startsWith('kernel unhurt') && !c.passed) || outcomes.some((o) => /agent|did not come up/.test(o.error ?? ''))) {
-    return 'crashed the guest';
-  }
-  if (!outcomes.every(scenarioPassed)) return 'loaded but reported a wrong address (see the failing checks)';
-  return 'passed';
-}
-
 function moduleChoice(source: string | undefined, prebuilt: string | undefined): ToaModuleChoice {
   if (source && prebuilt) throw new UsageError('--toa-source and --toa-ko exclude each other');
   if (source) return { origin: 'source', location: source };
@@ -183,8 +134,8 @@ function moduleChoice(source: string | undefined, prebuilt: string | undefined):
   return { origin: 'toa-lab' };
 }
 
-function selectImages(names: readonly string[]): Array<{ name: string; suite: DebianSuite }> {
-  if (names.length === 0) return IMAGES;
+function selectImages(names: readonly string[]): LabImage[] {
+  if (names.length === 0) return IMAGES.filter((i) => i.byDefault);
   const unknown = names.filter((n) => !IMAGES.some((i) => i.name === n));
   if (unknown.length) throw new UsageError(`unknown image ${unknown.join(', ')}; known: ${IMAGES.map((i) => i.name).join(', ')}`);
   return IMAGES.filter((i) => names.includes(i.name));

@@ -52,7 +52,7 @@ describe('toa-lab CLI', { timeout: SLOW }, () => {
   it('prints CI matrices for GitHub Actions and GitLab', () => {
     const github = JSON.parse(toaLab('matrix', '--format', 'github', '--shards', '2').stdout) as { include: Array<{ image: string; shard: string }> };
     expect(github.include).toContainEqual({ image: 'microvm-bookworm', shard: '2/2' });
-    expect(github.include).toHaveLength(6);
+    expect(github.include).toHaveLength(8); // 3 micro-VMs + Debian 12, × 2 shards
     const gitlab = JSON.parse(toaLab('matrix', '--format', 'gitlab').stdout) as { parallel: { matrix: Array<Record<string, string[]>> } };
     expect(gitlab.parallel.matrix[0]!.IMAGE).toContain('microvm-trixie');
     expect(toaLab('matrix', '--format', 'yaml').code).toBe(2);

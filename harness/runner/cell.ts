@@ -1,0 +1,26 @@
+import type { RunSession } from '../lifecycle/run-session.ts';
+import type { ScenarioOutcome } from './scenario.ts';
+
+/**
+ * What one matrix cell (one image) needs from the run around it: a session
+ * for its VM, a place to say things, a one-line status, and where its
+ * outcomes go (the results file, the TAP stream, the report's notes).
+ */
+export interface CellContext {
+  cell: string;
+  session: RunSession;
+  outDir: string;
+  say(line: string): void;
+  status(text: string): void;
+  record(outcome: ScenarioOutcome): void;
+  note(text: string): void;
+}
+
+/** An outcome for a scenario that could not run because its image or module could not be had. */
+export function notRun(scenario: { id: string; title: string }, reason: string): ScenarioOutcome {
+  return { scenario: scenario.id, title: scenario.title, checks: [], durationMs: 0, error: reason };
+}
+
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

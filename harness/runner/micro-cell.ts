@@ -1,0 +1,86 @@
+import { copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { resolveGuestKernel } from '../images/microvm/guest-kernel.ts';
+import { MicroLab } from '../lab/micro-lab.ts';
+import type { DebianSuite } from '../toa/suite-chroot.ts';
+import { prepareModule, type ToaModuleChoice } from '../toa/module-choice.ts';
+import { errorText, notRun, type CellContext } from './cell.ts';
+import { runScenarios } from './run-scenarios.ts';
+import { check, scenarioPassed, type Scenario, type ScenarioOutcome } from './scenario.ts';
+import type { StepResult } from './step.ts';
+
+/**
+ * One micro-VM image through its scenarios: get the module under test for
+ * this kernel (ours, or a vendor's built here), boot, run, and give the
+ * module one verdict for the image.
+ */
+export async function runMicroCell(
+  ctx: CellContext,
+  options: { suite: DebianSuite; scenarios: ReadonlyArray<Scenario<MicroLab>>; module: ToaModuleChoice; toaKind: number },
+): Promise<void> {
+  const outcomes: ScenarioOutcome[] = [];
+  const record = (outcome: ScenarioOutcome): void => {
+    outcomes.push(outcome);
+    ctx.record(outcome);
+  };
+  ctx.status('preparing the image and module…');
+  let lab: MicroLab;
+  try {
+    const prepared = await prepareModule(options.module, await resolveGuestKernel(options.suite, ctx.say), await ctx.session.subdir('module'));
+    if (prepared.buildFailure) {
+      record(moduleOutcome(prepared.steps, `did not build: ${prepared.buildFailure}`));
+      for (const scenario of options.scenarios) record(notRun(scenario, 'the TOA module did not build for this kernel'));
+      ctx.note(`${ctx.cell}: module verdict: did not build`);
+      return;
+    }
+    ctx.status('booting…');
+    lab = await MicroLab.start(ctx.session, {
+      suite: options.suite,
+      log: ctx.say,
+      toaKind: options.toaKind,
+      ...(prepared.koPath && { toaModule: prepared.koPath }),
+    });
+    if (prepared.steps.length) record(moduleOutcome(prepared.steps));
+  } catch (error) {
+    // The image did not come up: every scenario of it fails with the reason; other cells go on.
+    for (const scenario of options.scenarios) record(notRun(scenario, `the image did not start: ${errorText(error)}`));
+    return;
+  }
+  ctx.note(`${ctx.cell}: kernel ${lab.image.kernelPackage.name} ${lab.image.kernelPackage.version}; ${lab.vm.accelerator.accelerator} (${lab.vm.accelerator.reason})`);
+  try {
+    await runScenarios(lab, options.scenarios, record, (scenario, index) =>
+      ctx.status(`scenario ${index + 1}/${options.scenarios.length}: ${scenario.id}`),
+    );
+    ctx.note(`${ctx.cell}: module verdict: ${moduleVerdict(outcomes)}`);
+  } finally {
+    // The console log is evidence; the session folder goes with the run.
+    copyFileSync(lab.vm.console.path, join(ctx.outDir, `console-${ctx.cell}.log`));
+    await lab.stop();
+  }
+}
+
+/** The module's own row in the matrix: how it was fetched and built for this kernel. */
+function moduleOutcome(steps: StepResult[], error?: string): ScenarioOutcome {
+  return {
+    scenario: 'toa-module',
+    title: 'The TOA module under test is fetched and built for this kernel',
+    checks: steps.map((s) => check(s.name, s.status === 'passed', 'passes', s.summary, s.evidence)),
+    steps,
+    durationMs: steps.reduce((sum, s) => sum + s.durationMs, 0),
+    ...(error && { error }),
+  };
+}
+
+/**
+ * One word for a vendor: did the module not build, not load, crash the guest,
+ * report a wrong address — or pass everything.
+ */
+export function moduleVerdict(outcomes: readonly ScenarioOutcome[]): string {
+  const checks = outcomes.flatMap((o) => o.checks);
+  if (checks.some((c) => c.name.startsWith('toa.ko loads') && !c.passed)) return 'did not load';
+  if (checks.some((c) => c.name.startsWith('kernel unhurt') && !c.passed) || outcomes.some((o) => /agent|did not come up/.test(o.error ?? ''))) {
+    return 'crashed the guest';
+  }
+  if (!outcomes.every(scenarioPassed)) return 'loaded but reported a wrong address (see the failing checks)';
+  return 'passed';
+}
