@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
-import { cp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { cp, readdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { hashSourceTrees } from '../../cache/source-hash.ts';
 import { cacheRoot, ensureCached } from '../../cache/artifact-cache.ts';
 import { runHostCommand } from '../../exec/run-host-command.ts';
 import { repoRoot } from '../../repo-root.ts';
@@ -137,28 +137,4 @@ async function assertKernelAsResolved(rootfs: string, kernel: SuiteKernel): Prom
 async function installedPackages(rootfs: string): Promise<Record<string, string>> {
   const result = await runHostCommand('dpkg-query', [`--admindir=${join(rootfs, 'var/lib/dpkg')}`, '-W', '-f=${Package} ${Version}\n']);
   return Object.fromEntries(result.stdout.trim().split('\n').map((line) => line.split(' ') as [string, string]));
-}
-
-/** A hash of the given repo files and every file under the given repo folders: part of the cache key. */
-async function hashSourceTrees(folders: readonly string[]): Promise<string> {
-  const hash = createHash('sha256');
-  for (const folder of folders) {
-    for (const file of await listFiles(join(repoRoot(), folder))) {
-      hash.update(relative(repoRoot(), file)).update('\0').update(await readFile(file)).update('\0');
-    }
-  }
-  return hash.digest('hex').slice(0, 16);
-}
-
-async function listFiles(path: string): Promise<string[]> {
-  if (path.endsWith('.ts')) return [path];
-  const dir = path;
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  const files: string[] = [];
-  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) files.push(...(await listFiles(path)));
-    else if (entry.isFile()) files.push(path);
-  }
-  return files;
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { basename, join, relative } from 'node:path';
+import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { hashSourceTrees } from '../../cache/source-hash.ts';
 import { ensureCached } from '../../cache/artifact-cache.ts';
 import { runHostCommand } from '../../exec/run-host-command.ts';
 import { repoRoot } from '../../repo-root.ts';
@@ -142,31 +143,4 @@ async function buildBackend(buildDir: string): Promise<string> {
   await cp(join(repoRoot(), 'native', 'backend'), buildDir, { recursive: true });
   await runHostCommand('make', ['-C', buildDir], { timeoutMs: 300_000 });
   return join(buildDir, 'toa-backend');
-}
-
-/** A hash of every file under the given repo folders: part of the cache key. */
-async function hashSourceTrees(folders: readonly string[]): Promise<string> {
-  const hash = createHash('sha256');
-  for (const folder of folders) {
-    for (const file of await listFiles(join(repoRoot(), folder))) {
-      hash.update(relative(repoRoot(), file)).update('\0').update(await readFile(file)).update('\0');
-    }
-  }
-  return hash.digest('hex').slice(0, 16);
-}
-
-async function listFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  const files: string[] = [];
-  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) files.push(...(await listFiles(path)));
-    else if (entry.isFile() && !isBuildOutput(entry.name)) files.push(path);
-  }
-  return files;
-}
-
-/** Build products a developer may have left in native/: not part of the recipe. */
-function isBuildOutput(name: string): boolean {
-  return /\.(o|ko|mod|mod\.c|cmd|order|symvers)$/.test(name) || name === 'toa-backend' || name.startsWith('.');
 }
