@@ -8,29 +8,43 @@
  * that option from the segment that creates the accepted (child) socket and
  * makes getpeername() and accept() on that socket return the client's address.
  *
- * How it hooks in (no writes to kernel data, no kallsyms_lookup_name):
+ * Receive side: nothing on it may be skipped.  kprobes are: a kprobe that
+ * fires while another kprobe handler runs on the same CPU is dropped and only
+ * counted in nmissed (NET_RX softirq arriving on IRQ exit while a
+ * process-context getname handler runs, for instance).  So, on 4.16+:
  *
- *   kretprobe tcp_v4_syn_recv_sock   entry: parse the option of the skb
- *                                    (argument 1 in every kernel since 2.6.x);
- *                                    return: remember it for the child sock.
- *   kretprobe tcp_v6_syn_recv_sock   same for IPv6 listeners.  An IPv4 segment
- *                                    on a dual-stack listener is skipped here:
- *                                    tcp_v6_syn_recv_sock calls
- *                                    tcp_v4_syn_recv_sock for it, whose probe
- *                                    handles it.
+ *   netfilter LOCAL_IN (IPv4, IPv6,   every incoming TCP segment: parse the
+ *   every network namespace)         option, remember the result for "the
+ *                                    segment this CPU is delivering" (per-CPU)
+ *                                    and, per connection 4-tuple, for the
+ *                                    handshake in progress (flow table).
+ *   tracepoint inet_sock_set_state   SYN_RECV -> ESTABLISHED of a child: it
+ *                                    runs inside the processing of the segment
+ *                                    that creates the child, right after our
+ *                                    LOCAL_IN hook saw that segment on this
+ *                                    CPU: record its result for the child.
+ *   tracepoint tcp_destroy_sock      forget the socket.
+ *
+ * Hooks and tracepoint callbacks are registered callbacks: never skipped.
+ * Before 4.16 (no inet_sock_set_state) the child is taken from a
+ * tcp_v4/v6_syn_recv_sock kretprobe and teardown from a tcp_v4_destroy_sock
+ * kprobe, as in toa.ko 1.0; when that kretprobe is missed, getname takes the
+ * result from the flow table instead.
+ *
+ * getname side (process context, kprobes can only be short of instances
+ * there, never nested):
+ *
  *   kretprobe inet_getname           return: rewrite the peer address
  *   kretprobe inet6_getname          (getpeername, and accept(), which calls
  *                                    ->getname with peer = 2).
- *   kprobe    tcp_v4_destroy_sock    forget the socket (tcp_v6_destroy_sock,
- *                                    where it still exists, calls it too).
  *
  * Per-socket state lives in a module-owned hash table keyed by the child's
  * struct sock pointer.  Each entry also records the socket's real peer
  * (the balancer) and local port at creation; a getname whose socket no longer
  * has that identity (a reused pointer whose teardown we missed) is left alone
- * and counted as a mismatch.  All entries are freed on unload, after the probes
- * are gone; the sockets themselves are never touched, so they keep working and
- * simply report their real peer afterwards.
+ * and counted as a mismatch.  All entries are freed on unload, after every
+ * hook is gone; the sockets themselves are never touched, so they keep working
+ * and simply report their real peer afterwards.
  *
  * Counters: /proc/net/toa_stats, one "name value" per line.
  */
@@ -49,6 +63,10 @@
 #include <linux/spinlock.h>
 #include <linux/list.h>
 #include <linux/hash.h>
+#include <linux/jhash.h>
+#include <linux/jiffies.h>
+#include <linux/percpu.h>
+#include <linux/random.h>
 #include <linux/string.h>
 #include <linux/inet.h>
 #include <linux/in.h>
@@ -57,12 +75,18 @@
 #include <linux/ipv6.h>
 #include <linux/tcp.h>
 #include <linux/net.h>
+#include <linux/netdevice.h>
 #include <linux/skbuff.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 #include <linux/atomic.h>
+#include <linux/tracepoint.h>
 #include <net/sock.h>
 #include <net/inet_sock.h>
+#include <net/tcp_states.h>
 #include <net/net_namespace.h>
 #if defined(CONFIG_IPV6) || defined(CONFIG_IPV6_MODULE)
 #define TOA_IPV6 1
@@ -76,21 +100,80 @@
 
 /* inet_sock fields gained the inet_ prefix in 2.6.33. */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(2, 6, 33)
-#define TOA_INET_DADDR(sk) (inet_sk(sk)->inet_daddr)
-#define TOA_INET_DPORT(sk) (inet_sk(sk)->inet_dport)
-#define TOA_INET_NUM(sk)   (inet_sk(sk)->inet_num)
+#define TOA_INET_DADDR(sk)     (inet_sk(sk)->inet_daddr)
+#define TOA_INET_DPORT(sk)     (inet_sk(sk)->inet_dport)
+#define TOA_INET_NUM(sk)       (inet_sk(sk)->inet_num)
+#define TOA_INET_RCV_SADDR(sk) (inet_sk(sk)->inet_rcv_saddr)
 #else
-#define TOA_INET_DADDR(sk) (inet_sk(sk)->daddr)
-#define TOA_INET_DPORT(sk) (inet_sk(sk)->dport)
-#define TOA_INET_NUM(sk)   (inet_sk(sk)->num)
+#define TOA_INET_DADDR(sk)     (inet_sk(sk)->daddr)
+#define TOA_INET_DPORT(sk)     (inet_sk(sk)->dport)
+#define TOA_INET_NUM(sk)       (inet_sk(sk)->num)
+#define TOA_INET_RCV_SADDR(sk) (inet_sk(sk)->rcv_saddr)
 #endif
 
-/* The IPv6 peer address moved into sock_common in 3.13. */
+/* The IPv6 addresses moved into sock_common in 3.13. */
 #if TOA_IPV6
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(3, 13, 0)
-#define TOA_SK_V6_DADDR(sk) ((sk)->sk_v6_daddr)
+#define TOA_SK_V6_DADDR(sk)     ((sk)->sk_v6_daddr)
+#define TOA_SK_V6_RCV_SADDR(sk) ((sk)->sk_v6_rcv_saddr)
 #else
-#define TOA_SK_V6_DADDR(sk) (inet6_sk(sk)->daddr)
+#define TOA_SK_V6_DADDR(sk)     (inet6_sk(sk)->daddr)
+#define TOA_SK_V6_RCV_SADDR(sk) (inet6_sk(sk)->rcv_saddr)
+#endif
+#endif
+
+/*
+ * Receive side.  inet_sock_set_state appeared in 4.16 (tcp_destroy_sock in
+ * 4.15); for_each_kernel_tracepoint() finds tracepoints that are not exported.
+ * Build with `make TOA_LEGACY_RX=1` to use the pre-4.16 kprobe receive path
+ * on any kernel (to test it).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(4, 16, 0) && defined(CONFIG_TRACEPOINTS) && \
+	!defined(TOA_FORCE_KPROBE_RX)
+#define TOA_RX_TRACEPOINTS 1
+#else
+#define TOA_RX_TRACEPOINTS 0
+#endif
+
+/*
+ * Netfilter hook function:
+ *   4.4+      (void *priv, skb, const struct nf_hook_state *)
+ *   4.1-4.3   (const struct nf_hook_ops *, skb, const struct nf_hook_state *)
+ *   3.13-4.0  (const struct nf_hook_ops *, skb, in, out, okfn)
+ *   < 3.13    (unsigned int hooknum, skb, in, out, okfn)
+ * Registration: nf_register_net_hooks() per namespace since 4.3 (the global
+ * nf_register_hooks() is gone in 4.13); before 4.13 the global one.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(4, 4, 0)
+#define TOA_NF_HOOK_FN(name) \
+	static unsigned int name(void *priv, struct sk_buff *skb, const struct nf_hook_state *state)
+#elif LINUX_VERSION_CODE >= KERNEL_VERSION(4, 1, 0)
+#define TOA_NF_HOOK_FN(name) \
+	static unsigned int name(const struct nf_hook_ops *ops, struct sk_buff *skb, \
+				 const struct nf_hook_state *state)
+#elif LINUX_VERSION_CODE >= KERNEL_VERSION(3, 13, 0)
+#define TOA_NF_HOOK_FN(name) \
+	static unsigned int name(const struct nf_hook_ops *ops, struct sk_buff *skb, \
+				 const struct net_device *in, const struct net_device *out, \
+				 int (*okfn)(struct sk_buff *))
+#else
+#define TOA_NF_HOOK_FN(name) \
+	static unsigned int name(unsigned int hooknum, struct sk_buff *skb, \
+				 const struct net_device *in, const struct net_device *out, \
+				 int (*okfn)(struct sk_buff *))
+#endif
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(4, 13, 0)
+#define TOA_NF_PERNET 1
+#else
+#define TOA_NF_PERNET 0
+#endif
+
+/* ipv6_skip_exthdr() gained the fragment-offset argument in 3.3. */
+#if TOA_IPV6
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(3, 3, 0)
+#define TOA_SKIP_EXTHDR(skb, start, nh) ({ __be16 _fo; ipv6_skip_exthdr((skb), (start), (nh), &_fo); })
+#else
+#define TOA_SKIP_EXTHDR(skb, start, nh) ipv6_skip_exthdr((skb), (start), (nh))
 #endif
 #endif
 
@@ -111,16 +194,7 @@
 #define TOA_GETNAME_OK(ret) ((int)(ret) == 0)
 #endif
 
-/*
- * syn_recv_sock, in every version the skb is argument 1 (0-based):
- *   2.6.32 .. 4.3 : (sk, skb, req, dst)
- *   4.4  ..       : (sk, skb, req, dst, req_unhash, own_req)
- *   Debian 6.1.190+, 6.12.111+: (..., own_req, opt_child_init)
- * We read only the skb, and the child from the return value.
- */
-#define TOA_SYN_RECV_SKB_ARG 1
-
-/* Function arguments at a kprobe on function entry. */
+/* Function arguments at a probe on function entry. */
 #if defined(CONFIG_HAVE_FUNCTION_ARG_ACCESS_API) && \
 	LINUX_VERSION_CODE >= KERNEL_VERSION(4, 20, 0)
 #define toa_arg(regs, n) regs_get_kernel_argument((regs), (n))
@@ -186,7 +260,7 @@ MODULE_PARM_DESC(trusted_sources, "IPv4/IPv6 addresses or CIDRs of balancers who
 
 static int max_entries = 65536;
 module_param(max_entries, int, 0444);
-MODULE_PARM_DESC(max_entries, "Maximum number of sockets remembered at once (default 65536)");
+MODULE_PARM_DESC(max_entries, "Maximum number of sockets remembered at once, and of handshakes in progress (default 65536)");
 
 /* ------------------------------------------------------------------------ */
 /* Counters */
@@ -205,6 +279,11 @@ enum toa_counter {
 	C_TABLE_FULL,
 	C_ALLOC_FAILED,
 	C_NO_CHILD,
+	C_CHILD_FROM_FLOW,
+	C_CHILD_NO_SEGMENT,
+	C_GETNAME_FROM_FLOW,
+	C_FLOW_TABLE_FULL,
+	C_FLOW_EXPIRED,
 	C_NR
 };
 
@@ -222,6 +301,11 @@ static const char *const toa_counter_names[C_NR] = {
 	[C_TABLE_FULL]           = "table_full",
 	[C_ALLOC_FAILED]         = "alloc_failed",
 	[C_NO_CHILD]             = "syn_recv_sock_no_child",
+	[C_CHILD_FROM_FLOW]      = "child_from_flow_table",
+	[C_CHILD_NO_SEGMENT]     = "child_no_segment",
+	[C_GETNAME_FROM_FLOW]    = "getname_from_flow_table",
+	[C_FLOW_TABLE_FULL]      = "flow_table_full",
+	[C_FLOW_EXPIRED]         = "flow_expired",
 };
 
 static atomic64_t toa_counters[C_NR];
@@ -357,32 +441,34 @@ static bool toa_kind_known(u8 kind)
 #define TOA_LEN_V4 8	/* kind, len, port(2), IPv4(4) */
 #define TOA_LEN_V6 20	/* kind, len, port(2), IPv6(16) */
 
-enum toa_parse_result {
-	TOA_NONE,
-	TOA_FOUND,
+/* What one segment says. */
+enum toa_verdict {
+	TOA_V_NONE,		/* no usable option */
+	TOA_V_FOUND,		/* client in .client, from a trusted source */
+	TOA_V_UNTRUSTED,	/* a usable option, from an untrusted source */
+};
+
+#define TOA_F_MALFORMED    0x01	/* broken list, or a configured kind with a bad length */
+#define TOA_F_KIND_IGNORED 0x02	/* only a field kind that is not configured */
+
+struct toa_outcome {
+	u8 verdict;
+	u8 flags;
+	struct toa_endpoint client;
 };
 
 /*
- * Walk the TCP options of the segment.  EOL ends the list, NOP is skipped, a
- * length < 2 or running past the header stops the walk (nothing after a broken
- * option can be trusted).  The first option with a configured kind and an
- * exact length of 8 (IPv4) or 20 (IPv6) wins.
+ * Walk the TCP options (the bytes after the 20-byte header).  EOL ends the
+ * list, NOP is skipped, a length < 2 or running past the header stops the
+ * walk (nothing after a broken option can be trusted).  The first option with
+ * a configured kind and an exact length of 8 (IPv4) or 20 (IPv6) wins.
+ * Counts nothing: the counters describe the segment that creates a socket,
+ * and are bumped when a socket is created (toa_record_child).
  */
-static enum toa_parse_result toa_parse_options(const struct sk_buff *skb, struct toa_endpoint *client)
+static void toa_parse_options(const u8 *p, unsigned int optlen, struct toa_outcome *o)
 {
-	const struct tcphdr *th = tcp_hdr(skb);
-	const u8 *p, *end;
+	const u8 *end = p + optlen;
 	bool kind_ignored = false;
-
-	if (!th || (const u8 *)th < skb->head)
-		return TOA_NONE;
-	if (th->doff < 5)
-		return TOA_NONE;
-	p = (const u8 *)(th + 1);
-	end = (const u8 *)th + th->doff * 4;
-	/* The options must be in the linear part (tcp_v4_rcv pulled them). */
-	if (end > skb_tail_pointer(skb))
-		return TOA_NONE;
 
 	while (p < end) {
 		u8 kind = p[0], len;
@@ -394,36 +480,37 @@ static enum toa_parse_result toa_parse_options(const struct sk_buff *skb, struct
 			continue;
 		}
 		if (end - p < 2) {
-			toa_count(C_TOA_MALFORMED);
+			o->flags |= TOA_F_MALFORMED;
 			break;
 		}
 		len = p[1];
 		if (len < 2 || len > end - p) {
-			toa_count(C_TOA_MALFORMED);
+			o->flags |= TOA_F_MALFORMED;
 			break;
 		}
 		if (toa_kind_configured(kind)) {
 			if (len == TOA_LEN_V4) {
-				client->family = AF_INET;
-				memcpy(&client->port, p + 2, 2);
-				memcpy(&client->addr.v4, p + 4, 4);
-				return TOA_FOUND;
+				o->client.family = AF_INET;
+				memcpy(&o->client.port, p + 2, 2);
+				memcpy(&o->client.addr.v4, p + 4, 4);
+				o->verdict = TOA_V_FOUND;
+				return;
 			}
 			if (len == TOA_LEN_V6) {
-				client->family = AF_INET6;
-				memcpy(&client->port, p + 2, 2);
-				memcpy(client->addr.v6.s6_addr, p + 4, 16);
-				return TOA_FOUND;
+				o->client.family = AF_INET6;
+				memcpy(&o->client.port, p + 2, 2);
+				memcpy(o->client.addr.v6.s6_addr, p + 4, 16);
+				o->verdict = TOA_V_FOUND;
+				return;
 			}
-			toa_count(C_TOA_MALFORMED);
+			o->flags |= TOA_F_MALFORMED;
 		} else if (toa_kind_known(kind) && (len == TOA_LEN_V4 || len == TOA_LEN_V6)) {
 			kind_ignored = true;
 		}
 		p += len;
 	}
 	if (kind_ignored)
-		toa_count(C_TOA_KIND_IGNORED);
-	return TOA_NONE;
+		o->flags |= TOA_F_KIND_IGNORED;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -603,96 +690,683 @@ static bool toa_endpoint_equal(const struct toa_endpoint *a, const struct toa_en
 }
 
 /* ------------------------------------------------------------------------ */
-/* syn_recv_sock probes */
+/* Connections by 4-tuple, as on the wire: source = the balancer */
 
-struct toa_syn_data {
-	struct toa_endpoint client;
-	u16 peer_family;
+struct toa_tuple {
+	const void *net;	/* struct net *: namespaces may reuse addresses */
+	u16 family;		/* of the segments (AF_INET for v4-mapped sockets) */
+	__be16 sport;		/* the balancer's port */
+	__be16 dport;		/* the local port */
+	u16 pad;
+	union toa_addr saddr;	/* the balancer */
+	union toa_addr daddr;	/* the local address */
 };
 
-/* Common entry: 0 = run the return handler with *d filled, 1 = nothing to do. */
-static int toa_syn_entry(struct sk_buff *skb, struct toa_syn_data *d)
+/* Zeroed first: tuples are compared and hashed as bytes. */
+static void toa_tuple_set(struct toa_tuple *t, const void *net, u16 family, const void *saddr,
+			  const void *daddr, __be16 sport, __be16 dport)
 {
-	const struct iphdr *iph;
-
-	if (!skb)
-		return 1;
-	iph = ip_hdr(skb);
-	if (iph->version == 4) {
-		d->peer_family = AF_INET;
-#if TOA_IPV6
-	} else if (iph->version == 6) {
-		d->peer_family = AF_INET6;
-#endif
+	memset(t, 0, sizeof(*t));
+	t->net = net;
+	t->family = family;
+	t->sport = sport;
+	t->dport = dport;
+	if (family == AF_INET) {
+		memcpy(&t->saddr.v4, saddr, 4);
+		memcpy(&t->daddr.v4, daddr, 4);
 	} else {
-		return 1;
+		memcpy(&t->saddr.v6, saddr, 16);
+		memcpy(&t->daddr.v6, daddr, 16);
 	}
+}
 
-	if (toa_parse_options(skb, &d->client) != TOA_FOUND) {
-		toa_count(C_SYN_RECV_SOCK_NO_TOA);
-		return 1;
+static bool toa_tuple_equal(const struct toa_tuple *a, const struct toa_tuple *b)
+{
+	return !memcmp(a, b, sizeof(*a));
+}
+
+/* The family of a connected socket's segments on the wire. */
+static u16 toa_sock_wire_family(const struct sock *sk)
+{
+#if TOA_IPV6
+	if (sk->sk_family == AF_INET6 && !ipv6_addr_v4mapped(&TOA_SK_V6_DADDR(sk)))
+		return AF_INET6;
+#endif
+	return AF_INET;
+}
+
+static bool toa_sock_tuple(const struct sock *sk, u16 wire_family, struct toa_tuple *t)
+{
+	__be16 lport = htons(TOA_INET_NUM(sk));
+
+	if (wire_family == AF_INET) {
+		__be32 peer = TOA_INET_DADDR(sk), local = TOA_INET_RCV_SADDR(sk);
+
+		toa_tuple_set(t, sock_net(sk), AF_INET, &peer, &local, TOA_INET_DPORT(sk), lport);
+		return true;
 	}
-	if (d->peer_family == AF_INET) {
-		if (!toa_source_trusted(AF_INET, &iph->saddr)) {
-			toa_count(C_TOA_UNTRUSTED_SOURCE);
-			return 1;
+#if TOA_IPV6
+	if (sk->sk_family == AF_INET6) {
+		toa_tuple_set(t, sock_net(sk), AF_INET6, &TOA_SK_V6_DADDR(sk), &TOA_SK_V6_RCV_SADDR(sk),
+			      TOA_INET_DPORT(sk), lport);
+		return true;
+	}
+#endif
+	return false;
+}
+
+/*
+ * The handshakes in progress (flow table), for the rare child that is not
+ * created while this CPU delivers its segment (a SYN-cookie ACK queued behind
+ * a busy listener, a Fast Open child accepted before its ACK) and, before
+ * 4.16, for a missed syn_recv_sock probe.  An entry is made by a SYN (from a
+ * trusted source), records the first non-SYN segment and, when that was a
+ * bare ACK, the first segment with payload or FIN, and is removed when a
+ * child takes it; an entry nobody took expires 30 s after its last change.
+ * Later segments of the connection never create one.
+ */
+enum toa_flow_state {
+	TOA_FLOW_SYN,		/* SYN seen, nothing else yet */
+	TOA_FLOW_BARE_ACK,	/* first non-SYN segment was a bare ACK */
+	TOA_FLOW_DECIDED,	/* nothing more to learn */
+};
+
+struct toa_flow {
+	struct hlist_node node;
+	struct toa_tuple t;
+	unsigned long stamp;		/* jiffies of the last change */
+	u8 state;
+	bool have_data;
+	struct toa_outcome first;	/* first non-SYN segment */
+	struct toa_outcome data;	/* first segment with payload/FIN after a bare ACK */
+};
+
+#define TOA_FLOW_BITS 12
+#define TOA_FLOW_SIZE (1U << TOA_FLOW_BITS)
+#define TOA_FLOW_TTL (30 * HZ)
+
+struct toa_flow_bucket {
+	spinlock_t lock;
+	struct hlist_head head;
+};
+
+static struct toa_flow_bucket *toa_flows;
+static atomic_t toa_flow_count = ATOMIC_INIT(0);
+static u32 toa_flow_seed;
+static unsigned long toa_flow_last_sweep;
+
+static struct toa_flow_bucket *toa_flow_bucket_of(const struct toa_tuple *t)
+{
+	return &toa_flows[jhash(t, sizeof(*t), toa_flow_seed) & (TOA_FLOW_SIZE - 1)];
+}
+
+static void toa_flow_free_locked(struct toa_flow *f)
+{
+	hlist_del(&f->node);
+	kfree(f);
+	atomic_dec(&toa_flow_count);
+}
+
+/* Caller holds b->lock.  Drops the bucket's expired entries on the way. */
+static struct toa_flow *toa_flow_find_locked(struct toa_flow_bucket *b, const struct toa_tuple *t)
+{
+	struct hlist_node *n, *next;
+	struct toa_flow *found = NULL;
+	unsigned long now = jiffies;
+
+	for (n = b->head.first; n; n = next) {
+		struct toa_flow *f = hlist_entry(n, struct toa_flow, node);
+
+		next = n->next;
+		if (time_after(now, f->stamp + TOA_FLOW_TTL)) {
+			toa_flow_free_locked(f);
+			toa_count(C_FLOW_EXPIRED);
+			continue;
+		}
+		if (!found && t && toa_tuple_equal(&f->t, t))
+			found = f;
+	}
+	return found;
+}
+
+/* Table full: drop every expired entry, at most once a second. */
+static void toa_flow_sweep(void)
+{
+	unsigned long now = jiffies;
+	unsigned int i;
+
+	if (!time_after(now, READ_ONCE(toa_flow_last_sweep) + HZ))
+		return;
+	WRITE_ONCE(toa_flow_last_sweep, now);
+	for (i = 0; i < TOA_FLOW_SIZE; i++) {
+		struct toa_flow_bucket *b = &toa_flows[i];
+		unsigned long flags;
+
+		spin_lock_irqsave(&b->lock, flags);
+		toa_flow_find_locked(b, NULL);
+		spin_unlock_irqrestore(&b->lock, flags);
+	}
+}
+
+static void toa_flow_reset(struct toa_flow *f)
+{
+	f->stamp = jiffies;
+	f->state = TOA_FLOW_SYN;
+	f->have_data = false;
+	memset(&f->first, 0, sizeof(f->first));
+	memset(&f->data, 0, sizeof(f->data));
+}
+
+/* A SYN (without ACK): a handshake starts (again) on this tuple. */
+static void toa_flow_syn(const struct toa_tuple *t)
+{
+	struct toa_flow_bucket *b = toa_flow_bucket_of(t);
+	struct toa_flow *f, *fresh;
+	unsigned long flags;
+
+	spin_lock_irqsave(&b->lock, flags);
+	f = toa_flow_find_locked(b, t);
+	if (f)
+		toa_flow_reset(f);
+	spin_unlock_irqrestore(&b->lock, flags);
+	if (f)
+		return;
+
+	if (atomic_read(&toa_flow_count) >= max_entries)
+		toa_flow_sweep();
+	if (atomic_inc_return(&toa_flow_count) > max_entries) {
+		atomic_dec(&toa_flow_count);
+		toa_count(C_FLOW_TABLE_FULL);
+		return;
+	}
+	fresh = kmalloc(sizeof(*fresh), GFP_ATOMIC);
+	if (!fresh) {
+		atomic_dec(&toa_flow_count);
+		toa_count(C_ALLOC_FAILED);
+		return;
+	}
+	fresh->t = *t;
+	toa_flow_reset(fresh);
+
+	spin_lock_irqsave(&b->lock, flags);
+	f = toa_flow_find_locked(b, t);		/* again: the lock was dropped */
+	if (f) {
+		toa_flow_reset(f);
+	} else {
+		hlist_add_head(&fresh->node, &b->head);
+		fresh = NULL;
+	}
+	spin_unlock_irqrestore(&b->lock, flags);
+	if (fresh) {
+		kfree(fresh);
+		atomic_dec(&toa_flow_count);
+	}
+}
+
+/* A non-SYN segment of a handshake we may be tracking. */
+static void toa_flow_segment(const struct toa_tuple *t, const struct toa_outcome *o, bool bare)
+{
+	struct toa_flow_bucket *b = toa_flow_bucket_of(t);
+	struct toa_flow *f;
+	unsigned long flags;
+
+	spin_lock_irqsave(&b->lock, flags);
+	f = toa_flow_find_locked(b, t);
+	if (f) {
+		switch (f->state) {
+		case TOA_FLOW_SYN:
+			f->first = *o;
+			f->state = bare ? TOA_FLOW_BARE_ACK : TOA_FLOW_DECIDED;
+			f->stamp = jiffies;
+			break;
+		case TOA_FLOW_BARE_ACK:
+			if (!bare) {
+				f->data = *o;
+				f->have_data = true;
+				f->state = TOA_FLOW_DECIDED;
+				f->stamp = jiffies;
+			}
+			break;
+		default:
+			break;
 		}
 	}
-#if TOA_IPV6
-	else if (!toa_source_trusted(AF_INET6, &ipv6_hdr(skb)->saddr)) {
-		toa_count(C_TOA_UNTRUSTED_SOURCE);
-		return 1;
+	spin_unlock_irqrestore(&b->lock, flags);
+}
+
+/*
+ * A child whose creating segment is not known exactly takes the entry.  Which
+ * segment created it is then a guess: the first non-SYN segment (the ACK, or
+ * the first data segment when the ACK was lost) if it carried a TOA; else, if
+ * it was a bare ACK, the first segment with payload (the one that creates the
+ * socket under TCP_DEFER_ACCEPT).  A guess can only err towards showing a
+ * trusted balancer's client, never towards losing one.  Returns false (and
+ * keeps the entry) while nothing but the SYN was seen.
+ */
+static bool toa_flow_take(const struct toa_tuple *t, struct toa_outcome *o)
+{
+	struct toa_flow_bucket *b;
+	struct toa_flow *f;
+	unsigned long flags;
+	bool taken = false;
+
+	if (!atomic_read(&toa_flow_count))
+		return false;
+	b = toa_flow_bucket_of(t);
+	spin_lock_irqsave(&b->lock, flags);
+	f = toa_flow_find_locked(b, t);
+	if (f && f->state != TOA_FLOW_SYN) {
+		*o = (f->first.verdict == TOA_V_FOUND || !f->have_data) ? f->first : f->data;
+		toa_flow_free_locked(f);
+		taken = true;
 	}
-#endif
-	toa_count(C_SYN_RECV_SOCK_TOA);
-	return 0;
+	spin_unlock_irqrestore(&b->lock, flags);
+	return taken;
 }
 
-static int toa_v4_syn_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+/* The child was recorded exactly: the entry is not needed any more. */
+static void toa_flow_forget(const struct toa_tuple *t)
 {
-	struct sk_buff *skb = (struct sk_buff *)toa_arg(regs, TOA_SYN_RECV_SKB_ARG);
+	struct toa_flow_bucket *b;
+	struct toa_flow *f;
+	unsigned long flags;
 
-	return toa_syn_entry(skb, (struct toa_syn_data *)ri->data);
+	if (!atomic_read(&toa_flow_count))
+		return;
+	b = toa_flow_bucket_of(t);
+	spin_lock_irqsave(&b->lock, flags);
+	f = toa_flow_find_locked(b, t);
+	if (f)
+		toa_flow_free_locked(f);
+	spin_unlock_irqrestore(&b->lock, flags);
+}
+
+static void toa_flow_free_all(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < TOA_FLOW_SIZE; i++) {
+		struct toa_flow_bucket *b = &toa_flows[i];
+		unsigned long flags;
+
+		spin_lock_irqsave(&b->lock, flags);
+		while (b->head.first)
+			toa_flow_free_locked(hlist_entry(b->head.first, struct toa_flow, node));
+		spin_unlock_irqrestore(&b->lock, flags);
+	}
+}
+
+/* ------------------------------------------------------------------------ */
+/* Netfilter LOCAL_IN: every incoming TCP segment */
+
+/*
+ * The segment this CPU is delivering right now: our hook runs in
+ * ip_local_deliver / ip6_input with bottom halves off, and TCP processes the
+ * segment synchronously right after it, on this CPU, so a child created while
+ * bottom halves are still off belongs to the last segment recorded here (its
+ * tuple is checked anyway).
+ */
+struct toa_current {
+	struct toa_tuple t;
+	struct toa_outcome o;
+};
+
+static DEFINE_PER_CPU(struct toa_current, toa_cur);
+
+static void toa_rx_segment(struct sk_buff *skb, u16 family, const void *saddr, const void *daddr,
+			   unsigned int thoff)
+{
+	struct tcphdr _th;
+	const struct tcphdr *th;
+	u8 _opts[40];
+	const u8 *opts;
+	unsigned int hlen;
+	struct toa_tuple t;
+	struct toa_outcome o;
+	bool bare;
+
+	if (!skb->dev)
+		return;
+	th = skb_header_pointer(skb, thoff, sizeof(_th), &_th);
+	if (!th || th->rst)
+		return;
+	hlen = th->doff * 4;
+	if (hlen < sizeof(*th))
+		return;
+	toa_tuple_set(&t, dev_net(skb->dev), family, saddr, daddr, th->source, th->dest);
+	if (th->syn) {
+		if (!th->ack && toa_source_trusted(family, saddr))
+			toa_flow_syn(&t);
+		return;
+	}
+
+	memset(&o, 0, sizeof(o));
+	if (hlen > sizeof(*th)) {
+		opts = skb_header_pointer(skb, thoff + sizeof(*th), hlen - sizeof(*th), _opts);
+		if (!opts)
+			return;
+		toa_parse_options(opts, hlen - sizeof(*th), &o);
+		if (o.verdict == TOA_V_FOUND && !toa_source_trusted(family, saddr))
+			o.verdict = TOA_V_UNTRUSTED;
+	}
+	bare = !th->fin && skb->len <= thoff + hlen;
+
+	if (in_softirq()) {
+		struct toa_current *c = this_cpu_ptr(&toa_cur);
+
+		c->t = t;
+		c->o = o;
+	}
+	if (atomic_read(&toa_flow_count))
+		toa_flow_segment(&t, &o, bare);
+}
+
+TOA_NF_HOOK_FN(toa_nf_v4)
+{
+	const struct iphdr *iph = ip_hdr(skb);
+
+	if (iph->protocol == IPPROTO_TCP && !(iph->frag_off & htons(IP_OFFSET)))
+		toa_rx_segment(skb, AF_INET, &iph->saddr, &iph->daddr,
+			       skb_network_offset(skb) + iph->ihl * 4);
+	return NF_ACCEPT;
 }
 
 #if TOA_IPV6
-static int toa_v6_syn_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+TOA_NF_HOOK_FN(toa_nf_v6)
 {
-	struct sk_buff *skb = (struct sk_buff *)toa_arg(regs, TOA_SYN_RECV_SKB_ARG);
+	const struct ipv6hdr *ip6 = ipv6_hdr(skb);
+	u8 nexthdr = ip6->nexthdr;
+	int off;
 
-	/*
-	 * IPv4 on a dual-stack listener: tcp_v6_syn_recv_sock hands it to
-	 * tcp_v4_syn_recv_sock, and that probe takes care of it.
-	 */
-	if (!skb || ip_hdr(skb)->version != 6)
-		return 1;
-	return toa_syn_entry(skb, (struct toa_syn_data *)ri->data);
+	/* A non-first fragment stops the walk with nexthdr = fragment. */
+	off = TOA_SKIP_EXTHDR(skb, skb_network_offset(skb) + (int)sizeof(*ip6), &nexthdr);
+	if (off >= 0 && nexthdr == IPPROTO_TCP)
+		toa_rx_segment(skb, AF_INET6, &ip6->saddr, &ip6->daddr, off);
+	return NF_ACCEPT;
 }
 #endif
 
-static int toa_syn_return(struct kretprobe_instance *ri, struct pt_regs *regs)
+/* Last at LOCAL_IN: a segment a filter drops is never seen. */
+static struct nf_hook_ops toa_nf_ops[] = {
+	{
+		.hook = toa_nf_v4,
+		.pf = NFPROTO_IPV4,
+		.hooknum = NF_INET_LOCAL_IN,
+		.priority = NF_IP_PRI_LAST,
+	},
+#if TOA_IPV6
+	{
+		.hook = toa_nf_v6,
+		.pf = NFPROTO_IPV6,
+		.hooknum = NF_INET_LOCAL_IN,
+		.priority = NF_IP6_PRI_LAST,
+	},
+#endif
+};
+
+#if TOA_NF_PERNET
+/* Every namespace, present and future: backends often live in containers. */
+static int __net_init toa_net_init(struct net *net)
 {
-	const struct toa_syn_data *d = (const struct toa_syn_data *)ri->data;
-	struct sock *child = (struct sock *)regs_return_value(regs);
+	return nf_register_net_hooks(net, toa_nf_ops, ARRAY_SIZE(toa_nf_ops));
+}
+
+static void __net_exit toa_net_exit(struct net *net)
+{
+	nf_unregister_net_hooks(net, toa_nf_ops, ARRAY_SIZE(toa_nf_ops));
+}
+
+static struct pernet_operations toa_net_ops = {
+	.init = toa_net_init,
+	.exit = toa_net_exit,
+};
+
+static int toa_nf_register(void)
+{
+	return register_pernet_subsys(&toa_net_ops);
+}
+
+/* Returns after every hook invocation in flight has finished. */
+static void toa_nf_unregister(void)
+{
+	unregister_pernet_subsys(&toa_net_ops);
+}
+#else
+static int toa_nf_register(void)
+{
+	return nf_register_hooks(toa_nf_ops, ARRAY_SIZE(toa_nf_ops));
+}
+
+static void toa_nf_unregister(void)
+{
+	nf_unregister_hooks(toa_nf_ops, ARRAY_SIZE(toa_nf_ops));
+}
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* A child socket was created: record what its creating segment said */
+
+static void toa_record_child(struct sock *child, u16 wire_family, const struct toa_outcome *o)
+{
 	struct toa_endpoint peer;
 	u16 local_port;
 
-	if (!child) {
-		toa_count(C_NO_CHILD);
-		return 0;
+	if (o->flags & TOA_F_MALFORMED)
+		toa_count(C_TOA_MALFORMED);
+	if (o->flags & TOA_F_KIND_IGNORED)
+		toa_count(C_TOA_KIND_IGNORED);
+	if (o->verdict == TOA_V_UNTRUSTED) {
+		toa_count(C_TOA_UNTRUSTED_SOURCE);
+		return;
 	}
+	if (o->verdict != TOA_V_FOUND) {
+		toa_count(C_SYN_RECV_SOCK_NO_TOA);
+		return;
+	}
+	toa_count(C_SYN_RECV_SOCK_TOA);
 	/* An IPv6 client cannot be shown through a sockaddr_in. */
-	if (child->sk_family != AF_INET6 && d->client.family != AF_INET) {
+	if (child->sk_family != AF_INET6 && o->client.family != AF_INET) {
 		toa_count(C_TOA_AF_UNSUPPORTED);
-		return 0;
+		return;
 	}
-	if (!toa_sock_identity(child, d->peer_family, &peer, &local_port)) {
+	if (!toa_sock_identity(child, wire_family, &peer, &local_port)) {
 		toa_count(C_TOA_AF_UNSUPPORTED);
-		return 0;
+		return;
 	}
-	toa_table_put(child, &d->client, &peer, local_port);
+	toa_table_put(child, &o->client, &peer, local_port);
+}
+
+static void toa_child_created(struct sock *child, u16 wire_family)
+{
+	struct toa_tuple t;
+	struct toa_outcome o;
+	bool have = false;
+
+	if (!toa_sock_tuple(child, wire_family, &t))
+		return;
+	/* Bottom halves off: nothing on this CPU can have replaced the record. */
+	if (in_softirq()) {
+		const struct toa_current *c = this_cpu_ptr(&toa_cur);
+
+		if (toa_tuple_equal(&c->t, &t)) {
+			o = c->o;
+			have = true;
+		}
+	}
+	if (have) {
+		toa_flow_forget(&t);
+	} else if (toa_flow_take(&t, &o)) {
+		have = true;
+		toa_count(C_CHILD_FROM_FLOW);
+	}
+	if (!have) {
+		toa_count(C_CHILD_NO_SEGMENT);
+		return;
+	}
+	toa_record_child(child, wire_family, &o);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Child creation and teardown */
+
+#if TOA_RX_TRACEPOINTS
+/*
+ * inet_sock_set_state fires in inet_sk_state_store(), i.e. in tcp_set_state().
+ * A child goes SYN_RECV -> ESTABLISHED in tcp_rcv_state_process(), called by
+ * tcp_child_process() for the very segment that made tcp_check_req() create
+ * it, with the child's addresses already set.
+ */
+static void toa_tp_set_state(void *data, const struct sock *sk, const int oldstate, const int newstate)
+{
+	if (oldstate != TCP_SYN_RECV || newstate != TCP_ESTABLISHED || sk->sk_protocol != IPPROTO_TCP)
+		return;
+	toa_child_created((struct sock *)sk, toa_sock_wire_family(sk));
+}
+
+/* In tcp_v4_destroy_sock(), which IPv6 TCP sockets use too. */
+static void toa_tp_destroy(void *data, struct sock *sk)
+{
+	toa_table_forget(sk);
+}
+
+struct toa_tp {
+	const char *name;
+	void *probe;
+	struct tracepoint *tp;
+	bool registered;
+};
+
+/* Registered in this order (teardown first), unregistered in reverse. */
+static struct toa_tp toa_tps[] = {
+	{ "tcp_destroy_sock", (void *)toa_tp_destroy, NULL, false },
+	{ "inet_sock_set_state", (void *)toa_tp_set_state, NULL, false },
+};
+
+static void toa_tp_lookup(struct tracepoint *tp, void *priv)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(toa_tps); i++)
+		if (!strcmp(tp->name, toa_tps[i].name))
+			toa_tps[i].tp = tp;
+}
+
+static void toa_rx_unregister(void)
+{
+	size_t i = ARRAY_SIZE(toa_tps);
+	bool any = false;
+
+	while (i--) {
+		if (toa_tps[i].registered) {
+			tracepoint_probe_unregister(toa_tps[i].tp, toa_tps[i].probe, NULL);
+			toa_tps[i].registered = false;
+			any = true;
+		}
+	}
+	if (any)
+		tracepoint_synchronize_unregister();
+}
+
+static int toa_rx_register(void)
+{
+	size_t i;
+	int err;
+
+	for_each_kernel_tracepoint(toa_tp_lookup, NULL);
+	for (i = 0; i < ARRAY_SIZE(toa_tps); i++) {
+		if (!toa_tps[i].tp) {
+			pr_err("no tracepoint %s in this kernel\n", toa_tps[i].name);
+			toa_rx_unregister();
+			return -ENOENT;
+		}
+		err = tracepoint_probe_register(toa_tps[i].tp, toa_tps[i].probe, NULL);
+		if (err) {
+			pr_err("cannot attach to tracepoint %s: %d\n", toa_tps[i].name, err);
+			toa_rx_unregister();
+			return err;
+		}
+		toa_tps[i].registered = true;
+	}
 	return 0;
 }
+
+#define TOA_RX_NAME "netfilter+tracepoints"
+
+#else /* !TOA_RX_TRACEPOINTS: kprobes, as in toa.ko 1.0 */
+
+/*
+ * syn_recv_sock returns the child (arguments are not needed: the segment was
+ * seen by the LOCAL_IN hook just before, on this CPU).  When this probe is
+ * missed, getname takes the result from the flow table.
+ */
+static void toa_syn_no_child(u16 family)
+{
+	if (in_softirq()) {
+		const struct toa_current *c = this_cpu_ptr(&toa_cur);
+
+		if (c->t.family == family && c->o.verdict == TOA_V_FOUND)
+			toa_count(C_NO_CHILD);
+	}
+}
+
+static int toa_v4_syn_return(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct sock *child = (struct sock *)regs_return_value(regs);
+
+	if (!child)
+		toa_syn_no_child(AF_INET);
+	else
+		toa_child_created(child, AF_INET);
+	return 0;
+}
+
+#if TOA_IPV6
+static int toa_v6_syn_return(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct sock *child = (struct sock *)regs_return_value(regs);
+
+	if (!child) {
+		toa_syn_no_child(AF_INET6);
+		return 0;
+	}
+	/*
+	 * IPv4 on a dual-stack listener: tcp_v6_syn_recv_sock handed it to
+	 * tcp_v4_syn_recv_sock, whose probe recorded it.
+	 */
+	if (ipv6_addr_v4mapped(&TOA_SK_V6_DADDR(child)))
+		return 0;
+	toa_child_created(child, AF_INET6);
+	return 0;
+}
+#endif
+
+static int toa_destroy_pre(struct kprobe *kp, struct pt_regs *regs)
+{
+	toa_table_forget((const struct sock *)toa_arg(regs, 0));
+	return 0;
+}
+
+static struct kretprobe toa_rp_v4_syn = {
+	.kp.symbol_name = "tcp_v4_syn_recv_sock",
+	.handler = toa_v4_syn_return,
+};
+
+#if TOA_IPV6
+static struct kretprobe toa_rp_v6_syn = {
+	.kp.symbol_name = "tcp_v6_syn_recv_sock",
+	.handler = toa_v6_syn_return,
+};
+#endif
+
+static struct kprobe toa_kp_destroy = {
+	.symbol_name = "tcp_v4_destroy_sock",
+	.pre_handler = toa_destroy_pre,
+};
+static bool toa_kp_destroy_registered;
+
+#define TOA_RX_NAME "netfilter+kprobes"
+
+#endif /* TOA_RX_TRACEPOINTS */
 
 /* ------------------------------------------------------------------------ */
 /* getname probes */
@@ -717,26 +1391,56 @@ static int toa_getname_entry(struct kretprobe_instance *ri, struct pt_regs *regs
 	return 0;
 }
 
-/*
- * Look the socket up and check it still is the connection the entry was made
- * for.  Returns true with *e filled when the address may be rewritten.
- */
-static bool toa_getname_lookup(const struct toa_getname_data *d, struct toa_entry *e)
+/* No entry for the socket: its child-creation record may still be pending. */
+static bool toa_getname_from_flow(struct sock *sk)
 {
-	const struct sock *sk = d->sock->sk;
+	struct toa_tuple t;
+	struct toa_outcome o;
+	u16 wire_family;
+
+	if (!atomic_read(&toa_flow_count))
+		return false;
+	wire_family = toa_sock_wire_family(sk);
+	if (!toa_sock_tuple(sk, wire_family, &t) || !toa_flow_take(&t, &o))
+		return false;
+	toa_count(C_GETNAME_FROM_FLOW);
+	toa_record_child(sk, wire_family, &o);
+	return true;
+}
+
+/* The socket still is the connection the entry was made for. */
+static bool toa_entry_fits(const struct sock *sk, const struct toa_entry *e)
+{
 	struct toa_endpoint now;
 	u16 local_port;
 
-	if (!sk || !toa_table_get(sk, e)) {
-		toa_count(C_GETNAME_TOA_EMPTY);
+	return toa_sock_identity(sk, e->peer.family, &now, &local_port) &&
+	       toa_endpoint_equal(&now, &e->peer) && local_port == e->local_port;
+}
+
+/*
+ * Look the socket up.  Returns true with *e filled when the address may be
+ * rewritten.  An entry that does not fit is a stale one of an earlier socket
+ * at the same address whose teardown was missed (pre-4.16 kprobe path): it is
+ * dropped, and the flow table may still know this connection.
+ */
+static bool toa_getname_lookup(const struct toa_getname_data *d, struct toa_entry *e)
+{
+	struct sock *sk = d->sock->sk;
+	bool stale = false;
+
+	if (!sk)
 		return false;
+	if (toa_table_get(sk, e)) {
+		if (toa_entry_fits(sk, e))
+			return true;
+		stale = true;
+		toa_table_forget(sk);
 	}
-	if (!toa_sock_identity(sk, e->peer.family, &now, &local_port) ||
-	    !toa_endpoint_equal(&now, &e->peer) || local_port != e->local_port) {
-		toa_count(C_GETNAME_TOA_MISMATCH);
-		return false;
-	}
-	return true;
+	if (toa_getname_from_flow(sk) && toa_table_get(sk, e) && toa_entry_fits(sk, e))
+		return true;
+	toa_count(stale ? C_GETNAME_TOA_MISMATCH : C_GETNAME_TOA_EMPTY);
+	return false;
 }
 
 static int toa_inet_getname_return(struct kretprobe_instance *ri, struct pt_regs *regs)
@@ -787,25 +1491,6 @@ static int toa_inet6_getname_return(struct kretprobe_instance *ri, struct pt_reg
 }
 #endif
 
-/* ------------------------------------------------------------------------ */
-/* teardown probe */
-
-static int toa_destroy_pre(struct kprobe *kp, struct pt_regs *regs)
-{
-	toa_table_forget((const struct sock *)toa_arg(regs, 0));
-	return 0;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Probe registry */
-
-static struct kretprobe toa_rp_v4_syn = {
-	.kp.symbol_name = "tcp_v4_syn_recv_sock",
-	.entry_handler = toa_v4_syn_entry,
-	.handler = toa_syn_return,
-	.data_size = sizeof(struct toa_syn_data),
-};
-
 static struct kretprobe toa_rp_inet_getname = {
 	.kp.symbol_name = "inet_getname",
 	.entry_handler = toa_getname_entry,
@@ -814,13 +1499,6 @@ static struct kretprobe toa_rp_inet_getname = {
 };
 
 #if TOA_IPV6
-static struct kretprobe toa_rp_v6_syn = {
-	.kp.symbol_name = "tcp_v6_syn_recv_sock",
-	.entry_handler = toa_v6_syn_entry,
-	.handler = toa_syn_return,
-	.data_size = sizeof(struct toa_syn_data),
-};
-
 static struct kretprobe toa_rp_inet6_getname = {
 	.kp.symbol_name = "inet6_getname",
 	.entry_handler = toa_getname_entry,
@@ -829,76 +1507,95 @@ static struct kretprobe toa_rp_inet6_getname = {
 };
 #endif
 
-static struct kprobe toa_kp_destroy = {
-	.symbol_name = "tcp_v4_destroy_sock",
-	.pre_handler = toa_destroy_pre,
+/* ------------------------------------------------------------------------ */
+/* Probe registry */
+
+enum toa_probe_id {
+	P_SYN_RECV_V4,
+	P_SYN_RECV_V6,
+	P_INET_GETNAME,
+	P_INET6_GETNAME,
+	P_NR
 };
 
 struct toa_rp_slot {
-	struct kretprobe *rp;
+	const char *stat;	/* its line in toa_stats */
+	struct kretprobe *rp;	/* NULL: not used with this kernel/config */
 	bool required;
+	bool getname;
 	bool registered;
 };
 
-static struct toa_rp_slot toa_rps[] = {
-	{ &toa_rp_v4_syn, true, false },
-	{ &toa_rp_inet_getname, true, false },
-#if TOA_IPV6
-	/* Optional: IPv6 may be a module that is not loaded. */
-	{ &toa_rp_v6_syn, false, false },
-	{ &toa_rp_inet6_getname, false, false },
+static struct toa_rp_slot toa_rps[P_NR] = {
+	[P_SYN_RECV_V4] = { "probe_missed_syn_recv_v4",
+#if !TOA_RX_TRACEPOINTS
+			    &toa_rp_v4_syn, true,
 #endif
+	},
+	[P_SYN_RECV_V6] = { "probe_missed_syn_recv_v6",
+#if !TOA_RX_TRACEPOINTS && TOA_IPV6
+			    &toa_rp_v6_syn, false,
+#endif
+	},
+	[P_INET_GETNAME] = { "probe_missed_inet_getname", &toa_rp_inet_getname, true, true },
+	[P_INET6_GETNAME] = { "probe_missed_inet6_getname",
+#if TOA_IPV6
+			      /* Optional: IPv6 may be a module that is not loaded. */
+			      &toa_rp_inet6_getname, false, true,
+#endif
+	},
 };
-
-static bool toa_kp_destroy_registered;
 
 static void toa_unregister_probes(void)
 {
 	size_t i;
 
-	/*
-	 * Teardown last: until the other probes are gone new entries may still
-	 * appear, and they must keep being forgotten.
-	 */
-	for (i = 0; i < ARRAY_SIZE(toa_rps); i++) {
+	/* getname first, then child creation, teardown last. */
+	for (i = P_NR; i-- > 0;) {
 		if (toa_rps[i].registered) {
 			unregister_kretprobe(toa_rps[i].rp);
 			toa_rps[i].registered = false;
 		}
 	}
+#if !TOA_RX_TRACEPOINTS
 	if (toa_kp_destroy_registered) {
 		unregister_kprobe(&toa_kp_destroy);
 		toa_kp_destroy_registered = false;
 	}
+#endif
 }
 
-static int toa_register_probes(void)
+/*
+ * Kretprobe instances in flight at once.  getname runs in process context and
+ * may sleep in lock_sock(), so it gets more: a call that finds none free is
+ * not rewritten (counted in probe_missed_inet_getname).  ~100 bytes each;
+ * kernels refuse more than 4096.
+ */
+static int toa_maxactive(bool getname)
 {
-	/*
-	 * Instances in flight at once.  inet_getname may sleep in lock_sock(), so
-	 * be generous: a miss means one getpeername shows the balancer (counted
-	 * in probe_missed).  ~100 bytes each.
-	 */
-	int maxactive = max_t(int, 512, 64 * (int)num_possible_cpus());
+	int cpus = (int)num_possible_cpus();
+
+	if (getname)
+		return min_t(int, 4096, max_t(int, 1024, 128 * cpus));
+	return min_t(int, 4096, max_t(int, 512, 64 * cpus));
+}
+
+/* Only the kretprobes of the slots whose probe matches `getname`. */
+static int toa_register_kretprobes(bool getname)
+{
 	size_t i;
 	int err;
 
-	err = register_kprobe(&toa_kp_destroy);
-	if (err) {
-		pr_err("cannot probe %s: %d\n", toa_kp_destroy.symbol_name, err);
-		return err;
-	}
-	toa_kp_destroy_registered = true;
-
-	for (i = 0; i < ARRAY_SIZE(toa_rps); i++) {
+	for (i = 0; i < P_NR; i++) {
 		struct toa_rp_slot *s = &toa_rps[i];
 
-		s->rp->maxactive = maxactive;
+		if (!s->rp || s->getname != getname)
+			continue;
+		s->rp->maxactive = toa_maxactive(getname);
 		err = register_kretprobe(s->rp);
 		if (err) {
 			if (s->required) {
 				pr_err("cannot probe %s: %d\n", s->rp->kp.symbol_name, err);
-				toa_unregister_probes();
 				return err;
 			}
 			pr_warn("cannot probe %s (%d): IPv6 TOA disabled\n", s->rp->kp.symbol_name, err);
@@ -911,26 +1608,25 @@ static int toa_register_probes(void)
 
 static bool toa_ipv6_hooked(void)
 {
-	size_t i;
-	bool on = TOA_IPV6;
-
-	for (i = 0; i < ARRAY_SIZE(toa_rps); i++)
-		on = on && toa_rps[i].registered;
-	return on;
+	return TOA_IPV6 && toa_rps[P_INET6_GETNAME].registered &&
+	       (TOA_RX_TRACEPOINTS || toa_rps[P_SYN_RECV_V6].registered);
 }
 
-static unsigned long toa_probe_missed(void)
+static unsigned long toa_slot_missed(const struct toa_rp_slot *s, bool nested)
 {
-	unsigned long n = 0;
-	size_t i;
+	if (!s->registered)
+		return 0;
+	/* kp.nmissed: hit while another kprobe ran; rp->nmissed: no free instance */
+	return nested ? s->rp->kp.nmissed : (unsigned long)s->rp->nmissed;
+}
 
-	for (i = 0; i < ARRAY_SIZE(toa_rps); i++) {
-		if (toa_rps[i].registered)
-			n += toa_rps[i].rp->nmissed + toa_rps[i].rp->kp.nmissed;
-	}
+static unsigned long toa_destroy_missed(void)
+{
+#if !TOA_RX_TRACEPOINTS
 	if (toa_kp_destroy_registered)
-		n += toa_kp_destroy.nmissed;
-	return n;
+		return toa_kp_destroy.nmissed;
+#endif
+	return 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -938,13 +1634,27 @@ static unsigned long toa_probe_missed(void)
 
 static int toa_stats_show(struct seq_file *m, void *v)
 {
+	unsigned long nested = 0, no_instance = 0;
 	int i;
 
 	for (i = 0; i < C_NR; i++)
 		seq_printf(m, "%-24s %lld\n", toa_counter_names[i],
 			   (long long)atomic64_read(&toa_counters[i]));
 	seq_printf(m, "%-24s %d\n", "entries", atomic_read(&toa_entries));
-	seq_printf(m, "%-24s %lu\n", "probe_missed", toa_probe_missed());
+	seq_printf(m, "%-24s %d\n", "flow_entries", atomic_read(&toa_flow_count));
+
+	for (i = 0; i < P_NR; i++) {
+		nested += toa_slot_missed(&toa_rps[i], true);
+		no_instance += toa_slot_missed(&toa_rps[i], false);
+	}
+	nested += toa_destroy_missed();
+	seq_printf(m, "%-24s %lu\n", "probe_missed", nested + no_instance);
+	for (i = 0; i < P_NR; i++)
+		seq_printf(m, "%-24s %lu\n", toa_rps[i].stat,
+			   toa_slot_missed(&toa_rps[i], true) + toa_slot_missed(&toa_rps[i], false));
+	seq_printf(m, "%-24s %lu\n", "probe_missed_destroy", toa_destroy_missed());
+	seq_printf(m, "%-24s %lu\n", "probe_missed_nested", nested);
+	seq_printf(m, "%-24s %lu\n", "probe_missed_no_instance", no_instance);
 	return 0;
 }
 
@@ -1005,6 +1715,82 @@ static int toa_check_params(void)
 	return 0;
 }
 
+static bool toa_nf_registered;
+
+/*
+ * Unhook everything; when this returns no handler, hook or callback of ours
+ * runs any more.  getname first, child creation next, teardown last (until
+ * the others are gone new entries may still appear, and they must keep being
+ * forgotten).
+ */
+static void toa_unhook_all(void)
+{
+	size_t i;
+
+	for (i = 0; i < P_NR; i++) {
+		if (toa_rps[i].getname && toa_rps[i].registered) {
+			unregister_kretprobe(toa_rps[i].rp);
+			toa_rps[i].registered = false;
+		}
+	}
+	if (toa_nf_registered) {
+		toa_nf_unregister();
+		toa_nf_registered = false;
+	}
+#if TOA_RX_TRACEPOINTS
+	toa_rx_unregister();
+#endif
+	toa_unregister_probes();
+}
+
+static int toa_hook_all(void)
+{
+	int err;
+
+#if TOA_RX_TRACEPOINTS
+	err = toa_rx_register();
+	if (err)
+		return err;
+#else
+	err = register_kprobe(&toa_kp_destroy);
+	if (err) {
+		pr_err("cannot probe %s: %d\n", toa_kp_destroy.symbol_name, err);
+		return err;
+	}
+	toa_kp_destroy_registered = true;
+#endif
+	err = toa_nf_register();
+	if (err) {
+		pr_err("cannot register the netfilter hooks: %d\n", err);
+		goto fail;
+	}
+	toa_nf_registered = true;
+	err = toa_register_kretprobes(false);	/* syn_recv_sock (before 4.16) */
+	if (err)
+		goto fail;
+	err = toa_register_kretprobes(true);	/* getname */
+	if (err)
+		goto fail;
+	return 0;
+fail:
+	toa_unhook_all();
+	return err;
+}
+
+static void toa_free_tables(void)
+{
+	if (toa_table) {
+		toa_table_free_all();
+		vfree(toa_table);
+		toa_table = NULL;
+	}
+	if (toa_flows) {
+		toa_flow_free_all();
+		vfree(toa_flows);
+		toa_flows = NULL;
+	}
+}
+
 static int __init toa_init(void)
 {
 	char kinds[TOA_MAX_KINDS * 4 + 1];
@@ -1017,19 +1803,28 @@ static int __init toa_init(void)
 		return err;
 
 	toa_table = vmalloc(TOA_HASH_SIZE * sizeof(*toa_table));
-	if (!toa_table)
-		return -ENOMEM;
+	toa_flows = vmalloc(TOA_FLOW_SIZE * sizeof(*toa_flows));
+	if (!toa_table || !toa_flows) {
+		err = -ENOMEM;
+		goto out_tables;
+	}
 	for (i = 0; i < TOA_HASH_SIZE; i++) {
 		spin_lock_init(&toa_table[i].lock);
 		INIT_HLIST_HEAD(&toa_table[i].head);
 	}
+	for (i = 0; i < TOA_FLOW_SIZE; i++) {
+		spin_lock_init(&toa_flows[i].lock);
+		INIT_HLIST_HEAD(&toa_flows[i].head);
+	}
+	get_random_bytes(&toa_flow_seed, sizeof(toa_flow_seed));
+	toa_flow_last_sweep = jiffies;
 
 	if (!proc_create("toa_stats", 0444, init_net.proc_net, &toa_stats_ops)) {
 		err = -ENOMEM;
-		goto out_table;
+		goto out_tables;
 	}
 
-	err = toa_register_probes();
+	err = toa_hook_all();
 	if (err)
 		goto out_proc;
 
@@ -1037,16 +1832,15 @@ static int __init toa_init(void)
 	pos = 0;
 	for (i = 0; i < (unsigned int)toa_kinds_count && pos < sizeof(kinds); i++)
 		pos += scnprintf(kinds + pos, sizeof(kinds) - pos, "%s%d", i ? "," : "", toa_kinds[i]);
-	pr_info("toa loaded (kinds %s, trusted sources %d%s, ipv6 %s, max_entries %d)\n",
+	pr_info("toa loaded (kinds %s, trusted sources %d%s, ipv6 %s, max_entries %d, rx %s)\n",
 		kinds, toa_trusted_count, toa_trusted_count ? "" : " = any",
-		toa_ipv6_hooked() ? "on" : "off", max_entries);
+		toa_ipv6_hooked() ? "on" : "off", max_entries, TOA_RX_NAME);
 	return 0;
 
 out_proc:
 	remove_proc_entry("toa_stats", init_net.proc_net);
-out_table:
-	vfree(toa_table);
-	toa_table = NULL;
+out_tables:
+	toa_free_tables();
 	return err;
 }
 
@@ -1054,13 +1848,11 @@ static void __exit toa_exit(void)
 {
 	int left;
 
-	/* No handler runs after this returns, so nothing touches the table. */
-	toa_unregister_probes();
+	/* No handler, hook or callback runs after this returns. */
+	toa_unhook_all();
 	remove_proc_entry("toa_stats", init_net.proc_net);
 	left = atomic_read(&toa_entries);
-	toa_table_free_all();
-	vfree(toa_table);
-	toa_table = NULL;
+	toa_free_tables();
 	pr_info("toa unloaded (%d open connection entries freed)\n", left);
 }
 
@@ -1070,4 +1862,4 @@ module_exit(toa_exit);
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("toa-lab");
 MODULE_DESCRIPTION("TCP Option Address: report the client address a load balancer put in a TCP option");
-MODULE_VERSION("1.0");
+MODULE_VERSION("1.1");
