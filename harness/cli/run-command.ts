@@ -20,7 +20,7 @@ const SCENARIO_IDS = [...SCENARIOS.map((s) => s.id), ...FULL_OS_SCENARIOS.map((s
 
 export const RUN_HELP = `usage: toa-lab run [--image NAME[,NAME...]] [--scenario ID[,ID...]] [--shard i/n]
                    [--parallel N] [--toa-source DIR|TARBALL|GIT-URL | --toa-ko FILE]
-                   [--toa-kind N] [--out DIR]
+                   [--toa-kind N] [--keep-on-failure] [--out DIR]
 
 Boots the lab's images — micro-VMs with Debian's 5.10, 6.1 and 6.12 kernels,
 our toa.ko and toa-backend, for the data-path scenarios; whole Debian systems
@@ -42,6 +42,8 @@ serial console log.
                wrong address, or passed
   --toa-ko     test a prebuilt toa.ko as the guide's "install on multiple servers" step does
   --toa-kind   the TCP option kind the balancer sends (default 254; 200 and 253 exist)
+  --keep-on-failure  keep a micro-VM whose scenarios failed running for inspection (its console,
+               its agent socket) until Ctrl-C; Ctrl-C then stops it like any run
   --out        report folder (default: out/run-<timestamp>)
 
 Exit code: 0 all passed, 1 some scenario failed, 2 usage or set-up error.
@@ -58,6 +60,7 @@ export async function runCommand(args: string[]): Promise<number> {
       'toa-source': { type: 'string' },
       'toa-ko': { type: 'string' },
       'toa-kind': { type: 'string' },
+      'keep-on-failure': { type: 'boolean' },
       out: { type: 'string' },
     },
   });
@@ -102,7 +105,13 @@ export async function runCommand(args: string[]): Promise<number> {
       };
       try {
         if (image.kind === 'micro') {
-          await runMicroCell(ctx, { suite: image.suite, scenarios: SCENARIOS.filter((s) => ids.includes(s.id)), module, toaKind });
+          await runMicroCell(ctx, {
+            suite: image.suite,
+            scenarios: SCENARIOS.filter((s) => ids.includes(s.id)),
+            module,
+            toaKind,
+            keepOnFailure: values['keep-on-failure'] === true,
+          });
         } else {
           if (module.origin !== 'toa-lab') ctx.note(`${image.name}: full-OS cells test toa-lab's own module (native/toa)`);
           await runFullOsCell(ctx, { image: image.name, scenarios: ids as FullOsScenarioId[] });

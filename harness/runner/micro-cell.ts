@@ -16,7 +16,14 @@ import type { StepResult } from './step.ts';
  */
 export async function runMicroCell(
   ctx: CellContext,
-  options: { suite: DebianSuite; scenarios: ReadonlyArray<Scenario<MicroLab>>; module: ToaModuleChoice; toaKind: number },
+  options: {
+    suite: DebianSuite;
+    scenarios: ReadonlyArray<Scenario<MicroLab>>;
+    module: ToaModuleChoice;
+    toaKind: number;
+    /** On a failure, keep the VM up for inspection until the user presses Ctrl-C. */
+    keepOnFailure?: boolean;
+  },
 ): Promise<void> {
   const outcomes: ScenarioOutcome[] = [];
   const record = (outcome: ScenarioOutcome): void => {
@@ -52,6 +59,7 @@ export async function runMicroCell(
       ctx.status(`scenario ${index + 1}/${options.scenarios.length}: ${scenario.id}`),
     );
     ctx.note(`${ctx.cell}: module verdict: ${moduleVerdict(outcomes)}`);
+    if (options.keepOnFailure && !outcomes.every(scenarioPassed)) await keepForInspection(ctx, lab);
   } finally {
     // The console log is evidence; the session folder goes with the run.
     copyFileSync(lab.vm.console.path, join(ctx.outDir, `console-${ctx.cell}.log`));
@@ -83,4 +91,18 @@ export function moduleVerdict(outcomes: readonly ScenarioOutcome[]): string {
   }
   if (!outcomes.every(scenarioPassed)) return 'loaded but reported a wrong address (see the failing checks)';
   return 'passed';
+}
+
+/**
+ * --keep-on-failure: the failed guest stays up, with the toa-lab guest agent
+ * and the lab wire still attached, until Ctrl-C — which then tears everything
+ * down as always, so even a kept VM never outlives the run.
+ */
+async function keepForInspection(ctx: CellContext, lab: MicroLab): Promise<void> {
+  ctx.status('FAILED — VM kept for inspection; Ctrl-C stops it');
+  ctx.say(
+    `${ctx.cell} kept for inspection: serial console ${lab.vm.console.path}, ` +
+      `guest agent socket ${lab.vm.dir}/agent.sock (lines: <id> <timeout-s> <base64 command>), QEMU pid ${lab.vm.qemu.pid}`,
+  );
+  await new Promise<never>(() => {}); // until the SIGINT/SIGTERM handler closes the session and exits
 }
