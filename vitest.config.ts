@@ -10,6 +10,9 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // Some unit tests run real tools (shellcheck over 300 scripts, Chromium, the CLI):
+          // seconds on a quiet machine, much more when the 2 cores are shared.
+          testTimeout: 60_000,
         },
       },
       {
