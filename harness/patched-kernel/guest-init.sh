@@ -3,13 +3,15 @@
 # rc.sysinit in miniature: mount, network, the admin's
 # /etc/sysconfig/modules/*.modules, crond; then the guest agent on ttyS1.
 # Nothing here names toa: whatever loads it at boot is the guide's startup script.
+# The kernel mounted the root read-only (`ro` on the kernel line): rw before
+# busybox puts its applet links on it.
+/bin/busybox mount -t proc proc /proc
+/bin/busybox mount -o remount,rw /
 /bin/busybox --install -s
-mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mount -t tmpfs tmpfs /tmp
 mount -t tmpfs tmpfs /run
-mount -o remount,rw /
 
 lab_ip=192.0.2.10/24
 read -r cmdline < /proc/cmdline

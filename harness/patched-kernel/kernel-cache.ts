@@ -91,7 +91,9 @@ export async function ensurePatchedKernel(options: PatchedKernelOptions = {}): P
       staging: { root: join(dir, 'root'), installKernelHome },
       log,
     });
-    await writeFile(join(dir, 'build-steps.json'), JSON.stringify(outcome.steps, null, 2));
+    // The staging folder is renamed into place when done: name the final one in the record.
+    const finalDir = join(cacheRoot(), 'patched-kernel', recipeHash(recipe));
+    await writeFile(join(dir, 'build-steps.json'), JSON.stringify(outcome.steps, null, 2).replaceAll(dir, finalDir));
     if (!outcome.passed || !outcome.release) throw new KernelBuildError(outcome);
     await rm(installKernelHome, { recursive: true, force: true });
     await writeFile(

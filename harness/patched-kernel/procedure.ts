@@ -214,6 +214,8 @@ export async function runPatchedKernelProcedure(options: PatchedKernelRunOptions
       ...(error && { error }),
     };
     run.guest.scenario = outcome;
+    // The backend's own words: its last log lines (client as getpeername() and accept() saw it).
+    rec.record(await vm!.agent.run(`tail -n 3 ${lab.backend.logFile}`));
     for (const c of checks) rec.evidence(`${c.passed ? 'ok' : 'NOT OK'} ${c.name}: ${c.observed}`);
     if (!scenarioPassed(outcome)) {
       const failed = checks.find((c) => !c.passed && !c.informational);
