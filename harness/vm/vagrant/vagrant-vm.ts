@@ -10,7 +10,7 @@ import { GUEST_LAB_ADDRESS } from '../full-os-vm.ts';
 import { currentOwner, domainExists, DOMAIN_PREFIX, encodeOwner, reapOrphanedDomains, removeDomain } from './domain-reaper.ts';
 import { ensureLibvirtBox, type LibvirtBox } from './libvirt-box.ts';
 import { assertLoopbackOnly, parseVagrantSshConfig, type VagrantSshConfig } from './ssh-config.ts';
-import { runVagrant } from './vagrant-cli.ts';
+import { runVagrant, runVirsh } from './vagrant-cli.ts';
 import { renderVagrantfile } from './vagrantfile.ts';
 
 /**
@@ -187,6 +187,10 @@ export function vagrantError(output: string): string {
 /** Returns how long it took. */
 async function destroyProject(dir: string, domain: string, log: (line: string) => void): Promise<number> {
   const started = Date.now();
+  // Power off first (vagrant-libvirt's destroy does the same, just later): on SIGINT the
+  // session gives cleanups ~3 s, and a guest must not outlive the run even if the
+  // definition does (the next run's reaper removes that).
+  await runVirsh(['destroy', domain], { check: false });
   let last = '';
   for (let attempt = 1; attempt <= DESTROY_ATTEMPTS; attempt++) {
     const result = await runVagrant(['destroy', '-f'], { projectDir: dir, timeoutMs: 180_000, check: false });
