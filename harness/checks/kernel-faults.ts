@@ -30,3 +30,35 @@ export function findKernelFaults(log: string): KernelFault[] {
   }
   return faults;
 }
+
+/** A position in a guest's kernel logs: faults are looked for only after it. */
+export interface KernelLogMark {
+  consoleOffset: number;
+}
+
+interface KernelLogSources {
+  guest: { run(command: string): Promise<{ stdout: string }>; check(command: string): Promise<unknown> };
+  console: { refresh(): Promise<string> };
+}
+
+/** Marks the logs now; the ring buffer is cleared (the serial console log keeps the full record). */
+export async function markKernelLog({ guest, console }: KernelLogSources): Promise<KernelLogMark> {
+  await guest.check('dmesg -c >/dev/null');
+  return { consoleOffset: (await console.refresh()).length };
+}
+
+/**
+ * Kernel faults since `mark`: the serial console (loglevel 5 prints warnings
+ * and worse) plus the ring buffer as it is now, each fault once.
+ */
+export async function kernelFaultsSince({ guest, console }: KernelLogSources, mark: KernelLogMark): Promise<KernelFault[]> {
+  const consoleText = (await console.refresh()).slice(mark.consoleOffset);
+  const dmesg = await guest.run('dmesg');
+  const seen = new Set<string>();
+  return [...findKernelFaults(consoleText), ...findKernelFaults(dmesg.stdout)].filter((f) => {
+    const key = f.line.replace(/^\[\s*[\d.]+\]\s*/, '');
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

@@ -1,4 +1,4 @@
-import { findKernelFaults, type KernelFault } from '../checks/kernel-faults.ts';
+import { kernelFaultsSince, markKernelLog, type KernelFault, type KernelLogMark } from '../checks/kernel-faults.ts';
 import { BackendServer } from '../guest/backend-server.ts';
 import { ensureMicroVmImage, type MicroVmImage } from '../images/microvm/build-microvm-image.ts';
 import type { RunSession } from '../lifecycle/run-session.ts';
@@ -63,9 +63,7 @@ export interface MicroLabOptions {
   log?: (line: string) => void;
 }
 
-export interface KernelLogMark {
-  consoleOffset: number;
-}
+export type { KernelLogMark } from '../checks/kernel-faults.ts';
 
 export class MicroLab {
   private constructor(
@@ -161,8 +159,7 @@ export class MicroLab {
    * The ring buffer is cleared (the serial console log keeps the full record).
    */
   async markKernelLog(): Promise<KernelLogMark> {
-    await this.guest.check('dmesg -c >/dev/null');
-    return { consoleOffset: (await this.vm.console.refresh()).length };
+    return markKernelLog({ guest: this.guest, console: this.vm.console });
   }
 
   /**
@@ -170,14 +167,6 @@ export class MicroLab {
    * (loglevel 5 prints warnings and worse), plus the ring buffer as it is now.
    */
   async kernelFaultsSince(mark: KernelLogMark): Promise<KernelFault[]> {
-    const console = (await this.vm.console.refresh()).slice(mark.consoleOffset);
-    const dmesg = await this.guest.run('dmesg');
-    const seen = new Set<string>();
-    return [...findKernelFaults(console), ...findKernelFaults(dmesg.stdout)].filter((f) => {
-      const key = f.line.replace(/^\[\s*[\d.]+\]\s*/, '');
-      if (seen.has(key)) return false;
-      seen.add(key);
-      return true;
-    });
+    return kernelFaultsSince({ guest: this.guest, console: this.vm.console }, mark);
   }
 }

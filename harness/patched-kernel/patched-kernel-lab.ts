@@ -1,4 +1,4 @@
-import { findKernelFaults, type KernelFault } from '../checks/kernel-faults.ts';
+import { kernelFaultsSince, markKernelLog, type KernelFault } from '../checks/kernel-faults.ts';
 import type { CommandResult } from '../exec/command-result.ts';
 import { BackendServer } from '../guest/backend-server.ts';
 import type { KernelLogMark, LabBalancerOptions, MicroLab } from '../lab/micro-lab.ts';
@@ -63,20 +63,11 @@ export class PatchedKernelLab implements ScenarioLabSurface {
   }
 
   async markKernelLog(): Promise<KernelLogMark> {
-    await this.guest.check('dmesg -c >/dev/null');
-    return { consoleOffset: (await this.vm.console.refresh()).length };
+    return markKernelLog({ guest: this.guest, console: this.vm.console });
   }
 
   async kernelFaultsSince(mark: KernelLogMark): Promise<KernelFault[]> {
-    const console = (await this.vm.console.refresh()).slice(mark.consoleOffset);
-    const dmesg = await this.guest.run('dmesg');
-    const seen = new Set<string>();
-    return [...findKernelFaults(console), ...findKernelFaults(dmesg.stdout)].filter((f) => {
-      const key = f.line.replace(/^\[\s*[\d.]+\]\s*/, '');
-      if (seen.has(key)) return false;
-      seen.add(key);
-      return true;
-    });
+    return kernelFaultsSince({ guest: this.guest, console: this.vm.console }, mark);
   }
 
   async stop(): Promise<void> {
