@@ -3,7 +3,7 @@ import { succeeded } from '../exec/command-result.ts';
 import { repoRoot } from '../repo-root.ts';
 import { runStep, StepFailure, type StepResult } from '../runner/step.ts';
 import { NO_KERNEL_DEVEL_EXIT, type GuideStep } from '../toa/install-guide-steps.ts';
-import type { FullOsLab } from './full-os-lab.ts';
+import type { GuestLab, RebootableGuestLab } from './guest-lab.ts';
 
 /**
  * The guides' procedure on a full-OS guest, one reported step each (duration,
@@ -14,7 +14,7 @@ import type { FullOsLab } from './full-os-lab.ts';
 const GUEST_STEP_DIR = '/var/lib/toa-lab/steps';
 
 /** Runs one rendered guide step: the script is written into the guest (kept as evidence) and run as root. */
-export function runGuideStep(lab: FullOsLab, step: GuideStep): Promise<StepResult> {
+export function runGuideStep(lab: GuestLab, step: GuideStep): Promise<StepResult> {
   return runStep(step.name, async (recorder) => {
     // Named by time: a procedure may run the same kind of step twice (two VIP methods, two backends).
     const path = `${GUEST_STEP_DIR}/${Date.now()}-${step.id}.sh`;
@@ -30,7 +30,7 @@ export function runGuideStep(lab: FullOsLab, step: GuideStep): Promise<StepResul
 }
 
 /** The guide's "download the module source": here, native/toa pushed over SFTP. */
-export function pushToaSource(lab: FullOsLab, remoteDir: string): Promise<StepResult> {
+export function pushToaSource(lab: GuestLab, remoteDir: string): Promise<StepResult> {
   return runStep(`push native/toa to ${remoteDir}`, async (recorder) => {
     const local = join(repoRoot(), 'native', 'toa');
     // Build products a developer may have left in the checkout would be stale for this kernel.
@@ -42,7 +42,7 @@ export function pushToaSource(lab: FullOsLab, remoteDir: string): Promise<StepRe
 }
 
 /** Reboots and says how long it took; the boot ids are the evidence it really happened. */
-export function rebootStep(lab: FullOsLab): Promise<StepResult> {
+export function rebootStep(lab: RebootableGuestLab): Promise<StepResult> {
   return runStep('reboot (systemctl reboot)', async (recorder) => {
     const evidence = await lab.reboot();
     recorder.evidence(`boot_id ${evidence.bootIdBefore} → ${evidence.bootIdAfter}`);
@@ -51,7 +51,7 @@ export function rebootStep(lab: FullOsLab): Promise<StepResult> {
 }
 
 /** After the reboot: toa loaded again by the system itself (/proc/modules, dmesg) — not by the harness. */
-export function verifyModuleAutoloaded(lab: FullOsLab): Promise<StepResult> {
+export function verifyModuleAutoloaded(lab: GuestLab): Promise<StepResult> {
   return runStep('after reboot: toa loaded at boot (/proc/modules, dmesg)', async (recorder) => {
     const modules = recorder.record(await lab.guest.run('grep "^toa " /proc/modules'));
     const dmesg = recorder.record(await lab.guest.run('dmesg | grep TOA'));
@@ -62,7 +62,7 @@ export function verifyModuleAutoloaded(lab: FullOsLab): Promise<StepResult> {
 }
 
 /** After the reboot: every VIP is on lo again, configured by the system at boot. */
-export function verifyVipsPresent(lab: FullOsLab, vips: readonly string[]): Promise<StepResult> {
+export function verifyVipsPresent(lab: GuestLab, vips: readonly string[]): Promise<StepResult> {
   return runStep(`after reboot: VIPs ${vips.join(', ')} on lo (ip addr show lo)`, async (recorder) => {
     const result = recorder.record(await lab.guest.check('ip -4 -o addr show dev lo'));
     const present = new Set([...result.stdout.matchAll(/inet (\d+\.\d+\.\d+\.\d+)\/32/g)].map((m) => m[1]));

@@ -6,7 +6,7 @@ import type { BalancerToaSettings, FullNatConnectionRecord } from '../net/index.
 import { shellQuote } from '../remote/guest-shell.ts';
 import { check, type Check } from '../runner/scenario.ts';
 import { NGINX_ACCESS_LOG, PYTHON_ACCESS_LOG } from '../toa/install-guide-steps.ts';
-import type { FullOsLab } from './full-os-lab.ts';
+import type { GuestLab } from './guest-lab.ts';
 
 /**
  * Traffic through a fresh FULLNAT balancer to one of the guest's backends,
@@ -37,7 +37,7 @@ export interface AccessLogRound {
 }
 
 export async function sendThroughBalancer(
-  lab: FullOsLab,
+  lab: GuestLab,
   backend: GuestBackend,
   options: { connections: number; toa: BalancerToaSettings | false; expect: 'simulated-clients' | 'balancer' },
 ): Promise<AccessLogRound> {

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runHostCommand } from '../../harness/exec/run-host-command.ts';
 import { formatStepTable } from '../../harness/lab/full-os-conformance.ts';
-import type { FullOsLab } from '../../harness/lab/full-os-lab.ts';
 import { pushToaSource, runGuideStep } from '../../harness/lab/full-os-procedure.ts';
 import { pythonBackend, sendThroughBalancer } from '../../harness/lab/full-os-traffic.ts';
 import { RunSession } from '../../harness/lifecycle/run-session.ts';
@@ -44,12 +43,6 @@ describe('Vagrant provider: Debian 12 box on vagrant-libvirt', () => {
   });
   const pick = (id: GuideStep['id']) => [...guide.setup, ...guide.backends].filter((s) => s.id === id).slice(0, 1);
 
-  /**
-   * The guide steps and the traffic check read only `guest` and `startBalancer`
-   * from the lab, which VagrantLab has with the same types. (They are typed with
-   * FullOsLab today; a small FullOsGuestLab interface in harness/lab would drop this cast.)
-   */
-  const asLab = (): FullOsLab => lab as unknown as FullOsLab;
 
   async function step(result: Promise<StepResult>): Promise<StepResult> {
     const done = await result;
@@ -90,22 +83,22 @@ describe('Vagrant provider: Debian 12 box on vagrant-libvirt', () => {
   });
 
   it('builds toa.ko in the guest and loads it (the guide\'s rendered steps)', async () => {
-    await step(runGuideStep(asLab(), pick('toolchain')[0]!));
-    await step(pushToaSource(asLab(), TOA_SOURCE));
-    await step(runGuideStep(asLab(), pick('toa-build')[0]!));
-    await step(runGuideStep(asLab(), pick('toa-load')[0]!));
+    await step(runGuideStep(lab, pick('toolchain')[0]!));
+    await step(pushToaSource(lab, TOA_SOURCE));
+    await step(runGuideStep(lab, pick('toa-build')[0]!));
+    await step(runGuideStep(lab, pick('toa-load')[0]!));
     expect((await lab.guest.check('grep "^toa " /proc/modules')).stdout).toMatch(/^toa /);
   });
 
   it("python3 -m http.server's access log names the simulated clients with toa.ko, the balancer after rmmod", async () => {
     const backend = guide.backends[0]!; // the Debian row's backend: python3 -m http.server
-    await step(runGuideStep(asLab(), backend));
+    await step(runGuideStep(lab, backend));
     const checks: Check[] = [];
-    const withToa = await sendThroughBalancer(asLab(), pythonBackend(PYTHON_PORT), { connections: 4, toa: {}, expect: 'simulated-clients' });
+    const withToa = await sendThroughBalancer(lab, pythonBackend(PYTHON_PORT), { connections: 4, toa: {}, expect: 'simulated-clients' });
     log(`access log with toa.ko:\n${withToa.log.map((r) => r.raw).join('\n')}`);
     checks.push(...withToa.checks);
     await lab.guest.check('rmmod toa');
-    const without = await sendThroughBalancer(asLab(), pythonBackend(PYTHON_PORT), { connections: 2, toa: {}, expect: 'balancer' });
+    const without = await sendThroughBalancer(lab, pythonBackend(PYTHON_PORT), { connections: 2, toa: {}, expect: 'balancer' });
     log(`access log without toa.ko:\n${without.log.map((r) => r.raw).join('\n')}`);
     checks.push(...without.checks);
     expect(checks.filter((c) => !c.passed)).toEqual([]);

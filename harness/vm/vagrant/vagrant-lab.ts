@@ -7,14 +7,13 @@ import {
   FullNatBalancer,
   NetworkHost,
   QemuStreamWire,
-  type BalancerToaSettings,
-  type SimulatedClient,
 } from '../../net/index.ts';
 import { CommandLog } from '../../remote/command-log.ts';
 import { HostKeyPin } from '../../remote/host-key-pin.ts';
 import { SshGuestShell, type SshTarget } from '../../remote/ssh-guest-shell.ts';
 import { generateSshKeyPair, writeSshKeyPair } from '../../remote/ssh-key-pair.ts';
 import { VagrantVm } from './vagrant-vm.ts';
+import { startGuestBalancer, type GuestBalancerOptions } from '../../lab/guest-lab.ts';
 
 /**
  * The full-OS lab with Vagrant as the VM provider: the same image, the same
@@ -73,16 +72,7 @@ export class VagrantLab {
   }
 
   /** A FULLNAT balancer on 127.0.0.1 relaying to a backend port on the guest; close it when done. */
-  startBalancer(options: {
-    port: number;
-    toa: BalancerToaSettings | false;
-    chooseClient?: (connectionIndex: number) => SimulatedClient;
-  }): Promise<FullNatBalancer> {
-    return FullNatBalancer.start({
-      host: this.host,
-      backend: { address: this.vm.guestAddress, port: options.port },
-      toa: options.toa,
-      ...(options.chooseClient && { chooseClient: options.chooseClient }),
-    });
+  startBalancer(options: GuestBalancerOptions): Promise<FullNatBalancer> {
+    return startGuestBalancer(this.host, this.vm.guestAddress, options);
   }
 }

@@ -1,0 +1,34 @@
+import { FullNatBalancer, type BalancerToaSettings, type NetworkHost, type SimulatedClient } from '../net/index.ts';
+import type { SshGuestShell } from '../remote/ssh-guest-shell.ts';
+
+/**
+ * What the guides' steps and the traffic checks need from a full-OS lab,
+ * whatever booted it (the QEMU provider, Vagrant): a shell in the guest and a
+ * FULLNAT balancer in front of one of its ports.
+ */
+export interface GuestLab {
+  /** SSH: the steps also push files and folders. */
+  readonly guest: SshGuestShell;
+  startBalancer(options: GuestBalancerOptions): Promise<FullNatBalancer>;
+}
+
+/** A lab that can also reboot its guest (the persistence steps). */
+export interface RebootableGuestLab extends GuestLab {
+  reboot(): Promise<{ bootIdBefore: string; bootIdAfter: string; durationMs: number }>;
+}
+
+export interface GuestBalancerOptions {
+  port: number;
+  toa: BalancerToaSettings | false;
+  chooseClient?: (connectionIndex: number) => SimulatedClient;
+}
+
+/** A FULLNAT balancer on 127.0.0.1 relaying to `guestAddress:port` over the lab's host; close it when done. */
+export function startGuestBalancer(host: NetworkHost, guestAddress: string, options: GuestBalancerOptions): Promise<FullNatBalancer> {
+  return FullNatBalancer.start({
+    host,
+    backend: { address: guestAddress, port: options.port },
+    toa: options.toa,
+    ...(options.chooseClient && { chooseClient: options.chooseClient }),
+  });
+}
