@@ -20,7 +20,7 @@ const SCENARIO_IDS = [...SCENARIOS.map((s) => s.id), ...FULL_OS_SCENARIOS.map((s
 
 export const RUN_HELP = `usage: toa-lab run [--image NAME[,NAME...]] [--scenario ID[,ID...]] [--shard i/n]
                    [--parallel N] [--toa-source DIR|TARBALL|GIT-URL | --toa-ko FILE]
-                   [--toa-kind N] [--keep-on-failure] [--out DIR]
+                   [--toa-kind N] [--provider qemu|vagrant] [--keep-on-failure] [--out DIR]
 
 Boots the lab's images — micro-VMs with Debian's 5.10, 6.1 and 6.12 kernels,
 our toa.ko and toa-backend, for the data-path scenarios; whole Debian systems
@@ -42,6 +42,9 @@ serial console log.
                wrong address, or passed
   --toa-ko     test a prebuilt toa.ko as the guide's "install on multiple servers" step does
   --toa-kind   the TCP option kind the balancer sends (default 254; 200 and 253 exist)
+  --provider   who boots the full-OS images: qemu (default; the harness starts QEMU itself) or
+               vagrant (vagrant-libvirt with the image packaged as a box; needs
+               scripts/install-vagrant.sh once). Micro-VMs always run on QEMU.
   --keep-on-failure  keep a micro-VM whose scenarios failed running for inspection (its console,
                its agent socket) until Ctrl-C; Ctrl-C then stops it like any run
   --out        report folder (default: out/run-<timestamp>)
@@ -61,12 +64,15 @@ export async function runCommand(args: string[]): Promise<number> {
       'toa-ko': { type: 'string' },
       'toa-kind': { type: 'string' },
       'keep-on-failure': { type: 'boolean' },
+      provider: { type: 'string', default: 'qemu' },
       out: { type: 'string' },
     },
   });
   const module = moduleChoice(values['toa-source'], values['toa-ko']);
   const toaKind = values['toa-kind'] === undefined ? 254 : Number(values['toa-kind']);
   if (!Number.isInteger(toaKind) || toaKind < 0 || toaKind > 255) throw new UsageError(`--toa-kind wants an option kind 0–255, got '${values['toa-kind']}'`);
+  const provider = values.provider;
+  if (provider !== 'qemu' && provider !== 'vagrant') throw new UsageError(`--provider must be qemu or vagrant, got '${provider}'`);
   const wantedScenarios = list(values.scenario);
   const unknownScenarios = wantedScenarios.filter((id) => !SCENARIO_IDS.includes(id));
   if (unknownScenarios.length) throw new UsageError(`unknown scenario ${unknownScenarios.join(', ')}; known: ${SCENARIO_IDS.join(', ')}`);
@@ -114,7 +120,7 @@ export async function runCommand(args: string[]): Promise<number> {
           });
         } else {
           if (module.origin !== 'toa-lab') ctx.note(`${image.name}: full-OS cells test toa-lab's own module (native/toa)`);
-          await runFullOsCell(ctx, { image: image.name, scenarios: ids as FullOsScenarioId[] });
+          await runFullOsCell(ctx, { image: image.name, scenarios: ids as FullOsScenarioId[], provider });
         }
       } finally {
         status.remove(image.name);

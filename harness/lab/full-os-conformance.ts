@@ -2,7 +2,11 @@ import type { RunSession } from '../lifecycle/run-session.ts';
 import type { Check } from '../runner/scenario.ts';
 import type { StepResult } from '../runner/step.ts';
 import { renderFullOsGuide, type GuideStep } from '../toa/install-guide-steps.ts';
+import type { DebianImage } from '../images/debian/build-debian-image.ts';
+import { VagrantLab } from '../vm/vagrant/vagrant-lab.ts';
+import type { ConsoleLog } from '../vm/console-log.ts';
 import { FullOsLab } from './full-os-lab.ts';
+import type { RebootableGuestLab } from './guest-lab.ts';
 import { pushToaSource, rebootStep, runGuideStep, verifyModuleAutoloaded, verifyVipsPresent } from './full-os-procedure.ts';
 import { nginxBackend, pythonBackend, sendThroughBalancer } from './full-os-traffic.ts';
 
@@ -22,8 +26,16 @@ export const FULL_OS_PLAN = {
   nginxPort: 8080,
 } as const;
 
+/** A whole-OS lab from either provider: what the conformance run and its cell need. */
+export type FullOsProvider = 'qemu' | 'vagrant';
+
+export type AnyFullOsLab = RebootableGuestLab & {
+  image: DebianImage;
+  vm: { console: ConsoleLog; stop?(): Promise<void>; destroy?(): Promise<void> };
+};
+
 export interface FullOsConformance {
-  lab: FullOsLab;
+  lab: AnyFullOsLab;
   steps: StepResult[];
   checks: Check[];
 }
@@ -32,8 +44,10 @@ export async function runFullOsConformance(
   session: RunSession,
   image: string,
   log: (line: string) => void = () => {},
+  provider: FullOsProvider = 'qemu',
 ): Promise<FullOsConformance> {
-  const lab = await FullOsLab.start(session, { image, log });
+  const lab: AnyFullOsLab =
+    provider === 'vagrant' ? await VagrantLab.start(session, { image, log }) : await FullOsLab.start(session, { image, log });
   const guide = renderFullOsGuide(image, FULL_OS_PLAN);
   const steps: StepResult[] = [];
   const checks: Check[] = [];

@@ -1,6 +1,6 @@
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runFullOsConformance } from '../lab/full-os-conformance.ts';
+import { runFullOsConformance, type FullOsProvider } from '../lab/full-os-conformance.ts';
 import { errorText, notRun, type CellContext } from './cell.ts';
 import { check, type Check, type ScenarioOutcome } from './scenario.ts';
 import type { StepResult } from './step.ts';
@@ -27,16 +27,24 @@ export type FullOsScenarioId = (typeof FULL_OS_SCENARIOS)[number]['id'];
 /** Steps that happen at or after the reboot: the persistence row's evidence. */
 const AFTER_REBOOT = /reboot/i;
 
-export async function runFullOsCell(ctx: CellContext, options: { image: string; scenarios: readonly FullOsScenarioId[] }): Promise<void> {
+export async function runFullOsCell(
+  ctx: CellContext,
+  options: { image: string; scenarios: readonly FullOsScenarioId[]; provider?: FullOsProvider },
+): Promise<void> {
   const wanted = FULL_OS_SCENARIOS.filter((s) => options.scenarios.includes(s.id));
   ctx.status('building or booting the image, then the guide\'s steps…');
   const started = Date.now();
   let run: Awaited<ReturnType<typeof runFullOsConformance>>;
   try {
-    run = await runFullOsConformance(ctx.session, options.image, (line) => {
-      ctx.say(line);
-      ctx.status(line.slice(0, 80));
-    });
+    run = await runFullOsConformance(
+      ctx.session,
+      options.image,
+      (line) => {
+        ctx.say(line);
+        ctx.status(line.slice(0, 80));
+      },
+      options.provider ?? 'qemu',
+    );
   } catch (error) {
     for (const scenario of wanted) ctx.record(notRun(scenario, `the image did not start: ${errorText(error)}`));
     return;
@@ -57,10 +65,12 @@ export async function runFullOsCell(ctx: CellContext, options: { image: string; 
       const outcome: ScenarioOutcome = { scenario: scenario.id, title: scenario.title, checks, steps, durationMs };
       ctx.record(outcome);
     }
-    ctx.note(`${ctx.cell}: ${run.lab.image.kernelRelease ?? ''} full OS, ${run.lab.vm.accelerator.accelerator}`);
+    ctx.note(`${ctx.cell}: full OS, kernel ${run.lab.image.kernelRelease}, provider ${options.provider ?? 'qemu'}`);
   } finally {
     copyFileSync(run.lab.vm.console.path, join(ctx.outDir, `console-${ctx.cell}.log`));
-    await run.lab.vm.stop();
+    // The QEMU provider's VM stops; a Vagrant one is destroyed (domain, volume and all).
+    if (run.lab.vm.stop) await run.lab.vm.stop();
+    else await run.lab.vm.destroy?.();
   }
 }
 

@@ -36,9 +36,42 @@ export class VagrantLab {
   private constructor(
     readonly image: DebianImage,
     readonly vm: VagrantVm,
-    readonly guest: SshGuestShell,
+    private shell: SshGuestShell,
     readonly host: NetworkHost,
+    private readonly target: SshTarget,
+    private readonly session: RunSession,
+    private readonly log: (line: string) => void,
   ) {}
+
+  get guest(): SshGuestShell {
+    return this.shell;
+  }
+
+  /**
+   * `systemctl reboot` in the guest: libvirt resets the same domain (same
+   * QEMU, same port forward, same lab wire); resolves once SSH works again
+   * (same pinned host key) with a new boot id.
+   */
+  async reboot(): Promise<{ bootIdBefore: string; bootIdAfter: string; durationMs: number }> {
+    const started = Date.now();
+    const bootIdBefore = (await this.shell.check('cat /proc/sys/kernel/random/boot_id')).stdout.trim();
+    const from = (await this.vm.console.refresh()).length;
+    // The request returns, or the connection drops while the guest shuts down: either is fine.
+    await this.shell.run('systemctl reboot', { timeoutMs: 30_000 }).catch(() => undefined);
+    this.shell.close();
+    const deadline = Date.now() + 120_000;
+    while (!/reboot: Restarting system/.test((await this.vm.console.refresh()).slice(from))) {
+      const gone = this.vm.exitReason();
+      if (gone || Date.now() > deadline) throw new Error(`waiting for the guest to reset: ${gone ?? 'nothing within 120 s'}\n${this.vm.console.tail()}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    this.shell = await SshGuestShell.connect(this.target, { timeoutMs: 180_000, givenUp: () => this.vm.exitReason(), onProgress: this.log });
+    const shell = this.shell;
+    this.session.defer(() => shell.close());
+    const bootIdAfter = (await this.shell.check('cat /proc/sys/kernel/random/boot_id')).stdout.trim();
+    if (bootIdAfter === bootIdBefore) throw new Error(`the guest did not reboot: boot id is still ${bootIdBefore}`);
+    return { bootIdBefore, bootIdAfter, durationMs: Date.now() - started };
+  }
 
   static async start(session: RunSession, options: VagrantLabOptions): Promise<VagrantLab> {
     const log = options.log ?? (() => {});
@@ -64,7 +97,7 @@ export class VagrantLab {
     const wire = await QemuStreamWire.connect({ path: vm.labWireSocket });
     const host = new NetworkHost({ wire, mac: DEFAULT_BALANCER_MAC, addresses: [DEFAULT_BALANCER_ADDRESS] });
     session.defer(() => host.close());
-    return new VagrantLab(image, vm, guest, host);
+    return new VagrantLab(image, vm, guest, host, target, session, log);
   }
 
   get balancerAddress(): string {

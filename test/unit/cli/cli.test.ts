@@ -47,6 +47,9 @@ describe('toa-lab CLI', { timeout: SLOW }, () => {
     expect(scenario.stderr).toMatch(/unknown scenario nope; known: fullnat-toa-v4/);
     expect(toaLab('run', '--shard', '3/2').stderr).toMatch(/--shard wants i\/n/);
     expect(toaLab('run', '--bogus').code).toBe(2);
+    const provider = toaLab('run', '--provider', 'xen');
+    expect(provider.code).toBe(2);
+    expect(provider.stderr).toMatch(/--provider must be qemu or vagrant, got 'xen'/);
   });
 
   it('prints CI matrices for GitHub Actions and GitLab', () => {
