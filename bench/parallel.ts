@@ -15,11 +15,22 @@ import { MICROVM_SUITES, microVmImageName } from '../harness/images/microvm/buil
 const SCENARIOS = 'fullnat-toa-v4,fullnat-no-toa,bulk-transfer,malformed-options';
 const BIN = join(import.meta.dirname, '..', 'bin', 'toa-lab.js');
 
-export interface ParallelFigures {
+export interface ParallelRound {
   aloneSeconds: Record<string, number>;
   parallelSeconds: number;
   ratioToSlowest: number;
 }
+
+export interface ParallelFigures {
+  rounds: ParallelRound[];
+  /** Medians over the rounds. */
+  aloneSeconds: Record<string, number>;
+  parallelSeconds: number;
+  ratioToSlowest: number;
+}
+
+/** Rounds interleave alone and parallel runs, so a burst of load on the shared host hits both sides alike. */
+const ROUNDS = 3;
 
 function timedRun(images: string[], parallel: number): number {
   const out = mkdtempSync(join(tmpdir(), 'toa-lab-bench-'));
@@ -31,12 +42,27 @@ function timedRun(images: string[], parallel: number): number {
   return (performance.now() - started) / 1000;
 }
 
-export function measureParallel(): ParallelFigures {
+export function measureParallel(rounds = ROUNDS): ParallelFigures {
   const images = MICROVM_SUITES.map(microVmImageName);
   timedRun(images, 1); // warm the caches (images, chroots, accelerator verdict) outside the measurement
-  const aloneSeconds = Object.fromEntries(images.map((image) => [image, timedRun([image], 1)]));
-  const parallelSeconds = timedRun(images, images.length);
-  return { aloneSeconds, parallelSeconds, ratioToSlowest: parallelSeconds / Math.max(...Object.values(aloneSeconds)) };
+  const measured: ParallelRound[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const aloneSeconds = Object.fromEntries(images.map((image) => [image, timedRun([image], 1)]));
+    const parallelSeconds = timedRun(images, images.length);
+    measured.push({ aloneSeconds, parallelSeconds, ratioToSlowest: parallelSeconds / Math.max(...Object.values(aloneSeconds)) });
+  }
+  return {
+    rounds: measured,
+    aloneSeconds: Object.fromEntries(images.map((image) => [image, median(measured.map((r) => r.aloneSeconds[image]!))])),
+    parallelSeconds: median(measured.map((r) => r.parallelSeconds)),
+    ratioToSlowest: median(measured.map((r) => r.ratioToSlowest)),
+  };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

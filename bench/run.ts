@@ -32,7 +32,11 @@ for (const [path, figures] of Object.entries(ceiling)) {
 }
 
 const parallel = measureParallel();
-console.log('three micro-VM images, same scenarios');
-for (const [image, seconds] of Object.entries(parallel.aloneSeconds)) console.log(`  ${image} alone, s`.padEnd(36) + seconds.toFixed(1));
-console.log(`  all three with --parallel 3, s`.padEnd(36) + parallel.parallelSeconds.toFixed(1));
-console.log(`  parallel / slowest alone`.padEnd(36) + `×${parallel.ratioToSlowest.toFixed(2)} (goal ≤ ×1.5)`);
+const runs = (pick: (round: (typeof parallel.rounds)[number]) => number, digits = 1): string =>
+  `(${parallel.rounds.map((round) => pick(round).toFixed(digits)).join(', ')})`;
+console.log(`three micro-VM images, same scenarios: medians of ${parallel.rounds.length} interleaved rounds (each round's figures)`);
+for (const [image, seconds] of Object.entries(parallel.aloneSeconds)) {
+  console.log(`  ${image} alone, s`.padEnd(36) + `${seconds.toFixed(1)} ${runs((r) => r.aloneSeconds[image]!)}`);
+}
+console.log(`  all three with --parallel 3, s`.padEnd(36) + `${parallel.parallelSeconds.toFixed(1)} ${runs((r) => r.parallelSeconds)}`);
+console.log(`  parallel / slowest alone`.padEnd(36) + `×${parallel.ratioToSlowest.toFixed(2)} ${runs((r) => r.ratioToSlowest, 2)} (goal ≤ ×1.5)`);

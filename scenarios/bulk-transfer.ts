@@ -1,6 +1,6 @@
 import { fnv1a64 } from '../harness/client/fnv1a.ts';
 import { httpRequest } from '../harness/client/http-client.ts';
-import type { MicroLab } from '../harness/lab/micro-lab.ts';
+import type { DataPathLab } from '../harness/lab/data-path-lab.ts';
 import { kernelUnhurt, withToaModule } from '../harness/lab/toa-state.ts';
 import { check, type Check, type Scenario } from '../harness/runner/scenario.ts';
 
@@ -11,7 +11,7 @@ const SIZE = 10 * 1024 * 1024;
  * hash of what it received, and ours of what came back, must both match what
  * was sent. Exercises window, MSS, retransmission and the relay under load.
  */
-export const bulkTransfer: Scenario<MicroLab> = {
+export const bulkTransfer: Scenario<DataPathLab> = {
   id: 'bulk-transfer',
   title: '10 MiB request and 10 MiB response through the balancer arrive byte-identical',
   setup: 'toa.ko loaded; toa-backend listening on :80',

@@ -1,11 +1,12 @@
-import type { MicroLab } from '../harness/lab/micro-lab.ts';
+import type { DataPathLab } from '../harness/lab/data-path-lab.ts';
 import { BackendServer } from '../harness/guest/backend-server.ts';
 import { kernelUnhurt, withToaModule } from '../harness/lab/toa-state.ts';
 import { injectedEndpoint, runThroughBalancer } from '../harness/lab/traffic.ts';
 import { finding, type Check, type Scenario } from '../harness/runner/scenario.ts';
 import type { ToaPlacement } from '../harness/net/index.ts';
 
-const DEFERRED_PORT = 8080;
+// Not 8080: a full OS has the guide's nginx there.
+const DEFERRED_PORT = 8081;
 
 /**
  * nginx's `listen ... deferred` (TCP_DEFER_ACCEPT) drops the bare handshake
@@ -13,7 +14,7 @@ const DEFERRED_PORT = 8080;
  * on the ACK is then never seen. A real balancer therefore also puts it in
  * the first data segment; this scenario finds which placements a module needs.
  */
-export const deferAccept: Scenario<MicroLab> = {
+export const deferAccept: Scenario<DataPathLab> = {
   id: 'defer-accept',
   title: 'TCP_DEFER_ACCEPT: which TOA placements the module needs',
   setup: `toa.ko loaded; a second toa-backend on :${DEFERRED_PORT} with TCP_DEFER_ACCEPT (as nginx "listen ... deferred")`,

@@ -1,5 +1,5 @@
 import { sameEndpoint } from '../harness/lab/traffic.ts';
-import type { MicroLab } from '../harness/lab/micro-lab.ts';
+import type { DataPathLab } from '../harness/lab/data-path-lab.ts';
 import { kernelUnhurt } from '../harness/lab/toa-state.ts';
 import { httpRequest, type HttpExchange } from '../harness/client/http-client.ts';
 import { DsrBalancer, probeVipArp } from '../harness/net/index.ts';
@@ -15,20 +15,23 @@ const CLIENT_NETS = ['198.51.100.0/24', '203.0.113.0/24'];
  * frames unchanged to the backend's MAC, the backend answering from the VIP
  * straight to the client. No TOA: the client's own address reaches the socket.
  */
-export const dsrVip: Scenario<MicroLab> = {
+export const dsrVip: Scenario<DataPathLab> = {
   id: 'dsr-vip',
   title: 'DSR ("message forwarding mode"): VIP on loopback, the backend sees the client',
-  setup: `the guest carries the VIP ${VIP}/32 on lo (the guide's lo:1) and routes the client networks back via the balancer; toa-backend on :80`,
+  setup: `the guest carries the VIP ${VIP}/32 on lo (the guide's lo:1 — added for the scenario unless the guide's procedure already put it there) and routes the client networks back via the balancer; toa-backend on :80`,
   sends: `${CONNECTIONS} requests from simulated clients to ${VIP}:80, framed to the backend's MAC with the VIP as destination; then ARP requests for the VIP on the wire`,
   passesWhen: `each connection's log line names its simulated client with local address ${VIP}:80; whether the backend answers ARP for the VIP (it should not: arp_ignore=1, arp_announce=2) is reported as a finding with evidence`,
   async run(lab) {
     const since = await lab.markKernelLog();
     const checks: Check[] = [];
     const routes = CLIENT_NETS.map((net) => `ip route add ${net} via ${lab.balancerAddress}`);
-    await lab.guest.check([`ip addr add ${VIP}/32 dev lo`, ...routes].join(' && '));
+    // On a full OS the guide's VIP step already put it on lo: use it, and leave it there.
+    const guideVip = (await lab.guest.check('ip -4 -o addr show dev lo')).stdout.includes(` ${VIP}/32 `);
+    const vipChanges = guideVip ? [] : [`ip addr add ${VIP}/32 dev lo`];
+    await lab.guest.check([...vipChanges, ...routes].join(' && '));
     try {
       await lab.backend.clearLog();
-      const balancer = await DsrBalancer.start({ host: lab.host, vip: { address: VIP, port: lab.backend.port }, backendAddress: lab.vm.guestAddress });
+      const balancer = await DsrBalancer.start({ host: lab.host, vip: { address: VIP, port: lab.backend.port }, backendAddress: lab.guestAddress });
       let exchanges: Array<HttpExchange | Error>;
       try {
         exchanges = await Promise.all(
@@ -80,16 +83,16 @@ export const dsrVip: Scenario<MicroLab> = {
       );
     } finally {
       await setArpSysctls(lab, 0, 0);
-      await lab.guest.run([`ip addr del ${VIP}/32 dev lo`, ...routes.map((r) => r.replace('ip route add', 'ip route del'))].join('; '));
+      await lab.guest.run([...vipChanges, ...routes].map((c) => c.replace(/^ip (addr|route) add/, 'ip $1 del')).join('; '));
     }
     checks.push(await kernelUnhurt(lab, since));
     return checks;
   },
 };
 
-async function setArpSysctls(lab: MicroLab, ignore: number, announce: number): Promise<void> {
+async function setArpSysctls(lab: DataPathLab, ignore: number, announce: number): Promise<void> {
   await lab.guest.check(
-    ['all', 'eth0']
+    ['all', lab.labInterface]
       .flatMap((nic) => [`echo ${ignore} > /proc/sys/net/ipv4/conf/${nic}/arp_ignore`, `echo ${announce} > /proc/sys/net/ipv4/conf/${nic}/arp_announce`])
       .join(' && '),
   );

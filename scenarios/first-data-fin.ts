@@ -1,4 +1,4 @@
-import type { MicroLab } from '../harness/lab/micro-lab.ts';
+import type { DataPathLab } from '../harness/lab/data-path-lab.ts';
 import { kernelUnhurt, withToaModule } from '../harness/lab/toa-state.ts';
 import { injectedEndpoint, runThroughBalancer } from '../harness/lab/traffic.ts';
 import { parseEthernetFrame, parseIpv4Packet, parseTcpSegment, findToaOption, EtherType, IpProtocol } from '../harness/net/index.ts';
@@ -9,7 +9,7 @@ import { check, type Check, type Scenario } from '../harness/runner/scenario.ts'
  * together, so the first data segment to the backend also carries FIN (and,
  * with the handshake ACK lost, is the very segment that creates the socket).
  */
-export const firstDataFin: Scenario<MicroLab> = {
+export const firstDataFin: Scenario<DataPathLab> = {
   id: 'first-data-fin',
   title: 'The first data segment also carries FIN',
   setup: 'toa.ko loaded; toa-backend listening on :80',

@@ -1,4 +1,4 @@
-import type { MicroLab } from '../harness/lab/micro-lab.ts';
+import type { DataPathLab } from '../harness/lab/data-path-lab.ts';
 import { kernelUnhurt, withoutToaModule } from '../harness/lab/toa-state.ts';
 import { balancerEndpoint, runThroughBalancer } from '../harness/lab/traffic.ts';
 import type { Scenario } from '../harness/runner/scenario.ts';
@@ -9,7 +9,7 @@ const CONNECTIONS = 3;
  * The control: the same traffic with the option on the wire but no module to
  * read it. If this ever showed a simulated client, the lab would be lying.
  */
-export const fullnatNoToa: Scenario<MicroLab> = {
+export const fullnatNoToa: Scenario<DataPathLab> = {
   id: 'fullnat-no-toa',
   title: "Control: without toa.ko the backend sees the balancer's own address",
   setup: 'toa.ko not loaded; toa-backend listening on :80',

@@ -1,4 +1,4 @@
-import type { MicroLab } from '../harness/lab/micro-lab.ts';
+import type { DataPathLab } from '../harness/lab/data-path-lab.ts';
 import { kernelUnhurt, withToaModule } from '../harness/lab/toa-state.ts';
 import { injectedEndpoint, runThroughBalancer } from '../harness/lab/traffic.ts';
 import type { Check, Scenario } from '../harness/runner/scenario.ts';
@@ -12,7 +12,7 @@ const PLACEMENTS: ReadonlyArray<{ label: string; placement: ToaPlacement[]; drop
 ];
 const CONNECTIONS = 3;
 
-export const fullnatToaV4: Scenario<MicroLab> = {
+export const fullnatToaV4: Scenario<DataPathLab> = {
   id: 'fullnat-toa-v4',
   title: 'FULLNAT + TOA over IPv4: the backend sees each original client ip:port',
   setup: 'toa.ko loaded with default parameters (kind 254); toa-backend listening on :80',

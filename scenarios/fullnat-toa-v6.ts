@@ -1,5 +1,5 @@
 import { BackendServer } from '../harness/guest/backend-server.ts';
-import { GUEST_IPV6, type MicroLab } from '../harness/lab/micro-lab.ts';
+import { GUEST_IPV6, type DataPathLab } from '../harness/lab/data-path-lab.ts';
 import { kernelUnhurt, withToaModule } from '../harness/lab/toa-state.ts';
 import { injectedEndpoint, runThroughBalancer } from '../harness/lab/traffic.ts';
 import { createSimulatedClientCycle } from '../harness/net/index.ts';
@@ -13,7 +13,7 @@ const DUAL_PORT = 82;
  * address) to an IPv6 listener; and an IPv4 client relayed to a dual-stack
  * (AF_INET6) listener, which must see it v4-mapped (::ffff:a.b.c.d).
  */
-export const fullnatToaV6: Scenario<MicroLab> = {
+export const fullnatToaV6: Scenario<DataPathLab> = {
   id: 'fullnat-toa-v6',
   title: 'FULLNAT + TOA over IPv6, and IPv4 clients on a dual-stack listener',
   setup: `toa.ko loaded; the guest gets ${GUEST_IPV6} on the lab wire; toa-backend on [::]:${V6_PORT} (IPv6 only) and [::]:${DUAL_PORT} (dual-stack)`,

@@ -1,4 +1,4 @@
-import type { MicroLab } from '../harness/lab/micro-lab.ts';
+import type { DataPathLab } from '../harness/lab/data-path-lab.ts';
 import type { Scenario } from '../harness/runner/scenario.ts';
 import { bulkTransfer } from './bulk-transfer.ts';
 import { deferAccept } from './defer-accept.ts';
@@ -15,8 +15,8 @@ import { spoofedToa } from './spoofed-toa.ts';
 import { toaKindFilter } from './toa-kind-filter.ts';
 import { udp } from './udp.ts';
 
-/** Every micro-VM scenario, in the order a run executes them. */
-export const SCENARIOS: ReadonlyArray<Scenario<MicroLab>> = [
+/** Every data-path scenario (micro-VMs and whole OSes alike), in the order a run executes them. */
+export const SCENARIOS: ReadonlyArray<Scenario<DataPathLab>> = [
   fullnatToaV4,
   fullnatNoToa,
   fullnatToaV6,

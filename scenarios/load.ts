@@ -1,4 +1,4 @@
-import type { MicroLab } from '../harness/lab/micro-lab.ts';
+import type { DataPathLab } from '../harness/lab/data-path-lab.ts';
 import { kernelUnhurt, withToaModule } from '../harness/lab/toa-state.ts';
 import { injectedEndpoint, runThroughBalancer } from '../harness/lab/traffic.ts';
 import { check, type Scenario } from '../harness/runner/scenario.ts';
@@ -12,7 +12,7 @@ const CONCURRENCY = 200;
  * that mixes up sockets under concurrency (a shared slot, a race between
  * syn_recv_sock and getname) shows here as a log line naming someone else.
  */
-export const load: Scenario<MicroLab> = {
+export const load: Scenario<DataPathLab> = {
   id: 'load',
   title: `${CONNECTIONS.toLocaleString('en')} connections, ${CONCURRENCY} concurrent: every log line names its own client`,
   setup: 'toa.ko loaded; toa-backend listening on :80',

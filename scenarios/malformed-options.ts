@@ -1,6 +1,6 @@
 import type { Endpoint } from '../harness/checks/backend-log.ts';
 import { formatEndpoint } from '../harness/checks/backend-log.ts';
-import type { MicroLab } from '../harness/lab/micro-lab.ts';
+import type { DataPathLab } from '../harness/lab/data-path-lab.ts';
 import { kernelUnhurt, withToaModule } from '../harness/lab/toa-state.ts';
 import { balancerEndpoint, sameEndpoint, runThroughBalancer } from '../harness/lab/traffic.ts';
 import type { SimulatedClient, ToaPlacement } from '../harness/net/index.ts';
@@ -60,7 +60,7 @@ export const SHAPES: readonly Shape[] = [
   { name: 'well-formed TOA (control)', bytes: (c, k) => toa(c, k), honoured: honest },
 ];
 
-export const malformedOptions: Scenario<MicroLab> = {
+export const malformedOptions: Scenario<DataPathLab> = {
   id: 'malformed-options',
   title: `${SHAPES.length} malformed or hostile TCP option shapes: no crash, never a wrong address`,
   setup: 'toa.ko loaded with default parameters; toa-backend listening on :80; option kind as the run says (default 254)',

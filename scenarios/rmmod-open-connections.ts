@@ -1,6 +1,6 @@
 import { fnv1a64 } from '../harness/client/fnv1a.ts';
 import { openHttpRequest, type HttpExchange } from '../harness/client/http-client.ts';
-import type { MicroLab } from '../harness/lab/micro-lab.ts';
+import type { DataPathLab } from '../harness/lab/data-path-lab.ts';
 import { kernelUnhurt, withToaModule } from '../harness/lab/toa-state.ts';
 import { peersMatch } from '../harness/checks/peer-match.ts';
 import { check, type Check, type Scenario } from '../harness/runner/scenario.ts';
@@ -14,7 +14,7 @@ const BODY = Buffer.alloc(64 * 1024, 0x5a);
  * Unloading the module must not hurt sockets it already rewrote: they keep
  * working, the kernel stays clean, and the module frees what it remembered.
  */
-export const rmmodOpenConnections: Scenario<MicroLab> = {
+export const rmmodOpenConnections: Scenario<DataPathLab> = {
   id: 'rmmod-open-connections',
   title: 'rmmod toa while TOA connections are open: no oops, the connections finish',
   setup: 'toa.ko loaded; toa-backend listening on :80',

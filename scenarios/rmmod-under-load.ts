@@ -1,6 +1,6 @@
 import { backendPatternBytes, fnv1a64 } from '../harness/client/fnv1a.ts';
 import { httpRequest, type HttpExchange } from '../harness/client/http-client.ts';
-import type { MicroLab } from '../harness/lab/micro-lab.ts';
+import type { DataPathLab } from '../harness/lab/data-path-lab.ts';
 import { kernelUnhurt, withToaModule } from '../harness/lab/toa-state.ts';
 import { balancerEndpoint, runThroughBalancer } from '../harness/lab/traffic.ts';
 import { check, type Check, type Scenario } from '../harness/runner/scenario.ts';
@@ -11,7 +11,7 @@ const TRANSFERS = 100;
 const BYTES = 1024 * 1024;
 
 /** Unload under traffic: 100 downloads in flight when `rmmod toa` runs. */
-export const rmmodUnderLoad: Scenario<MicroLab> = {
+export const rmmodUnderLoad: Scenario<DataPathLab> = {
   id: 'rmmod-under-load',
   title: `rmmod toa while ${TRANSFERS} connections are mid-transfer: no oops, traffic continues`,
   setup: 'toa.ko loaded; toa-backend listening on :80',

@@ -1,4 +1,4 @@
-import { SPOOFER_ADDRESS, type MicroLab } from '../harness/lab/micro-lab.ts';
+import { SPOOFER_ADDRESS, type DataPathLab } from '../harness/lab/data-path-lab.ts';
 import { kernelUnhurt, withToaModule } from '../harness/lab/toa-state.ts';
 import { balancerEndpoint, injectedEndpoint, runThroughBalancer, type TrafficRound } from '../harness/lab/traffic.ts';
 import { check, finding, type Check, type Scenario } from '../harness/runner/scenario.ts';
@@ -13,7 +13,7 @@ const FORGED_CLIENT = { address: '203.0.113.250', port: 4444 };
  * whose TOA it trusts; this scenario checks ours does, and reports for the
  * guides' trust-everyone behaviour whether a spoof gets through.
  */
-export const spoofedToa: Scenario<MicroLab> = {
+export const spoofedToa: Scenario<DataPathLab> = {
   id: 'spoofed-toa',
   title: 'A host that is not the balancer cannot forge the client address',
   setup: `toa.ko loaded with trusted_sources=${BALANCER}, then with default parameters; toa-backend on :80`,
@@ -41,7 +41,7 @@ export const spoofedToa: Scenario<MicroLab> = {
 };
 
 /** toa-lab's module with trusted_sources set: the spoofer is ignored, the balancer honoured. */
-async function trustedSourcesHoldOff(lab: MicroLab): Promise<Check[]> {
+async function trustedSourcesHoldOff(lab: DataPathLab): Promise<Check[]> {
   const checks: Check[] = [await withToaModule(lab, { trustedSources: [BALANCER] })];
   const spoof = await spoofRound(lab);
   const legit = await runThroughBalancer(lab, { toa: { kind: lab.toaKind, placement: ['ack', 'first-data'] }, connections: 3 });
@@ -60,7 +60,7 @@ async function trustedSourcesHoldOff(lab: MicroLab): Promise<Check[]> {
   return checks;
 }
 
-function spoofRound(lab: MicroLab): Promise<TrafficRound> {
+function spoofRound(lab: DataPathLab): Promise<TrafficRound> {
   return runThroughBalancer(lab, {
     address: SPOOFER_ADDRESS,
     toa: { kind: lab.toaKind, placement: ['ack', 'first-data'] },

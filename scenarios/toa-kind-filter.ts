@@ -1,4 +1,4 @@
-import type { MicroLab } from '../harness/lab/micro-lab.ts';
+import type { DataPathLab } from '../harness/lab/data-path-lab.ts';
 import { kernelUnhurt, withToaModule } from '../harness/lab/toa-state.ts';
 import { balancerEndpoint, runThroughBalancer } from '../harness/lab/traffic.ts';
 import type { Scenario } from '../harness/runner/scenario.ts';
@@ -8,7 +8,7 @@ import { readToaStats } from '../harness/toa/toa-module.ts';
 const CONNECTIONS = 3;
 
 /** The module honours only the option kinds it was told to: 254 on the wire, 200 accepted. */
-export const toaKindFilter: Scenario<MicroLab> = {
+export const toaKindFilter: Scenario<DataPathLab> = {
   id: 'toa-kind-filter',
   title: 'toa.ko ignores option kinds it was not told to accept',
   setup: 'toa.ko loaded with toa_kinds=200; toa-backend listening on :80',

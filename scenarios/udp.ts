@@ -1,5 +1,5 @@
 import { udpExchange } from '../harness/client/udp-client.ts';
-import type { MicroLab } from '../harness/lab/micro-lab.ts';
+import type { DataPathLab } from '../harness/lab/data-path-lab.ts';
 import { kernelUnhurt, withToaModule } from '../harness/lab/toa-state.ts';
 import { UdpBalancer } from '../harness/net/index.ts';
 import { check, type Check, type Scenario } from '../harness/runner/scenario.ts';
@@ -12,7 +12,7 @@ const LOG = `/var/log/toa-backend-udp-${UDP_PORT}.log`;
  * balancer, whatever module is loaded (the Huawei guide: "TOA does not support
  * listeners using the UDP protocol"). This documents it with the guest's log.
  */
-export const udp: Scenario<MicroLab> = {
+export const udp: Scenario<DataPathLab> = {
   id: 'udp',
   title: 'UDP: TOA does not apply — the backend sees the balancer',
   setup: `toa.ko loaded; toa-backend --udp ${UDP_PORT} (an echo server logging each datagram's peer)`,
@@ -24,7 +24,7 @@ export const udp: Scenario<MicroLab> = {
     await lab.guest.check(`toa-backend --udp ${UDP_PORT} --log ${LOG} </dev/null >/dev/null 2>/tmp/udp.err &`);
     try {
       await lab.guest.check(`for i in $(seq 50); do grep -q listening /tmp/udp.err && exit 0; sleep 0.1; done; cat /tmp/udp.err; exit 1`, { timeoutMs: 15_000 });
-      const balancer = await UdpBalancer.start({ host: lab.host, backend: { address: lab.vm.guestAddress, port: UDP_PORT } });
+      const balancer = await UdpBalancer.start({ host: lab.host, backend: { address: lab.guestAddress, port: UDP_PORT } });
       let echoes: Array<string[] | Error>;
       try {
         echoes = await Promise.all([0, 1].map((i) => udpExchange(balancer.port, [`ping ${i}a`, `ping ${i}b`]).catch((e: Error) => e)));

@@ -24,7 +24,8 @@ export const RUN_HELP = `usage: toa-lab run [--image NAME[,NAME...]] [--scenario
 
 Boots the lab's images — micro-VMs with Debian's 5.10, 6.1 and 6.12 kernels,
 our toa.ko and toa-backend, for the data-path scenarios; whole Debian systems
-for the guides' procedure (build, load, autoload, VIP, reboot) — runs the
+for the guides' procedure (build, load, autoload, VIP, reboot), then the same
+data-path scenarios on the toa.ko the procedure installed — runs the
 scenarios on each, streams TAP 13 on stdout, and writes to DIR: results.jsonl
 (one line per finished scenario, kept even if the run is interrupted),
 report.md, report.html (+ report.png), junit/<cell>.xml, and each guest's
@@ -32,8 +33,9 @@ serial console log.
 
   --image      images (default: ${IMAGES.filter((i) => i.byDefault).map((i) => i.name).join(', ')});
                all: ${IMAGES.map((i) => i.name).join(', ')}
-  --scenario   scenarios (default: all): micro-VM: ${SCENARIOS.map((s) => s.id).join(', ')};
-               full OS: ${FULL_OS_SCENARIOS.map((s) => s.id).join(', ')}
+  --scenario   scenarios (default: all): data path (every image): ${SCENARIOS.map((s) => s.id).join(', ')};
+               full OS only: ${FULL_OS_SCENARIOS.map((s) => s.id).join(', ')} (a full-OS cell always carries
+               out the guide's procedure: the data-path scenarios test the toa.ko it installs)
   --shard      run only shard i of n of the image × scenario pairs (CI matrices)
   --parallel   images booted at once (default from cores and memory: ${defaultParallelism()})
   --toa-source test a vendor's TOA module: its source is built against each image's kernel
@@ -83,8 +85,9 @@ export async function runCommand(args: string[]): Promise<number> {
   if (!Number.isInteger(parallel) || parallel < 1) throw new UsageError(`--parallel wants a whole number ≥ 1, got '${values.parallel}'`);
 
   // The work, as (image, scenario) pairs in canonical order, then this shard's share.
+  // Whole OSes run the data-path scenarios too, after the guide's procedure installed toa.ko.
   const applies = (image: LabImage, id: string): boolean =>
-    image.kind === 'micro' ? SCENARIOS.some((s) => s.id === id) : FULL_OS_SCENARIOS.some((s) => s.id === id);
+    SCENARIOS.some((s) => s.id === id) || (image.kind === 'full-os' && FULL_OS_SCENARIOS.some((s) => s.id === id));
   const pairs = shardPairs(images.flatMap((image) => scenarioIds.filter((id) => applies(image, id)).map((id) => ({ image, id }))), shard);
   const plan = images
     .map((image) => ({ image, ids: pairs.filter((p) => p.image === image).map((p) => p.id) }))
@@ -106,6 +109,11 @@ export async function runCommand(args: string[]): Promise<number> {
         outDir,
         say: (line) => tap.comment(`${image.name}: ${line}`),
         status: (text) => status.set(image.name, text),
+        // Off a terminal, status changes are printed too: the line is said once either way.
+        progress: (line) => {
+          tap.comment(`${image.name}: ${line}`);
+          if (status.live) status.set(image.name, line.slice(0, 80));
+        },
         record: (outcome) => record(image.name, outcome),
         note: (text) => notes.push(text),
       };
@@ -120,7 +128,13 @@ export async function runCommand(args: string[]): Promise<number> {
           });
         } else {
           if (module.origin !== 'toa-lab') ctx.note(`${image.name}: full-OS cells test toa-lab's own module (native/toa)`);
-          await runFullOsCell(ctx, { image: image.name, scenarios: ids as FullOsScenarioId[], provider });
+          await runFullOsCell(ctx, {
+            image: image.name,
+            scenarios: ids.filter((id): id is FullOsScenarioId => FULL_OS_SCENARIOS.some((s) => s.id === id)),
+            dataPath: SCENARIOS.filter((s) => ids.includes(s.id)),
+            provider,
+            toaKind,
+          });
         }
       } finally {
         status.remove(image.name);

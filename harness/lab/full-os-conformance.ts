@@ -7,7 +7,14 @@ import { VagrantLab } from '../vm/vagrant/vagrant-lab.ts';
 import type { ConsoleLog } from '../vm/console-log.ts';
 import { FullOsLab } from './full-os-lab.ts';
 import type { RebootableGuestLab } from './guest-lab.ts';
-import { pushToaSource, rebootStep, runGuideStep, verifyModuleAutoloaded, verifyVipsPresent } from './full-os-procedure.ts';
+import {
+  letVipMethodsCoexist,
+  pushToaSource,
+  rebootStep,
+  runGuideStep,
+  verifyModuleAutoloaded,
+  verifyVipsPresent,
+} from './full-os-procedure.ts';
 import { nginxBackend, pythonBackend, sendThroughBalancer } from './full-os-traffic.ts';
 
 /**
@@ -38,6 +45,8 @@ export interface FullOsConformance {
   lab: AnyFullOsLab;
   steps: StepResult[];
   checks: Check[];
+  /** Every step passed, so toa.ko is built, installed and autoloaded (the data-path scenarios need it). */
+  completed: boolean;
 }
 
 export async function runFullOsConformance(
@@ -63,15 +72,18 @@ export async function runFullOsConformance(
   };
 
   const [toolchain, ...rest] = guide.setup;
+  const netplanVip = rest.pop()!; // the Ubuntu row's VIP step comes last
   const completed =
     (await guideSteps([toolchain!])) &&
     (await ok(pushToaSource(lab, FULL_OS_PLAN.toaSourceDir))) &&
     (await guideSteps(rest)) &&
+    (await ok(letVipMethodsCoexist(lab))) &&
+    (await guideSteps([netplanVip])) &&
     (await ok(rebootStep(lab))) &&
     (await ok(verifyModuleAutoloaded(lab))) &&
     (await ok(verifyVipsPresent(lab, [...FULL_OS_PLAN.interfacesDVips, ...FULL_OS_PLAN.netplanVips]))) &&
     (await guideSteps(guide.backends));
-  if (!completed) return { lab, steps, checks };
+  if (!completed) return { lab, steps, checks, completed };
 
   const backends = [pythonBackend(FULL_OS_PLAN.pythonPort), nginxBackend(FULL_OS_PLAN.nginxPort)];
   for (const backend of backends) {
@@ -81,7 +93,7 @@ export async function runFullOsConformance(
   for (const backend of backends) {
     checks.push(...(await sendThroughBalancer(lab, backend, { connections: 2, toa: {}, expect: 'balancer' })).checks);
   }
-  return { lab, steps, checks };
+  return { lab, steps, checks, completed };
 }
 
 /** The step table of a run, as Markdown (durations included): for logs and reports. */

@@ -1,19 +1,14 @@
 import { join } from 'node:path';
 import { ensureDebianImage, type DebianImage } from '../images/debian/build-debian-image.ts';
 import type { RunSession } from '../lifecycle/run-session.ts';
-import {
-  DEFAULT_BALANCER_ADDRESS,
-  DEFAULT_BALANCER_MAC,
-  FullNatBalancer,
-  NetworkHost,
-  QemuStreamWire,
-} from '../net/index.ts';
+import type { FullNatBalancer } from '../net/index.ts';
 import { CommandLog } from '../remote/command-log.ts';
 import { HostKeyPin } from '../remote/host-key-pin.ts';
 import { SshGuestShell, type SshTarget } from '../remote/ssh-guest-shell.ts';
 import { generateSshKeyPair, writeSshKeyPair } from '../remote/ssh-key-pair.ts';
 import { FullOsVm } from '../vm/full-os-vm.ts';
-import { startGuestBalancer, type GuestBalancerOptions } from './guest-lab.ts';
+import { startGuestBalancer, type GuestBalancerOptions, type RebootableGuestLab } from './guest-lab.ts';
+import { LabWireHost } from './lab-wire-host.ts';
 
 /**
  * The full-OS lab: one cached Debian image booted under QEMU (overlay disk),
@@ -38,13 +33,14 @@ export interface RebootEvidence {
   durationMs: number;
 }
 
-export class FullOsLab {
+export class FullOsLab implements RebootableGuestLab {
   private constructor(
     readonly image: DebianImage,
     readonly vm: FullOsVm,
     private shell: SshGuestShell,
     private readonly target: SshTarget,
-    readonly host: NetworkHost,
+    /** The harness's side of the lab wire. */
+    readonly wire: LabWireHost,
     /** From QEMU's start to the first working SSH login. */
     readonly bootMs: number,
     private readonly options: FullOsLabOptions,
@@ -75,10 +71,8 @@ export class FullOsLab {
     const bootMs = Date.now() - vm.startedAt;
     log(`${image.name}: ssh login works ${(bootMs / 1000).toFixed(1)} s after QEMU started (host key ${target.hostKeys.fingerprint})`);
 
-    const wire = await QemuStreamWire.connect({ path: vm.labWireSocket });
-    const host = new NetworkHost({ wire, mac: DEFAULT_BALANCER_MAC, addresses: [DEFAULT_BALANCER_ADDRESS] });
-    session.defer(() => host.close());
-    lab = new FullOsLab(image, vm, shell, target, host, bootMs, options);
+    const wire = await LabWireHost.attach(session, vm.labWireSocket, vm.guestAddress);
+    lab = new FullOsLab(image, vm, shell, target, wire, bootMs, options);
     return lab;
   }
 
@@ -92,7 +86,7 @@ export class FullOsLab {
   }
 
   get balancerAddress(): string {
-    return DEFAULT_BALANCER_ADDRESS;
+    return this.wire.balancerAddress;
   }
 
   /**
@@ -113,7 +107,7 @@ export class FullOsLab {
 
   /** A FULLNAT balancer on 127.0.0.1 relaying to a backend port on the guest; close it when done. */
   startBalancer(options: GuestBalancerOptions): Promise<FullNatBalancer> {
-    return startGuestBalancer(this.host, this.vm.guestAddress, options);
+    return startGuestBalancer(this.wire, options);
   }
 }
 

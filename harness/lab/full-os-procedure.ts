@@ -41,6 +41,26 @@ export function pushToaSource(lab: GuestLab, remoteDir: string): Promise<StepRes
   });
 }
 
+/**
+ * The lab runs two VIP methods on one machine (the Debian row's interfaces.d
+ * and the Ubuntu row's netplan), which no guide does: netplan hands lo to
+ * systemd-networkd, and networkd ≥ 257 (Debian 13) drops addresses it did not
+ * configure when it takes lo over at boot — ifupdown's lo:1, lo:2 vanish after
+ * the reboot (measured; Debian 11/12 keep them). `KeepConfiguration=static`
+ * in a drop-in for netplan's generated lo unit keeps permanent addresses it
+ * finds, so each method's VIPs stay evidence of that method alone. The guides'
+ * own files are not touched.
+ */
+export const NETPLAN_LO_DROP_IN = '/etc/systemd/network/10-netplan-lo.network.d/toa-lab-coexist.conf';
+
+export function letVipMethodsCoexist(lab: GuestLab): Promise<StepResult> {
+  return runStep('lab: netplan\'s lo keeps the interfaces.d VIPs (networkd KeepConfiguration=static)', async (recorder) => {
+    recorder.record(await lab.guest.check(`mkdir -p ${NETPLAN_LO_DROP_IN.slice(0, NETPLAN_LO_DROP_IN.lastIndexOf('/'))}`));
+    recorder.record(await lab.guest.writeFile(NETPLAN_LO_DROP_IN, '[Network]\nKeepConfiguration=static\n', 0o644));
+    return NETPLAN_LO_DROP_IN;
+  });
+}
+
 /** Reboots and says how long it took; the boot ids are the evidence it really happened. */
 export function rebootStep(lab: RebootableGuestLab): Promise<StepResult> {
   return runStep('reboot (systemctl reboot)', async (recorder) => {

@@ -1,5 +1,6 @@
-import { FullNatBalancer, type BalancerToaSettings, type NetworkHost, type SimulatedClient } from '../net/index.ts';
+import type { BalancerToaSettings, FullNatBalancer, SimulatedClient } from '../net/index.ts';
 import type { SshGuestShell } from '../remote/ssh-guest-shell.ts';
+import type { LabWireHost } from './lab-wire-host.ts';
 
 /**
  * What the guides' steps and the traffic checks need from a full-OS lab,
@@ -9,6 +10,8 @@ import type { SshGuestShell } from '../remote/ssh-guest-shell.ts';
 export interface GuestLab {
   /** SSH: the steps also push files and folders. */
   readonly guest: SshGuestShell;
+  /** The harness's side of the lab wire (its host, frame tap, balancers). */
+  readonly wire: LabWireHost;
   startBalancer(options: GuestBalancerOptions): Promise<FullNatBalancer>;
 }
 
@@ -23,12 +26,7 @@ export interface GuestBalancerOptions {
   chooseClient?: (connectionIndex: number) => SimulatedClient;
 }
 
-/** A FULLNAT balancer on 127.0.0.1 relaying to `guestAddress:port` over the lab's host; close it when done. */
-export function startGuestBalancer(host: NetworkHost, guestAddress: string, options: GuestBalancerOptions): Promise<FullNatBalancer> {
-  return FullNatBalancer.start({
-    host,
-    backend: { address: guestAddress, port: options.port },
-    toa: options.toa,
-    ...(options.chooseClient && { chooseClient: options.chooseClient }),
-  });
+/** A FULLNAT balancer on 127.0.0.1 relaying to the guest's `port` over the lab wire; close it when done. */
+export function startGuestBalancer(wire: LabWireHost, options: GuestBalancerOptions): Promise<FullNatBalancer> {
+  return wire.startBalancer(options, options.port);
 }

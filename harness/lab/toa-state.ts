@@ -8,14 +8,14 @@ import {
   toaKernelMessages,
   type ToaModuleParams,
 } from '../toa/toa-module.ts';
-import type { KernelLogMark, MicroLab } from './micro-lab.ts';
+import type { DataPathLab, KernelLogMark } from './data-path-lab.ts';
 
 /**
  * Puts toa.ko in the state a scenario needs (loaded with these parameters, or
  * not loaded) whatever the previous scenario left, and returns the guest's
  * evidence that it is so.
  */
-export async function withToaModule(lab: MicroLab, params: ToaModuleParams): Promise<Check> {
+export async function withToaModule(lab: DataPathLab, params: ToaModuleParams): Promise<Check> {
   if (await isToaModuleLoaded(lab.guest)) await lab.guest.check('rmmod toa');
   await lab.guest.check('dmesg -c >/dev/null'); // so the loaded line we look for is this load's
   // A vendor's module has its own parameters (if any): it is loaded as the guide says, bare.
@@ -35,14 +35,14 @@ export async function withToaModule(lab: MicroLab, params: ToaModuleParams): Pro
   );
 }
 
-export async function withoutToaModule(lab: MicroLab): Promise<Check> {
+export async function withoutToaModule(lab: DataPathLab): Promise<Check> {
   if (await isToaModuleLoaded(lab.guest)) await removeToaModule(lab.guest);
   const loaded = await isToaModuleLoaded(lab.guest);
   return check('toa.ko is not loaded', !loaded, 'no "toa" in /proc/modules', loaded ? 'still loaded' : 'not loaded');
 }
 
 /** The kernel's state after a scenario: no oops, BUG, WARN or panic anywhere in its logs. */
-export async function kernelUnhurt(lab: MicroLab, since: KernelLogMark): Promise<Check> {
+export async function kernelUnhurt(lab: DataPathLab, since: KernelLogMark): Promise<Check> {
   const faults = await lab.kernelFaultsSince(since);
   return check(
     'kernel unhurt (no oops/BUG/WARN in console or dmesg)',

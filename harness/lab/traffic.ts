@@ -4,7 +4,7 @@ import { openHttpRequest, type HttpExchange } from '../client/http-client.ts';
 import type { BackendServer } from '../guest/backend-server.ts';
 import type { FullNatConnectionRecord } from '../net/index.ts';
 import { check, type Check } from '../runner/scenario.ts';
-import type { LabBalancerOptions, MicroLab } from './micro-lab.ts';
+import type { DataPathLab, LabBalancerOptions } from './data-path-lab.ts';
 
 /**
  * One round of traffic through a fresh FULLNAT balancer: N `GET /?conn=i`
@@ -44,7 +44,7 @@ export interface TrafficOptions extends LabBalancerOptions {
   backend?: BackendServer;
 }
 
-export async function runThroughBalancer(lab: MicroLab, options: TrafficOptions): Promise<TrafficRound> {
+export async function runThroughBalancer(lab: DataPathLab, options: TrafficOptions): Promise<TrafficRound> {
   const backend = options.backend ?? lab.backend;
   await backend.clearLog();
   const balancer = await lab.startBalancer({ ...options, backendPort: backend.port });

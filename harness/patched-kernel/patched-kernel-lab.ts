@@ -1,18 +1,18 @@
 import { kernelFaultsSince, markKernelLog, type KernelFault } from '../checks/kernel-faults.ts';
 import type { CommandResult } from '../exec/command-result.ts';
 import { BackendServer } from '../guest/backend-server.ts';
-import type { KernelLogMark, LabBalancerOptions, MicroLab } from '../lab/micro-lab.ts';
-import { SPOOFER_ADDRESS } from '../lab/micro-lab.ts';
+import type { DataPathLab, KernelLogMark, LabBalancerOptions } from '../lab/data-path-lab.ts';
+import { disableLabIpv6, enableLabIpv6 } from '../lab/guest-ipv6.ts';
+import { LabWireHost } from '../lab/lab-wire-host.ts';
 import type { RunSession } from '../lifecycle/run-session.ts';
-import { DEFAULT_BALANCER_ADDRESS, DEFAULT_BALANCER_MAC, FullNatBalancer, NetworkHost, QemuStreamWire } from '../net/index.ts';
+import type { FrameTap, FullNatBalancer, NetworkHost } from '../net/index.ts';
 import { shellQuote, type GuestShell } from '../remote/guest-shell.ts';
 import type { DiskVm } from './patched-kernel-vm.ts';
 
 /**
- * The data-path lab on the patched-kernel guest: the MicroLab pattern (the
- * harness's NetworkHost on the lab wire, FULLNAT balancers, toa-backend on :80)
- * around a guest booted from its disk, so scenarios written for MicroLab run
- * unchanged.
+ * The data-path lab on the patched-kernel guest: the harness's host on the lab
+ * wire, FULLNAT balancers, toa-backend on :80, around a guest booted from its
+ * disk, so the scenarios run unchanged.
  *
  * One difference, on purpose: on this path the module is part of the kernel's
  * own tree and is loaded by name, as the guide's step 8 says (`modprobe toa`).
@@ -21,12 +21,16 @@ import type { DiskVm } from './patched-kernel-vm.ts';
  * toa.ko, found through modules.dep — and the result names the command that
  * really ran, so a report shows `modprobe toa`.
  */
-export type ScenarioLabSurface = Pick<MicroLab, 'guest' | 'backend' | 'toaModulePath' | 'balancerAddress' | 'startBalancer' | 'markKernelLog' | 'kernelFaultsSince'>;
+const LAB_INTERFACE = 'eth0';
 
-export class PatchedKernelLab implements ScenarioLabSurface {
+export class PatchedKernelLab implements DataPathLab {
+  readonly labInterface = LAB_INTERFACE;
+  readonly toaKind = 254;
+  readonly ownModule = true;
+
   private constructor(
     readonly vm: DiskVm,
-    readonly host: NetworkHost,
+    private readonly wire: LabWireHost,
     readonly backend: BackendServer,
     readonly guest: GuestShell,
     /** Where modprobe finds toa.ko: /lib/modules/<release>/kernel/net/toa/toa.ko */
@@ -34,44 +38,51 @@ export class PatchedKernelLab implements ScenarioLabSurface {
   ) {}
 
   static async start(session: RunSession, vm: DiskVm): Promise<PatchedKernelLab> {
-    const wire = await QemuStreamWire.connect({ path: vm.labWireSocket });
-    const host = new NetworkHost({ wire, mac: DEFAULT_BALANCER_MAC, addresses: [DEFAULT_BALANCER_ADDRESS, SPOOFER_ADDRESS] });
-    session.defer(() => host.close());
+    const wire = await LabWireHost.attach(session, vm.labWireSocket, vm.guestAddress);
     const modulePath = `/lib/modules/${vm.kernelRelease}/kernel/net/toa/toa.ko`;
     const guest = new ModprobeGuestShell(vm.agent, modulePath);
     const backend = await BackendServer.start(vm.agent);
-    return new PatchedKernelLab(vm, host, backend, guest, modulePath);
+    return new PatchedKernelLab(vm, wire, backend, guest, modulePath);
   }
 
-  /** For Scenario<MicroLab>.run: scenarios use only ScenarioLabSurface (checked by `implements`). */
-  asScenarioLab(): MicroLab {
-    return this as unknown as MicroLab;
+  get host(): NetworkHost {
+    return this.wire.host;
+  }
+
+  get guestAddress(): string {
+    return this.vm.guestAddress;
   }
 
   get balancerAddress(): string {
-    return DEFAULT_BALANCER_ADDRESS;
+    return this.wire.balancerAddress;
   }
 
   startBalancer(options: LabBalancerOptions): Promise<FullNatBalancer> {
-    return FullNatBalancer.start({
-      host: this.host,
-      backend: { address: this.vm.guestAddress, port: options.backendPort ?? this.backend.port },
-      toa: options.toa,
-      ...(options.address && { address: options.address }),
-      ...(options.chooseClient && { chooseClient: options.chooseClient }),
-    });
+    return this.wire.startBalancer(options, this.backend.port);
   }
 
-  async markKernelLog(): Promise<KernelLogMark> {
+  watchFrames(listener: FrameTap): () => void {
+    return this.wire.watchFrames(listener);
+  }
+
+  enableIpv6(): Promise<void> {
+    return enableLabIpv6(this.guest, this.host, LAB_INTERFACE);
+  }
+
+  disableIpv6(): Promise<void> {
+    return disableLabIpv6(this.guest, this.host, LAB_INTERFACE, true);
+  }
+
+  markKernelLog(): Promise<KernelLogMark> {
     return markKernelLog({ guest: this.guest, console: this.vm.console });
   }
 
-  async kernelFaultsSince(mark: KernelLogMark): Promise<KernelFault[]> {
+  kernelFaultsSince(mark: KernelLogMark): Promise<KernelFault[]> {
     return kernelFaultsSince({ guest: this.guest, console: this.vm.console }, mark);
   }
 
   async stop(): Promise<void> {
-    this.host.close();
+    this.wire.close();
     await this.vm.stop();
   }
 }

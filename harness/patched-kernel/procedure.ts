@@ -202,7 +202,7 @@ export async function runPatchedKernelProcedure(options: PatchedKernelRunOptions
     let checks: Check[] = [];
     let error: string | undefined;
     try {
-      checks = await fullnatToaV4.run(lab.asScenarioLab());
+      checks = await fullnatToaV4.run(lab);
     } catch (e) {
       error = e instanceof Error ? e.message : String(e);
     }

@@ -12,6 +12,8 @@ export interface CellContext {
   outDir: string;
   say(line: string): void;
   status(text: string): void;
+  /** A line worth keeping that is also the current status (said once, whatever the output). */
+  progress(line: string): void;
   record(outcome: ScenarioOutcome): void;
   note(text: string): void;
 }

@@ -2,23 +2,27 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatStepTable } from '../../harness/lab/full-os-conformance.ts';
 import { FullOsLab } from '../../harness/lab/full-os-lab.ts';
 import {
+  letVipMethodsCoexist,
   pushToaSource,
   rebootStep,
   runGuideStep,
   verifyModuleAutoloaded,
   verifyVipsPresent,
 } from '../../harness/lab/full-os-procedure.ts';
+import { FullOsDataPathLab } from '../../harness/lab/full-os-data-path-lab.ts';
 import { nginxBackend, pythonBackend, sendThroughBalancer } from '../../harness/lab/full-os-traffic.ts';
 import { RunSession } from '../../harness/lifecycle/run-session.ts';
 import type { Check } from '../../harness/runner/scenario.ts';
 import type { StepResult } from '../../harness/runner/step.ts';
 import { renderFullOsGuide, type GuideStep } from '../../harness/toa/install-guide-steps.ts';
+import { SCENARIOS } from '../../scenarios/index.ts';
 
 /**
  * The guides' procedure on a real Debian 12 (systemd, sshd, the suite's own
  * kernel and headers), end to end: one boot, one reboot. Every verdict comes
  * from the guest: dpkg, make's output, dmesg, /proc/modules, ip addr, and the
- * backends' own access logs.
+ * backends' own access logs. Then every data-path scenario on the toa.ko the
+ * guide installed, on the same boot.
  */
 const VIPS = ['192.0.2.100', '192.0.2.101'];
 const NETPLAN_VIPS = ['192.0.2.102'];
@@ -77,7 +81,11 @@ describe('full OS: Debian 12 with the guides\' TOA and VIP procedure', () => {
   });
 
   it('sets up autoload and the VIPs (ifupdown lo:1, lo:2; netplan lo)', async () => {
-    await guideSteps([...setup('autoload'), ...setup('vip')]);
+    const [interfacesD, netplan] = setup('vip');
+    await guideSteps([...setup('autoload'), interfacesD!]);
+    const coexist = await step(letVipMethodsCoexist(lab));
+    expect(coexist.status, evidenceOf(coexist)).toBe('passed');
+    await guideSteps([netplan!]);
   });
 
   it('after a reboot, toa is loaded again and every VIP is back on lo', async () => {
@@ -105,6 +113,26 @@ describe('full OS: Debian 12 with the guides\' TOA and VIP procedure', () => {
     }
     expect(checks.filter((c) => !c.passed)).toEqual([]);
     expect(checks).toHaveLength(8);
+  });
+
+  describe('the data-path scenarios on the installed toa.ko', () => {
+    let dataPath: FullOsDataPathLab;
+
+    it('builds toa-backend with the guest\'s gcc and finds toa.ko where the guide installed it', async () => {
+      const prepared = await FullOsDataPathLab.prepare(lab, { freePort: { port: PYTHON_PORT, pkillPattern: `http.server ${PYTHON_PORT}` } });
+      steps.push(prepared.step);
+      expect(prepared.step.status, evidenceOf(prepared.step)).toBe('passed');
+      dataPath = prepared.lab!;
+      expect(dataPath.toaModulePath).toBe(`/lib/modules/${lab.image.kernelRelease}/extra/toa.ko`);
+    });
+
+    for (const scenario of SCENARIOS) {
+      it(`${scenario.id}: ${scenario.title}`, async () => {
+        const checks = await scenario.run(dataPath);
+        expect(checks.filter((c) => !c.informational).length).toBeGreaterThanOrEqual(2);
+        expect(checks.filter((c) => !c.passed && !c.informational).map(({ name, observed, evidence }) => ({ name, observed, evidence }))).toEqual([]);
+      });
+    }
   });
 });
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackendLogRecord } from '../../harness/checks/backend-log.ts';
 import { httpRequest } from '../../harness/client/http-client.ts';
 import { BackendServer } from '../../harness/guest/backend-server.ts';
-import type { KernelLogMark } from '../../harness/lab/micro-lab.ts';
+import type { KernelLogMark } from '../../harness/lab/data-path-lab.ts';
 import { MicroLab } from '../../harness/lab/micro-lab.ts';
 import { withToaModule, withoutToaModule } from '../../harness/lab/toa-state.ts';
 import { RunSession } from '../../harness/lifecycle/run-session.ts';

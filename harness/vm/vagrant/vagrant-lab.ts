@@ -1,19 +1,14 @@
 import { join } from 'node:path';
 import { ensureDebianImage, type DebianImage } from '../../images/debian/build-debian-image.ts';
 import type { RunSession } from '../../lifecycle/run-session.ts';
-import {
-  DEFAULT_BALANCER_ADDRESS,
-  DEFAULT_BALANCER_MAC,
-  FullNatBalancer,
-  NetworkHost,
-  QemuStreamWire,
-} from '../../net/index.ts';
+import type { FullNatBalancer } from '../../net/index.ts';
 import { CommandLog } from '../../remote/command-log.ts';
 import { HostKeyPin } from '../../remote/host-key-pin.ts';
 import { SshGuestShell, type SshTarget } from '../../remote/ssh-guest-shell.ts';
 import { generateSshKeyPair, writeSshKeyPair } from '../../remote/ssh-key-pair.ts';
 import { VagrantVm } from './vagrant-vm.ts';
-import { startGuestBalancer, type GuestBalancerOptions } from '../../lab/guest-lab.ts';
+import { startGuestBalancer, type GuestBalancerOptions, type RebootableGuestLab } from '../../lab/guest-lab.ts';
+import { LabWireHost } from '../../lab/lab-wire-host.ts';
 
 /**
  * The full-OS lab with Vagrant as the VM provider: the same image, the same
@@ -32,12 +27,13 @@ export interface VagrantLabOptions {
   log?: (line: string) => void;
 }
 
-export class VagrantLab {
+export class VagrantLab implements RebootableGuestLab {
   private constructor(
     readonly image: DebianImage,
     readonly vm: VagrantVm,
     private shell: SshGuestShell,
-    readonly host: NetworkHost,
+    /** The harness's side of the lab wire. */
+    readonly wire: LabWireHost,
     private readonly target: SshTarget,
     private readonly session: RunSession,
     private readonly log: (line: string) => void,
@@ -94,18 +90,16 @@ export class VagrantLab {
     session.defer(() => guest.close());
     log(`${image.name}: harness ssh login works (host key ${target.hostKeys.fingerprint})`);
 
-    const wire = await QemuStreamWire.connect({ path: vm.labWireSocket });
-    const host = new NetworkHost({ wire, mac: DEFAULT_BALANCER_MAC, addresses: [DEFAULT_BALANCER_ADDRESS] });
-    session.defer(() => host.close());
-    return new VagrantLab(image, vm, guest, host, target, session, log);
+    const wire = await LabWireHost.attach(session, vm.labWireSocket, vm.guestAddress);
+    return new VagrantLab(image, vm, guest, wire, target, session, log);
   }
 
   get balancerAddress(): string {
-    return DEFAULT_BALANCER_ADDRESS;
+    return this.wire.balancerAddress;
   }
 
   /** A FULLNAT balancer on 127.0.0.1 relaying to a backend port on the guest; close it when done. */
   startBalancer(options: GuestBalancerOptions): Promise<FullNatBalancer> {
-    return startGuestBalancer(this.host, this.vm.guestAddress, options);
+    return startGuestBalancer(this.wire, options);
   }
 }

@@ -1,0 +1,47 @@
+import type { KernelFault, KernelLogMark } from '../checks/kernel-faults.ts';
+import type { BackendServer } from '../guest/backend-server.ts';
+import type { FrameTap, FullNatBalancer, NetworkHost } from '../net/index.ts';
+import type { GuestShell } from '../remote/guest-shell.ts';
+import type { LabBalancerOptions } from './lab-wire-host.ts';
+
+export type { KernelLogMark } from '../checks/kernel-faults.ts';
+export { BALANCER_IPV6, GUEST_IPV6, SPOOFER_ADDRESS, type LabBalancerOptions } from './lab-wire-host.ts';
+
+/**
+ * What the data-path scenarios (scenarios/) need from a lab, whatever the
+ * guest is: a micro-VM with a Debian kernel, a whole Debian system after the
+ * guides' procedure, or the patched kernel's machine. Scenarios are written
+ * against this and nothing else, so one scenario file gives the same verdict
+ * on every kind of guest.
+ */
+export interface DataPathLab {
+  /** A root shell in the guest (serial agent or SSH). */
+  readonly guest: GuestShell;
+  /** The harness's own host on the lab wire (DSR and UDP balancers, spoofers, ARP probes). */
+  readonly host: NetworkHost;
+  /** The guest's IPv4 address on the lab wire. */
+  readonly guestAddress: string;
+  /** The guest's interface on the lab wire (sysctls, IPv6). */
+  readonly labInterface: string;
+  /** The balancer's address on the lab wire: what a backend without TOA reports. */
+  readonly balancerAddress: string;
+  /** toa-backend in the guest: logs getpeername() and accept() per connection. */
+  readonly backend: BackendServer;
+  /** Where toa.ko lives in the guest (scenarios reload it with their parameters). */
+  readonly toaModulePath: string;
+  /** The TOA option kind the balancer sends (a vendor's module may expect 200 or 253). */
+  readonly toaKind: number;
+  /** True for toa-lab's own toa.ko (its parameters and /proc/net/toa_stats can be relied on). */
+  readonly ownModule: boolean;
+
+  startBalancer(options: LabBalancerOptions): Promise<FullNatBalancer>;
+  /** Sees every frame on the lab wire until the returned function is called. */
+  watchFrames(listener: FrameTap): () => void;
+  /** Gives the guest (and the harness's host) IPv6 addresses on the lab wire. */
+  enableIpv6(): Promise<void>;
+  disableIpv6(): Promise<void>;
+  /** A position in the kernel's logs; faults are then looked for only after it. */
+  markKernelLog(): Promise<KernelLogMark>;
+  /** Kernel faults (oops, BUG, WARN, panic) since `mark`, from the serial console and dmesg. */
+  kernelFaultsSince(mark: KernelLogMark): Promise<KernelFault[]>;
+}
