@@ -39,10 +39,11 @@ serial console log.
   --shard      run only shard i of n of the image × scenario pairs (CI matrices)
   --parallel   images booted at once (default from cores and memory: ${defaultParallelism()})
   --toa-source test a vendor's TOA module: its source is built against each image's kernel
-               headers (kbuild); the verdict says whether it did not build (first compiler
-               errors, known causes explained), did not load, crashed the guest, reported a
-               wrong address, or passed
+               headers (kbuild; on a whole OS by the guide's own steps, in the guest); the verdict
+               says whether it did not build (first compiler errors, known causes explained), did
+               not load, crashed the guest, reported a wrong address, or passed
   --toa-ko     test a prebuilt toa.ko as the guide's "install on multiple servers" step does
+               (micro-VMs)
   --toa-kind   the TCP option kind the balancer sends (default 254; 200 and 253 exist)
   --provider   who boots the full-OS images: qemu (default; the harness starts QEMU itself) or
                vagrant (vagrant-libvirt with the image packaged as a box; needs
@@ -127,13 +128,15 @@ export async function runCommand(args: string[]): Promise<number> {
             keepOnFailure: values['keep-on-failure'] === true,
           });
         } else {
-          if (module.origin !== 'toa-lab') ctx.note(`${image.name}: full-OS cells test toa-lab's own module (native/toa)`);
+          // The guide builds from source in the guest; a prebuilt .ko is a micro-VM matter (its kernel is known).
+          if (module.origin === 'prebuilt') ctx.note(`${image.name}: --toa-ko applies to micro-VMs; the guide's procedure here builds native/toa`);
           await runFullOsCell(ctx, {
             image: image.name,
             scenarios: ids.filter((id): id is FullOsScenarioId => FULL_OS_SCENARIOS.some((s) => s.id === id)),
             dataPath: SCENARIOS.filter((s) => ids.includes(s.id)),
             provider,
             toaKind,
+            ...(module.origin === 'source' && { toaSource: module.location }),
           });
         }
       } finally {

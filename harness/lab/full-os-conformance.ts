@@ -49,11 +49,17 @@ export interface FullOsConformance {
   completed: boolean;
 }
 
+export interface FullOsConformanceOptions {
+  /** A vendor's module folder (fetched on the host) to push and build instead of native/toa. */
+  toaSource?: { dir: string; label: string };
+}
+
 export async function runFullOsConformance(
   session: RunSession,
   image: string,
   log: (line: string) => void = () => {},
   provider: FullOsProvider = 'qemu',
+  options: FullOsConformanceOptions = {},
 ): Promise<FullOsConformance> {
   const lab: AnyFullOsLab =
     provider === 'vagrant' ? await VagrantLab.start(session, { image, log }) : await FullOsLab.start(session, { image, log });
@@ -75,7 +81,7 @@ export async function runFullOsConformance(
   const netplanVip = rest.pop()!; // the Ubuntu row's VIP step comes last
   const completed =
     (await guideSteps([toolchain!])) &&
-    (await ok(pushToaSource(lab, FULL_OS_PLAN.toaSourceDir))) &&
+    (await ok(pushToaSource(lab, FULL_OS_PLAN.toaSourceDir, options.toaSource))) &&
     (await guideSteps(rest)) &&
     (await ok(letVipMethodsCoexist(lab))) &&
     (await guideSteps([netplanVip])) &&

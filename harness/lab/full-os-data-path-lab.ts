@@ -26,6 +26,8 @@ export interface FullOsGuest extends GuestLab {
 export interface FullOsDataPathOptions {
   /** The option kind the balancer sends (default 254). */
   toaKind?: number;
+  /** The guide built toa-lab's native/toa (default), not a vendor's module: its parameters can be relied on. */
+  ownModule?: boolean;
   /** A port the guide's procedure left a backend on, to be freed for toa-backend (the scenarios' backend is on :80). */
   freePort?: { port: number; pkillPattern: string };
 }
@@ -37,14 +39,13 @@ const BACKEND_BUILD_DIR = '/root/toa-backend';
 
 export class FullOsDataPathLab implements DataPathLab {
   readonly labInterface = LAB_INTERFACE;
-  /** The guide's procedure builds toa-lab's native/toa in full-OS cells. */
-  readonly ownModule = true;
 
   private constructor(
     private readonly lab: FullOsGuest,
     readonly backend: BackendServer,
     readonly toaModulePath: string,
     readonly toaKind: number,
+    readonly ownModule: boolean,
   ) {}
 
   /**
@@ -68,7 +69,7 @@ export class FullOsDataPathLab implements DataPathLab {
         recorder.record(await shell.run(`pkill -f ${shellQuote(options.freePort.pkillPattern)}; sleep 0.5`));
       }
       const backend = await BackendServer.start(shell, { port: BACKEND_PORT });
-      prepared = new FullOsDataPathLab(lab, backend, module.stdout.trim(), options.toaKind ?? 254);
+      prepared = new FullOsDataPathLab(lab, backend, module.stdout.trim(), options.toaKind ?? 254, options.ownModule ?? true);
       return `toa-backend on :${BACKEND_PORT}; toa.ko at ${prepared.toaModulePath}`;
     });
     return prepared ? { step, lab: prepared } : { step };

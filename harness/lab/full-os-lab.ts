@@ -6,7 +6,7 @@ import { CommandLog } from '../remote/command-log.ts';
 import { HostKeyPin } from '../remote/host-key-pin.ts';
 import { SshGuestShell, type SshTarget } from '../remote/ssh-guest-shell.ts';
 import { generateSshKeyPair, writeSshKeyPair } from '../remote/ssh-key-pair.ts';
-import { FullOsVm } from '../vm/full-os-vm.ts';
+import { FullOsVm, type BootFirmware } from '../vm/full-os-vm.ts';
 import { startGuestBalancer, type GuestBalancerOptions, type RebootableGuestLab } from './guest-lab.ts';
 import { LabWireHost } from './lab-wire-host.ts';
 
@@ -103,6 +103,29 @@ export class FullOsLab implements RebootableGuestLab {
     const bootIdAfter = (await this.shell.check('cat /proc/sys/kernel/random/boot_id')).stdout.trim();
     if (bootIdAfter === bootIdBefore) throw new Error(`the guest did not reboot: boot id is still ${bootIdBefore}`);
     return { bootIdBefore, bootIdAfter, durationMs: Date.now() - started };
+  }
+
+  /**
+   * `systemctl reboot`, with the harness as firmware: `firmware` reads the guest's
+   * disk once QEMU has stopped and picks the kernel (FullOsVm.powerCycle). The guest
+   * comes back in a new QEMU on the same disk, so a new lab is returned — new VM,
+   * SSH connection and lab wire; this one is done. Same key, same pinned host key.
+   */
+  async rebootInto(session: RunSession, firmware: BootFirmware): Promise<{ lab: FullOsLab; evidence: RebootEvidence }> {
+    const started = Date.now();
+    const log = this.options.log ?? (() => {});
+    const bootIdBefore = (await this.shell.check('cat /proc/sys/kernel/random/boot_id')).stdout.trim();
+    const vm = await this.vm.powerCycle(() => this.shell.run('systemctl reboot', { timeoutMs: 30_000 }), firmware);
+    session.defer(() => vm.stop());
+    this.shell.close();
+    this.wire.close();
+    const shell = await connectAfterBoot(vm, this.target, this.options.bootTimeoutMs ?? 180_000, log);
+    session.defer(() => shell.close());
+    const wire = await LabWireHost.attach(session, vm.labWireSocket, vm.guestAddress);
+    const lab = new FullOsLab(this.image, vm, shell, this.target, wire, Date.now() - vm.startedAt, this.options);
+    const bootIdAfter = (await shell.check('cat /proc/sys/kernel/random/boot_id')).stdout.trim();
+    if (bootIdAfter === bootIdBefore) throw new Error(`the guest did not reboot: boot id is still ${bootIdBefore}`);
+    return { lab, evidence: { bootIdBefore, bootIdAfter, durationMs: Date.now() - started } };
   }
 
   /** A FULLNAT balancer on 127.0.0.1 relaying to a backend port on the guest; close it when done. */

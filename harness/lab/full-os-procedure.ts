@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { succeeded } from '../exec/command-result.ts';
 import { repoRoot } from '../repo-root.ts';
 import { runStep, StepFailure, type StepResult } from '../runner/step.ts';
+import { firstErrors, recogniseFailures } from '../toa/failure-signatures.ts';
 import { NO_KERNEL_DEVEL_EXIT, type GuideStep } from '../toa/install-guide-steps.ts';
 import type { GuestLab, RebootableGuestLab } from './guest-lab.ts';
 
@@ -23,19 +24,27 @@ export function runGuideStep(lab: GuestLab, step: GuideStep): Promise<StepResult
     if (result.timedOut) throw new StepFailure(`${step.id}: still running after ${step.timeoutMs / 1000} s`);
     if (result.exitCode === NO_KERNEL_DEVEL_EXIT) throw new StepFailure(lastToaLabLine(result.stderr) ?? 'no kernel development package');
     if (!succeeded(result)) {
-      throw new StepFailure(`${step.id}: exit ${result.exitCode}: ${lastToaLabLine(result.stderr) ?? lastLine(result.stderr || result.stdout)}`);
+      // A compiler or loader error with a known cause (old gcc, proc_ops, kallsyms...) says so, with the remedy.
+      const output = `${result.stdout}\n${result.stderr}`;
+      const known = recogniseFailures(output).map((r) => ` — ${r.signature.explanation}; ${r.signature.remedy}`);
+      if (known.length) recorder.evidence(firstErrors(output).join('\n'));
+      throw new StepFailure(`${step.id}: exit ${result.exitCode}: ${lastToaLabLine(result.stderr) ?? lastLine(result.stderr || result.stdout)}${known.join('')}`);
     }
     return lastToaLabLine(result.stdout) ?? lastLine(result.stdout) ?? 'done';
   });
 }
 
-/** The guide's "download the module source": here, native/toa pushed over SFTP. */
-export function pushToaSource(lab: GuestLab, remoteDir: string): Promise<StepResult> {
-  return runStep(`push native/toa to ${remoteDir}`, async (recorder) => {
-    const local = join(repoRoot(), 'native', 'toa');
+/**
+ * The guide's "download the module source": pushed over SFTP — toa-lab's
+ * native/toa, or the folder of a vendor's module the harness fetched.
+ */
+export function pushToaSource(lab: GuestLab, remoteDir: string, source?: { dir: string; label: string }): Promise<StepResult> {
+  const local = source?.dir ?? join(repoRoot(), 'native', 'toa');
+  const label = source?.label ?? 'native/toa';
+  return runStep(`push ${label} to ${remoteDir}`, async (recorder) => {
     // Build products a developer may have left in the checkout would be stale for this kernel.
     const result = recorder.record(await lab.guest.putDirectory(local, remoteDir, (path) => !isBuildOutput(path)));
-    if (!succeeded(result)) throw new StepFailure(`copying native/toa failed: ${result.stderr}`);
+    if (!succeeded(result)) throw new StepFailure(`copying ${label} failed: ${result.stderr}`);
     recorder.record(await lab.guest.check(`ls ${remoteDir}`));
     return result.stdout.trim();
   });

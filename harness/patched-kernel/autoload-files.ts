@@ -50,3 +50,23 @@ export function parseSystemCronLine(line: string): { schedule: string; user: str
     command: words.slice(timeFields + 1).join(' '),
   };
 }
+
+/** The same two places on the lab's Debian 12 image (no busybox crond, so no root crontab). */
+export type DebianAutoloadFiles = Omit<AutoloadFiles, 'rootCrontab'>;
+
+/**
+ * Guide step 8's persistence on Debian 12, in Debian's own way (harness/os's
+ * Debian profiles use the same file): the startup script is
+ * /etc/modules-load.d/toa.conf, which systemd-modules-load reads at boot and
+ * loads by name — modprobe, so the running kernel's in-tree module; the
+ * monitor is the CentOS 6.8 /etc/cron.d/toa unchanged, since Debian's cron
+ * reads /etc/cron.d itself (the user field included).
+ */
+export function debian12AutoloadFiles(): DebianAutoloadFiles {
+  const { cronFile, monitorCommand } = centos6AutoloadFiles();
+  return {
+    startupScript: { path: '/etc/modules-load.d/toa.conf', content: 'toa\n', mode: 0o644 },
+    cronFile,
+    monitorCommand,
+  };
+}

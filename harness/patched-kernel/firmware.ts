@@ -1,4 +1,6 @@
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { runHostCommand } from '../exec/run-host-command.ts';
 import { defaultGrub2Entry } from './grub2.ts';
 import { defaultGrubLegacyEntry } from './grub-legacy.ts';
 import { dumpFromImage, readFromImage } from './boot-disk.ts';
@@ -56,10 +58,30 @@ export async function selectBootEntry(image: string, outDir: string): Promise<Bo
       kernelPath: entry.kernel,
       ...(entry.initrd && { initrdPath: entry.initrd }),
       // GRUB passes the words after the kernel path; root=/ro are the kernel's business.
-      commandLine: entry.args.join(' '),
+      // GRUB 2 puts BOOT_IMAGE=<path> in front (GRUB legacy does not).
+      commandLine: [...(loader === 'grub2' ? [`BOOT_IMAGE=${entry.kernel}`] : []), ...entry.args].join(' '),
       kernelFile,
       ...(initrdFile && { initrdFile }),
     };
   }
   throw new Error(`no boot loader configuration on the disk (looked for ${tried.join(', ')})`);
+}
+
+/**
+ * The firmware step for a full-OS guest's disk, a qcow2 overlay (the lab's Debian
+ * images), read after QEMU has stopped — the disk as the guest left it at the
+ * reset, as GRUB would find it, not what a running system says about it.
+ * debugfs reads raw ext4 only, so the overlay (with its backing image) is first
+ * converted to a sparse raw file (seconds: only used blocks are written), then
+ * selectBootEntry does exactly what it does for the busybox disk; the raw copy
+ * is removed, the kernel and initrd stay in `outDir`.
+ */
+export async function selectBootEntryFromQcow2(qcow2: string, outDir: string): Promise<BootSelection> {
+  const raw = join(outDir, 'disk.raw');
+  try {
+    await runHostCommand('qemu-img', ['convert', '-f', 'qcow2', '-O', 'raw', qcow2, raw], { timeoutMs: 600_000 });
+    return await selectBootEntry(raw, outDir);
+  } finally {
+    await rm(raw, { force: true });
+  }
 }

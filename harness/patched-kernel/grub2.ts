@@ -88,16 +88,16 @@ export function bootKernelByDefaultGrub2(cfg: string, request: BootKernelRequest
   const wanted = `vmlinuz-${request.release}`;
   // Recovery entries boot the same kernel with "single": the ordinary one is meant.
   const matches = entries.filter((e) => e.kernel.split('/').at(-1) === wanted && !e.args.includes('single') && !/recovery mode/.test(e.titlePath));
-  if (matches.length !== 1) {
-    throw new UnexpectedFileError(FILE, `exactly one (non-recovery) entry booting ${wanted}`, `${matches.length} (entries: ${entries.map((e) => e.kernel).join(', ') || 'none'})`);
-  }
-  const target = matches[0]!;
+  const target = pickTarget(matches, request.release, entries);
   const lines = cfg.split('\n');
   const notes: string[] = [];
-  const missing = request.addArgs.filter((a) => !target.args.includes(a));
-  if (missing.length) {
-    lines[target.linuxLine] = `${lines[target.linuxLine]!.replace(/\s+$/, '')} ${missing.join(' ')}`;
-    notes.push(`${missing.join(' ')} added to its linux line`);
+  // Every entry booting the kernel gets the arguments (the guide: "the line containing
+  // vmlinuz-...-toa"): with update-grub, the newest kernel also has the plain top entry.
+  for (const entry of matches) {
+    const missing = request.addArgs.filter((a) => !entry.args.includes(a));
+    if (!missing.length) continue;
+    lines[entry.linuxLine] = `${lines[entry.linuxLine]!.replace(/\s+$/, '')} ${missing.join(' ')}`;
+    notes.push(`${missing.join(' ')} added to ${matches.length > 1 ? `the linux line of "${entry.titlePath}"` : 'its linux line'}`);
   }
   const setting = `set default="${target.titlePath}"`;
   // Top-level `set default=` lines without variables (grub-mkconfig's else-branch is indented: kept).
@@ -116,4 +116,23 @@ export function bootKernelByDefaultGrub2(cfg: string, request: BootKernelRequest
   }
   const content = lines.join('\n');
   return { content, changed: content !== cfg, summary: `${target.titlePath}: ${notes.join('; ')}` };
+}
+
+/**
+ * The entry the default should name. One non-recovery entry booting the kernel: that
+ * one. Several (update-grub: the newest kernel is both the plain top entry
+ * "Debian GNU/Linux" and "Advanced options for ...>..., with Linux <release>"):
+ * the one whose title names the release, which stays right when another kernel
+ * becomes the newest.
+ */
+function pickTarget(matches: readonly Grub2Entry[], release: string, entries: readonly Grub2Entry[]): Grub2Entry {
+  const wanted = `vmlinuz-${release}`;
+  if (matches.length === 1) return matches[0]!;
+  const named = matches.filter((e) => e.titlePath.split('>').at(-1)!.includes(release));
+  if (matches.length > 1 && named.length === 1) return named[0]!;
+  const found =
+    matches.length === 0
+      ? `0 (entries: ${entries.map((e) => e.kernel).join(', ') || 'none'})`
+      : `${matches.length}, ${named.length === 0 ? 'none' : named.length} of them titled with ${release} (${matches.map((e) => `"${e.titlePath}"`).join(', ')})`;
+  throw new UnexpectedFileError(FILE, `exactly one (non-recovery) entry booting ${wanted}, or one among them titled with ${release}`, found);
 }

@@ -5,7 +5,7 @@ import { runHostCommand } from '../exec/run-host-command.ts';
 import { ensureMicroVmImage } from '../images/microvm/build-microvm-image.ts';
 import type { RunSession } from '../lifecycle/run-session.ts';
 import { repoRoot } from '../repo-root.ts';
-import { runStep, StepFailure, type StepRecorder, type StepResult } from '../runner/step.ts';
+import { StepFailure, type StepResult } from '../runner/step.ts';
 import { scenarioPassed, type Check, type ScenarioOutcome } from '../runner/scenario.ts';
 import { fullnatToaV4 } from '../../scenarios/fullnat-toa-v4.ts';
 import { centos6AutoloadFiles } from './autoload-files.ts';
@@ -13,7 +13,9 @@ import { assembleDiskTree, GRUB_CONF, initialGrubConf, LAB_KERNEL_ARGS, makeExt4
 import { editBootLoader } from './boot-loader.ts';
 import { addGrubLegacyEntry, parseGrubLegacy } from './grub-legacy.ts';
 import { HostMachine } from './tree-access.ts';
-import { ensurePatchedKernel, KernelBuildError, refreshToaModule, type PatchedKernel } from './kernel-cache.ts';
+import type { PatchedKernel } from './kernel-cache.ts';
+import { runPatchedKernelOnDebian12 } from './debian12-procedure.ts';
+import { NOHZ_OFF, prepareKernel, stepSequence } from './procedure-common.ts';
 import { PatchedKernelLab } from './patched-kernel-lab.ts';
 import { bootFromDisk, type DiskVm } from './patched-kernel-vm.ts';
 
@@ -34,13 +36,33 @@ export interface PatchedKernelRun {
   kernel?: PatchedKernel;
   /** What the guest showed: uname -r, the TOA dmesg lines, the scenario's checks. */
   guest: { unameR?: string; cmdline?: string; dmesgToa?: string[]; scenario?: ScenarioOutcome };
-  timings: { kernelMs: number; totalMs: number; bootMs?: number };
+  timings: {
+    kernelMs: number;
+    totalMs: number;
+    bootMs?: number;
+    /** Debian 12 target: the image's first boot (QEMU start to SSH login). */
+    firstBootMs?: number;
+    /** Debian 12 target: push, depmod, installkernel (initramfs, update-grub). */
+    installMs?: number;
+    /** Debian 12 target: systemctl reboot to an SSH login on the chosen kernel. */
+    rebootMs?: number;
+  };
   /** Stops the guest now (the session would at its close). */
   stop(): Promise<void>;
 }
 
+/**
+ * Where steps 5b–8 happen:
+ * - `busybox-grub-legacy` (default): the CentOS 6 layout — a busybox/ext4 disk of its
+ *   own with a GRUB legacy grub.conf, booted by the harness as firmware;
+ * - `debian-12`: the lab's full Debian 12 image over SSH — installkernel, initramfs,
+ *   update-grub's grub.cfg, systemd, cron (debian12-procedure.ts).
+ */
+export type PatchedKernelTarget = 'busybox-grub-legacy' | 'debian-12';
+
 export interface PatchedKernelRunOptions {
   session: RunSession;
+  target?: PatchedKernelTarget;
   /** The guide's kind edit, 200 -> 254. */
   toaKind?: number;
   extraversion?: string;
@@ -49,9 +71,8 @@ export interface PatchedKernelRunOptions {
   log?: (line: string) => void;
 }
 
-const NOHZ_OFF = 'nohz=off';
-
 export async function runPatchedKernelProcedure(options: PatchedKernelRunOptions): Promise<PatchedKernelRun> {
+  if (options.target === 'debian-12') return runPatchedKernelOnDebian12(options);
   const started = Date.now();
   const log = options.log ?? (() => {});
   const extraversion = options.extraversion ?? '-toa';
@@ -65,37 +86,12 @@ export async function runPatchedKernelProcedure(options: PatchedKernelRunOptions
   };
 
   // Steps 1–5: built once per machine.
-  const kernelStarted = Date.now();
-  let kernel: PatchedKernel;
-  try {
-    kernel = await ensurePatchedKernel({ toaKind: options.toaKind ?? 254, extraversion, log });
-  } catch (error) {
-    if (error instanceof KernelBuildError) steps.push(...error.outcome.steps);
-    else steps.push({ name: '1–5. build the patched kernel', status: 'failed', durationMs: Date.now() - kernelStarted, summary: String(error), commands: [] });
-    return finish();
-  }
+  const prepared = await prepareKernel({ toaKind: options.toaKind ?? 254, extraversion, log }, steps);
+  if (!prepared) return finish();
+  const { kernel } = prepared;
   run.kernel = kernel;
-  run.timings.kernelMs = Date.now() - kernelStarted;
-  steps.push(
-    ...(kernel.built
-      ? kernel.buildSteps
-      : kernel.buildSteps.map((s) => ({ ...s, summary: `[cached build of ${kernel.builtAt}] ${s.summary}` }))),
-  );
-  const refreshed = await refreshToaModule(kernel);
-  steps.push(refreshed.step);
-  if (refreshed.step.status !== 'passed') return finish();
-
-  const step = async (name: string, body: (rec: StepRecorder) => Promise<string>): Promise<boolean> => {
-    if (steps.some((s) => s.status !== 'passed')) {
-      steps.push({ name, status: 'skipped', durationMs: 0, summary: 'an earlier step failed', commands: [] });
-      return false;
-    }
-    log(`step ${name}`);
-    const result = await runStep(name, body);
-    log(`  ${result.status}: ${result.summary} (${(result.durationMs / 1000).toFixed(1)} s)`);
-    steps.push(result);
-    return result.status === 'passed';
-  };
+  run.timings.kernelMs = prepared.kernelMs;
+  const step = stepSequence(steps, log);
 
   // Step 6: the disk as `make install` leaves it, then the guide's grub.conf edit.
   const diskDir = await options.session.subdir('disk');
@@ -108,7 +104,7 @@ export async function runPatchedKernelProcedure(options: PatchedKernelRunOptions
       oldKernel,
       stagingRoot: kernel.root,
       release: kernel.release,
-      toaModule: refreshed.module,
+      toaModule: prepared.toaModule,
       autoload: centos6AutoloadFiles(),
       toaBackend: await buildBackend(diskDir),
     });

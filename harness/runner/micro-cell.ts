@@ -6,6 +6,7 @@ import type { DebianSuite } from '../toa/suite-chroot.ts';
 import { prepareModule, type ToaModuleChoice } from '../toa/module-choice.ts';
 import { errorText, notRun, type CellContext } from './cell.ts';
 import { runScenarios } from './run-scenarios.ts';
+import { moduleVerdict } from './module-verdict.ts';
 import { check, scenarioPassed, type Scenario, type ScenarioOutcome } from './scenario.ts';
 import type { StepResult } from './step.ts';
 
@@ -77,20 +78,6 @@ function moduleOutcome(steps: StepResult[], error?: string): ScenarioOutcome {
     durationMs: steps.reduce((sum, s) => sum + s.durationMs, 0),
     ...(error && { error }),
   };
-}
-
-/**
- * One word for a vendor: did the module not build, not load, crash the guest,
- * report a wrong address — or pass everything.
- */
-export function moduleVerdict(outcomes: readonly ScenarioOutcome[]): string {
-  const checks = outcomes.flatMap((o) => o.checks);
-  if (checks.some((c) => c.name.startsWith('toa.ko loads') && !c.passed)) return 'did not load';
-  if (checks.some((c) => c.name.startsWith('kernel unhurt') && !c.passed) || outcomes.some((o) => /agent|did not come up/.test(o.error ?? ''))) {
-    return 'crashed the guest';
-  }
-  if (!outcomes.every(scenarioPassed)) return 'loaded but reported a wrong address (see the failing checks)';
-  return 'passed';
 }
 
 /**

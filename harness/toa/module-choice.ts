@@ -46,15 +46,8 @@ export async function prepareModule(choice: ToaModuleChoice, kernel: GuestKernel
     if (!existsSync(choice.path)) throw new Error(`--toa-ko: no such file ${choice.path}`);
     return { choice, koPath: choice.path, steps: [] };
   }
-  await mkdir(workDir, { recursive: true });
-  const fetched = join(workDir, 'source');
-  let moduleDir = '';
-  const fetch = await runStep(`fetch the TOA source (${choice.location})`, async (step) => {
-    step.record(await obtainSource(choice.location, fetched));
-    moduleDir = findModuleDir(fetched);
-    return `module source in ${moduleDir.slice(fetched.length) || '/'}`;
-  });
-  if (fetch.status !== 'passed') return { choice, koPath: undefined, steps: [fetch], buildFailure: fetch.summary };
+  const { step: fetch, moduleDir } = await fetchToaSource(choice.location, workDir);
+  if (!moduleDir) return { choice, koPath: undefined, steps: [fetch], buildFailure: fetch.summary };
 
   let koPath: string | undefined;
   const build = await runStep(`make (kbuild, against ${kernel.kernelRelease} headers)`, async (step) => {
@@ -75,6 +68,23 @@ export async function prepareModule(choice: ToaModuleChoice, kernel: GuestKernel
     return `toa.ko built (${statSync(ko).size} bytes)`;
   });
   return { choice, koPath, steps: [fetch, build], ...(build.status !== 'passed' && { buildFailure: build.summary }) };
+}
+
+/**
+ * A vendor's TOA source on the host, as a step: a directory copied, a tarball
+ * unpacked or a git URL cloned under `workDir`, and the folder that holds its
+ * kbuild Makefile (set only when the step passed).
+ */
+export async function fetchToaSource(location: string, workDir: string): Promise<{ step: StepResult; moduleDir?: string }> {
+  await mkdir(workDir, { recursive: true });
+  const fetched = join(workDir, 'source');
+  let moduleDir: string | undefined;
+  const step = await runStep(`fetch the TOA source (${location})`, async (recorder) => {
+    recorder.record(await obtainSource(location, fetched));
+    moduleDir = findModuleDir(fetched);
+    return `module source in ${moduleDir.slice(fetched.length) || '/'}`;
+  });
+  return moduleDir ? { step, moduleDir } : { step };
 }
 
 async function obtainSource(location: string, destination: string) {

@@ -6,6 +6,7 @@ import type { RunSession } from '../lifecycle/run-session.ts';
 import { chooseAccelerator, type AcceleratorChoice } from './accelerator.ts';
 import { ConsoleLog } from './console-log.ts';
 import { findFreeLocalPort } from './free-port.ts';
+import { FULL_OS_KERNEL_COMMAND_LINE } from './full-os-command-line.ts';
 import { buildQemuArgs, type Accelerator } from './qemu/qemu-args.ts';
 import { QemuProcess } from './qemu/qemu-process.ts';
 
@@ -41,6 +42,20 @@ export interface FullOsVmOptions {
   log?: (line: string) => void;
 }
 
+/**
+ * What to boot at the next power-on of a power cycle, as firmware + boot loader chose it
+ * from the guest's disk (harness/patched-kernel/firmware.ts): QEMU's direct kernel boot.
+ */
+export interface DirectKernelBoot {
+  kernel: string;
+  /** None: the kernel boots without one (its root= must then be something it resolves itself). */
+  initrd?: string;
+  commandLine: string;
+}
+
+/** Reads the guest's disk (the qcow2 overlay, QEMU stopped) and says what to boot next. */
+export type BootFirmware = (disk: string) => Promise<DirectKernelBoot>;
+
 export const GUEST_LAB_ADDRESS = '192.0.2.10';
 const KVM_PROBE_TIMEOUT_MS = 20_000;
 /** The kernel's last words before a reset (`reboot: Restarting system`), printed at every level. */
@@ -57,7 +72,14 @@ export class FullOsVm {
     readonly labWireMac: string,
     readonly accelerator: AcceleratorChoice,
     readonly startedAt: number,
+    /** How it was started and on which overlay: a power cycle starts its successor the same way. */
+    private readonly launchedWith?: { options: FullOsVmOptions; disk: string },
   ) {}
+
+  /** The guest's disk: the per-run qcow2 overlay (a power cycle keeps it). */
+  get diskPath(): string {
+    return this.launchedWith?.disk ?? join(this.dir, 'disk.qcow2');
+  }
 
   get guestAddress(): string {
     return GUEST_LAB_ADDRESS;
@@ -99,6 +121,27 @@ export class FullOsVm {
     await this.waitForConsole(RESTARTING, from, timeoutMs, 'the guest to reset after a reboot request');
   }
 
+  /**
+   * A reboot through firmware instead of a reset in place (the patched-kernel
+   * procedure: the boot loader's configuration decides which kernel comes up):
+   * - `trigger` asks the guest to reboot (`systemctl reboot`); once its kernel has
+   *   reset the machine, QEMU is stopped. QEMU resets in place (no -no-reboot), so
+   *   it has begun the old kernel again by then — for well under a second, long
+   *   before that kernel could touch the disk (it is still in early boot);
+   * - `firmware` reads the overlay, as the guest left it, and says what to boot;
+   * - a new QEMU starts on the same overlay with that kernel, initrd and command
+   *   line, the same SSH port (so the pinned host key must match: same disk) and key.
+   * Returns the new FullOsVm; this one is stopped. The caller waits for SSH.
+   */
+  async powerCycle(trigger: () => Promise<unknown>, firmware: BootFirmware, timeoutMs = 120_000): Promise<FullOsVm> {
+    if (!this.launchedWith) throw new Error('powerCycle: this FullOsVm was not started by FullOsVm.start()');
+    await this.reboot(trigger, timeoutMs);
+    await this.stop();
+    const boot = await firmware(this.diskPath);
+    (this.launchedWith.options.log ?? (() => {}))(`power cycle: ${boot.kernel} ${boot.initrd ? `+ ${boot.initrd} ` : ''}${boot.commandLine}`);
+    return launch(this.launchedWith.options, this.accelerator.accelerator, this.accelerator, { disk: this.diskPath, sshPort: this.sshPort, boot });
+  }
+
   /** Waits for `pattern` on the serial console after offset `from`. */
   async waitForConsole(pattern: RegExp, from: number, timeoutMs: number, what: string): Promise<RegExpMatchArray> {
     const deadline = Date.now() + timeoutMs;
@@ -119,30 +162,34 @@ export class FullOsVm {
   }
 }
 
-async function launch(options: FullOsVmOptions, accelerator: Accelerator, choice: AcceleratorChoice): Promise<FullOsVm> {
-  const dir = await options.session.subdir(accelerator === 'kvm' && choice.reason === 'probe' ? 'kvm-probe' : options.image.name);
-  const overlay = join(dir, 'disk.qcow2');
-  await createOverlay(options.image.disk, overlay);
+/** A power cycle's next start: the existing overlay, the same SSH port, the kernel firmware chose. */
+interface NextBoot {
+  disk: string;
+  sshPort: number;
+  boot: DirectKernelBoot;
+}
+
+async function launch(options: FullOsVmOptions, accelerator: Accelerator, choice: AcceleratorChoice, next?: NextBoot): Promise<FullOsVm> {
+  const dir = await options.session.subdir(
+    accelerator === 'kvm' && choice.reason === 'probe' ? 'kvm-probe' : next ? `${options.image.name}-power-cycle` : options.image.name,
+  );
+  const overlay = next?.disk ?? join(dir, 'disk.qcow2');
+  if (!next) await createOverlay(options.image.disk, overlay);
   const authorizedKeys = join(dir, 'authorized_keys');
   await writeFile(authorizedKeys, `${options.authorizedKey.trim()}\n`);
   const consoleLog = join(dir, 'console.log');
   const labWireSocket = join(dir, 'wire.sock');
   const labWireMac = options.labWireMac ?? '52:54:00:00:02:0a';
-  const sshPort = await findFreeLocalPort();
+  const sshPort = next?.sshPort ?? (await findFreeLocalPort());
+  // A power cycle boots what firmware chose: its kernel, its initrd (if the entry has one), its command line.
+  const initrd = next ? next.boot.initrd : options.image.initrd;
   const args = buildQemuArgs({
     accelerator,
     memoryMiB: options.memoryMiB ?? 1024,
     cpus: options.cpus ?? 2,
-    kernel: options.image.kernel,
-    initrd: options.image.initrd,
-    kernelCommandLine: [
-      'console=ttyS0',
-      'root=/dev/vda',
-      'rw',
-      'net.ifnames=0', // eth0 (management), eth1 (lab wire)
-      'mitigations=off',
-      'loglevel=5', // warnings and worse reach the console: oops/WARN evidence without boot noise
-    ].join(' '),
+    kernel: next?.boot.kernel ?? options.image.kernel,
+    ...(initrd && { initrd }),
+    kernelCommandLine: next?.boot.commandLine ?? FULL_OS_KERNEL_COMMAND_LINE,
     consoleLog,
     disk: { path: overlay, format: 'qcow2' },
     managementNic: { mac: options.managementMac ?? '52:54:00:00:00:10', sshHostPort: sshPort },
@@ -154,7 +201,7 @@ async function launch(options: FullOsVmOptions, accelerator: Accelerator, choice
   await writeFile(join(dir, 'qemu.args'), args.join('\n'));
   const qemu = QemuProcess.start(args, join(dir, 'qemu.stderr'));
   options.session.defer(() => qemu.stop().then(() => undefined));
-  const vm = new FullOsVm(dir, qemu, new ConsoleLog(consoleLog), sshPort, labWireSocket, labWireMac, choice, Date.now());
+  const vm = new FullOsVm(dir, qemu, new ConsoleLog(consoleLog), sshPort, labWireSocket, labWireMac, choice, Date.now(), { options, disk: overlay });
   // QEMU refuses bad arguments, an unreadable disk or a taken port within moments: say so now, not at the SSH deadline.
   await new Promise((r) => setTimeout(r, 300));
   const gone = vm.exitReason();

@@ -1,10 +1,13 @@
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UnknownImageError } from '../../harness/images/debian/debian-image-catalog.ts';
 import { BrokenImageError } from '../../harness/images/debian/disk-image.ts';
 import { FullOsLab } from '../../harness/lab/full-os-lab.ts';
 import { RunSession } from '../../harness/lifecycle/run-session.ts';
+import type { ResultRecord } from '../../harness/report/results-store.ts';
 import { SshNotReadyError } from '../../harness/remote/ssh-readiness.ts';
 import { CommandLog } from '../../harness/remote/command-log.ts';
 import { HostKeyPin } from '../../harness/remote/host-key-pin.ts';
@@ -66,6 +69,38 @@ describe('full OS: bad input', () => {
     expect(pids).toHaveLength(1);
     await session.close();
     for (const pid of pids) expect(isAlive(pid)).toBe(false);
+  });
+});
+
+describe('full OS: a --toa-source that does not compile', () => {
+  it("ends that image's run with the compiler's evidence and the known causes; the other image goes on; nothing is left running", () => {
+    const root = join(import.meta.dirname, '..', '..');
+    const out = mkdtempSync(join(tmpdir(), 'toa-lab-full-os-vendor-'));
+    const args = ['run', '--image', 'debian-12,microvm-bookworm', '--scenario', 'guide-procedure,reboot-persistence,fullnat-toa-v4'];
+    const result = spawnSync(
+      process.execPath,
+      [join(root, 'bin', 'toa-lab.js'), ...args, '--parallel', '1', '--toa-source', join(root, 'test/fixtures/toa-old-api'), '--out', out],
+      { encoding: 'utf8', timeout: 600_000 },
+    );
+    expect(result.status, result.stderr).toBe(1);
+    const records = readFileSync(join(out, 'results.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as ResultRecord);
+    const outcome = (cell: string, scenario: string) => records.find((r) => r.cell === cell && r.outcome.scenario === scenario)?.outcome;
+
+    // The guide's own make, in the guest, failed: its step says why, with the compiler's first errors.
+    const procedure = outcome('debian-12', 'guide-procedure')!;
+    const build = procedure.steps?.find((s) => s.name.startsWith('Build toa.ko'));
+    expect(build?.status).toBe('failed');
+    expect(build?.summary).toMatch(/kallsyms_lookup_name is no longer exported/);
+    expect(build?.evidence).toMatch(/implicit declaration of function .kallsyms_lookup_name/);
+    expect(outcome('debian-12', 'reboot-persistence')?.checks[0]?.passed).toBe(false);
+    expect(outcome('debian-12', 'fullnat-toa-v4')?.error).toMatch(/procedure did not complete/);
+    // The micro-VM cell still ran and gave its own verdict.
+    expect(outcome('microvm-bookworm', 'toa-module')?.error).toMatch(/did not build/);
+    const report = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(report).toMatch(/debian-12: module verdict: did not build/);
+    expect(report).toMatch(/microvm-bookworm: module verdict: did not build/);
+    // The run's QEMU processes are gone with it.
+    expect(spawnSync('pgrep', ['-f', `/s-${result.pid}-`]).stdout.toString()).toBe('');
   });
 });
 

@@ -39,6 +39,12 @@ export const FULL_OS_PACKAGES: readonly string[] = [
   'iproute2',
   'procps',
   'cron',
+  // GRUB 2's configuration tools, as on an installed Debian (grub-mkconfig, /etc/grub.d;
+  // update-grub and /etc/kernel/postinst.d/zz-update-grub): the patched-kernel procedure's
+  // `make install` regenerates /boot/grub/grub.cfg with them. No boot-sector package
+  // (grub-pc): QEMU boots the kernel directly, the harness plays firmware.
+  'grub-common',
+  'grub2-common',
 ];
 
 /**

@@ -10,7 +10,8 @@ export interface QemuMachineSpec {
   cpus: number;
   /** Direct kernel boot. */
   kernel: string;
-  initrd: string;
+  /** None: the kernel boots without an initramfs. */
+  initrd?: string;
   kernelCommandLine: string;
   /** First serial port (the kernel console), appended to a file. */
   consoleLog: string;
@@ -47,7 +48,7 @@ export function buildQemuArgs(spec: QemuMachineSpec): string[] {
     '-m', String(spec.memoryMiB),
     '-smp', String(spec.cpus),
     '-kernel', spec.kernel,
-    '-initrd', spec.initrd,
+    ...(spec.initrd ? ['-initrd', spec.initrd] : []),
     '-append', spec.kernelCommandLine,
     // -nodefaults drops the serial ports too, so both are named explicitly.
     '-chardev', `file,id=console,path=${spec.consoleLog}`,

@@ -6,6 +6,7 @@ import { basename, join } from 'node:path';
 import { ensureCached } from '../../cache/artifact-cache.ts';
 import { runHostCommand } from '../../exec/run-host-command.ts';
 import type { DebianImage } from '../../images/debian/build-debian-image.ts';
+import { FULL_OS_KERNEL_COMMAND_LINE } from '../full-os-command-line.ts';
 import { fillTemplate, readTemplate, rubyString } from './vagrantfile.ts';
 import { runVagrant } from './vagrant-cli.ts';
 
@@ -20,20 +21,8 @@ import { runVagrant } from './vagrant-cli.ts';
  * image's own recipe hash and the box's Vagrantfile; the box name carries the
  * same hash, so a rebuilt image becomes a new box, never a stale one.
  */
+export { FULL_OS_KERNEL_COMMAND_LINE };
 export const BOX_VAGRANTFILE_TEMPLATE = 'vagrant/box/Vagrantfile.template';
-
-/**
- * The kernel command line of the QEMU provider (harness/vm/full-os-vm.ts), so
- * the guest boots the same way under both providers.
- */
-export const FULL_OS_KERNEL_COMMAND_LINE = [
-  'console=ttyS0',
-  'root=/dev/vda',
-  'rw',
-  'net.ifnames=0', // eth0 (management), eth1 (lab wire)
-  'mitigations=off',
-  'loglevel=5',
-].join(' ');
 
 export interface LibvirtBoxMetadata {
   provider: 'libvirt';

@@ -114,11 +114,4 @@ describe('libvirt box', () => {
     expectGolden('box.Vagrantfile', text);
     expect(text).toContain('libvirt.cmd_line = "console=ttyS0 root=/dev/vda rw net.ifnames=0 mitigations=off loglevel=5"');
   });
-
-  it("uses the same kernel command line as the QEMU provider's source", () => {
-    const source = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '../../../harness/vm/full-os-vm.ts'), 'utf8');
-    const block = /kernelCommandLine: \[([\s\S]*?)\]\.join\(' '\)/.exec(source)?.[1] ?? '';
-    const words = [...block.matchAll(/'([^']+)'/g)].map((m) => m[1]);
-    expect(words.join(' ')).toBe(FULL_OS_KERNEL_COMMAND_LINE);
-  });
 });
