@@ -1,10 +1,12 @@
 import { succeeded, type CommandResult } from '../exec/command-result.ts';
+import { FullOsDataPathLab } from '../lab/full-os-data-path-lab.ts';
 import { FullOsLab } from '../lab/full-os-lab.ts';
 import { runGuideStep } from '../lab/full-os-procedure.ts';
 import { pythonBackend, sendThroughBalancer } from '../lab/full-os-traffic.ts';
 import { StepFailure, type StepRecorder } from '../runner/step.ts';
 import type { Check, ScenarioOutcome } from '../runner/scenario.ts';
 import { renderFullOsGuide } from '../toa/install-guide-steps.ts';
+import { fullnatToaV4 } from '../../scenarios/fullnat-toa-v4.ts';
 import type { DirectKernelBoot } from '../vm/full-os-vm.ts';
 import { debian12AutoloadFiles } from './autoload-files.ts';
 import { editBootLoader } from './boot-loader.ts';
@@ -36,6 +38,7 @@ import { GuestMachine } from './tree-access.ts';
  *   7b–7d uname -r, /proc/cmdline, modprobe toa + dmesg, startup script and monitor
  *   8a/8b FULLNAT TOA through the simulated balancer: python3 -m http.server's own log
  *         names the injected clients; with toa unloaded, the balancer
+ *   8c    the fullnat-toa-v4 scenario itself, on toa-backend built in the guest
  */
 const PYTHON_PORT = 80;
 const INSTALL_TIMEOUT_MS = 600_000; // update-initramfs and update-grub under TCG: tens of seconds each
@@ -218,6 +221,18 @@ export async function runPatchedKernelOnDebian12(options: PatchedKernelRunOption
     const round = await sendThroughBalancer(lab!, backend, { connections: 2, toa: {}, expect: 'balancer' });
     if (succeeded(rec.record(await guest().run('grep "^toa " /proc/modules')))) throw new StepFailure('toa was loaded again during the round');
     return trafficRound(rec, round);
+  });
+
+  await step(`8c. The FULLNAT TOA scenario (${fullnatToaV4.id}) on the -toa kernel: toa-backend's log names each injected client`, async (rec) => {
+    // The scenario file every image runs, on the module modprobe finds (modinfo -n toa: the in-tree one).
+    const prepared = await FullOsDataPathLab.prepare(lab!, { toaKind, freePort: { port: PYTHON_PORT, pkillPattern: `http.server ${PYTHON_PORT}` } });
+    for (const c of prepared.step.commands) rec.record(c);
+    if (!prepared.lab) throw new StepFailure(`toa-backend did not start: ${prepared.step.summary}`);
+    const scenarioChecks = await fullnatToaV4.run(prepared.lab);
+    for (const c of scenarioChecks) rec.evidence(`${c.passed ? 'ok' : 'NOT OK'} ${c.name}: ${c.observed}`);
+    const failed = scenarioChecks.find((c) => !c.passed && !c.informational);
+    if (failed) throw new StepFailure(`${failed.name}: expected ${failed.expected}, observed ${failed.observed}`);
+    return `${prepared.step.summary}; ${scenarioChecks.filter((c) => !c.informational).length} checks passed`;
   });
 
   function trafficRound(rec: StepRecorder, round: Awaited<ReturnType<typeof sendThroughBalancer>>): string {
