@@ -10,6 +10,7 @@ import type { CellContext } from '../runner/cell.ts';
 import { IMAGES, type LabImage } from '../runner/lab-images.ts';
 import { FULL_OS_SCENARIOS, runFullOsCell, type FullOsScenarioId } from '../runner/full-os-cell.ts';
 import { runMicroCell } from '../runner/micro-cell.ts';
+import { MAX_GUEST_CPUS, vcpusPerGuest } from '../runner/guest-cpus.ts';
 import { UsageError } from '../runner/run-scenarios.ts';
 import { scenarioPassed, type ScenarioOutcome } from '../runner/scenario.ts';
 import { parseShard, shardPairs } from '../runner/shard.ts';
@@ -37,7 +38,8 @@ serial console log.
                full OS only: ${FULL_OS_SCENARIOS.map((s) => s.id).join(', ')} (a full-OS cell always carries
                out the guide's procedure: the data-path scenarios test the toa.ko it installs)
   --shard      run only shard i of n of the image × scenario pairs (CI matrices)
-  --parallel   images booted at once (default from cores and memory: ${defaultParallelism()})
+  --parallel   images booted at once (default from cores and memory: ${defaultParallelism()}); guests get
+               2 vCPUs each, 1 when more guests run at once than the host has cores for two each
   --toa-source test a vendor's TOA module: its source is built against each image's kernel
                headers (kbuild; on a whole OS by the guide's own steps, in the guest); the verdict
                says whether it did not build (first compiler errors, known causes explained), did
@@ -100,6 +102,9 @@ export async function runCommand(args: string[]): Promise<number> {
   const tap = new TapWriter((text) => status.write(text));
   const notes: string[] = [`module under test: ${describeChoice(module)}; TOA option kind ${toaKind}`];
   if (shard) notes.push(`shard ${shard.index}/${shard.count}`);
+  const guestsAtOnce = Math.min(parallel, plan.length);
+  const vcpus = vcpusPerGuest(availableParallelism(), guestsAtOnce);
+  if (vcpus < MAX_GUEST_CPUS) notes.push(`${guestsAtOnce} guests at once on ${availableParallelism()} host cores: ${vcpus} vCPU each`);
   const session = await RunSession.open();
   const outcomes: ScenarioOutcome[] = [];
   try {
@@ -126,6 +131,7 @@ export async function runCommand(args: string[]): Promise<number> {
             module,
             toaKind,
             keepOnFailure: values['keep-on-failure'] === true,
+            vcpus,
           });
         } else {
           // The guide builds from source in the guest; a prebuilt .ko is a micro-VM matter (its kernel is known).
@@ -136,6 +142,7 @@ export async function runCommand(args: string[]): Promise<number> {
             dataPath: SCENARIOS.filter((s) => ids.includes(s.id)),
             provider,
             toaKind,
+            vcpus,
             ...(module.origin === 'source' && { toaSource: module.location }),
           });
         }

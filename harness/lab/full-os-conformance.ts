@@ -52,6 +52,8 @@ export interface FullOsConformance {
 export interface FullOsConformanceOptions {
   /** A vendor's module folder (fetched on the host) to push and build instead of native/toa. */
   toaSource?: { dir: string; label: string };
+  /** The guest's vCPUs under the QEMU provider (default 2). */
+  cpus?: number;
 }
 
 export async function runFullOsConformance(
@@ -62,7 +64,7 @@ export async function runFullOsConformance(
   options: FullOsConformanceOptions = {},
 ): Promise<FullOsConformance> {
   const lab: AnyFullOsLab =
-    provider === 'vagrant' ? await VagrantLab.start(session, { image, log }) : await FullOsLab.start(session, { image, log });
+    provider === 'vagrant' ? await VagrantLab.start(session, { image, log }) : await FullOsLab.start(session, { image, log, ...(options.cpus && { cpus: options.cpus }) });
   const guide = renderFullOsGuide(image, FULL_OS_PLAN);
   const steps: StepResult[] = [];
   const checks: Check[] = [];

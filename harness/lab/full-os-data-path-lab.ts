@@ -28,8 +28,6 @@ export interface FullOsDataPathOptions {
   toaKind?: number;
   /** The guide built toa-lab's native/toa (default), not a vendor's module: its parameters can be relied on. */
   ownModule?: boolean;
-  /** A port the guide's procedure left a backend on, to be freed for toa-backend (the scenarios' backend is on :80). */
-  freePort?: { port: number; pkillPattern: string };
 }
 
 /** eth0 is the management NIC (SSH), eth1 the lab wire (net.ifnames=0). */
@@ -64,10 +62,8 @@ export class FullOsDataPathLab implements DataPathLab {
       if (!succeeded(build)) throw new StepFailure(`toa-backend did not build: ${build.stderr.trim().split('\n').slice(0, 3).join(' | ')}`);
       const module = recorder.record(await shell.run('modinfo -n toa'));
       if (!succeeded(module)) throw new StepFailure(`no installed toa module (modinfo -n toa: ${module.stderr.trim()})`);
-      if (options.freePort) {
-        // The guide's backend has given its verdict; the scenarios' backend takes its port.
-        recorder.record(await shell.run(`pkill -f ${shellQuote(options.freePort.pkillPattern)}; sleep 0.5`));
-      }
+      // The guide's `python3 -m http.server 80` (if the procedure left it running) has given its verdict: toa-backend takes :80.
+      recorder.record(await shell.run(`pkill -f ${shellQuote(`http.server ${BACKEND_PORT}`)}; sleep 0.5`));
       const backend = await BackendServer.start(shell, { port: BACKEND_PORT });
       prepared = new FullOsDataPathLab(lab, backend, module.stdout.trim(), options.toaKind ?? 254, options.ownModule ?? true);
       return `toa-backend on :${BACKEND_PORT}; toa.ko at ${prepared.toaModulePath}`;

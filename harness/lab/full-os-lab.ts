@@ -23,6 +23,8 @@ export interface FullOsLabOptions {
   image: string;
   /** Boot (and reboot) to a working SSH login; TCG default 180 s. */
   bootTimeoutMs?: number;
+  /** vCPUs (default 2; fewer when several guests share the host: harness/runner/guest-cpus.ts). */
+  cpus?: number;
   log?: (line: string) => void;
 }
 
@@ -53,7 +55,7 @@ export class FullOsLab implements RebootableGuestLab {
     const key = generateSshKeyPair(`toa-lab ${options.image} run key`);
     const keyFiles = await writeSshKeyPair(keyDir, key);
 
-    const vm = await FullOsVm.start({ image, session, authorizedKey: key.publicLine, log });
+    const vm = await FullOsVm.start({ image, session, authorizedKey: key.publicLine, log, ...(options.cpus && { cpus: options.cpus }) });
     session.defer(() => vm.stop());
     const target: SshTarget = {
       host: '127.0.0.1',

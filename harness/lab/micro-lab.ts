@@ -21,6 +21,8 @@ export interface MicroLabOptions {
   toaModule?: string;
   /** The option kind the balancer sends (default 254). */
   toaKind?: number;
+  /** vCPUs (default 2; fewer when several guests share the host: harness/runner/guest-cpus.ts). */
+  cpus?: number;
   log?: (line: string) => void;
 }
 
@@ -46,7 +48,7 @@ export class MicroLab implements DataPathLab {
       ...(options.suite && { suite: options.suite }),
       ...(options.toaModule && { toaModule: options.toaModule }),
     });
-    const vm = await MicroVm.start({ image, session, log });
+    const vm = await MicroVm.start({ image, session, log, ...(options.cpus && { cpus: options.cpus }) });
     session.defer(() => vm.stop());
     const wire = await LabWireHost.attach(session, vm.labWireSocket, vm.guestAddress);
     const backend = await BackendServer.start(vm.agent);

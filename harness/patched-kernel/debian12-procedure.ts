@@ -225,7 +225,7 @@ export async function runPatchedKernelOnDebian12(options: PatchedKernelRunOption
 
   await step(`8c. The FULLNAT TOA scenario (${fullnatToaV4.id}) on the -toa kernel: toa-backend's log names each injected client`, async (rec) => {
     // The scenario file every image runs, on the module modprobe finds (modinfo -n toa: the in-tree one).
-    const prepared = await FullOsDataPathLab.prepare(lab!, { toaKind, freePort: { port: PYTHON_PORT, pkillPattern: `http.server ${PYTHON_PORT}` } });
+    const prepared = await FullOsDataPathLab.prepare(lab!, { toaKind });
     for (const c of prepared.step.commands) rec.record(c);
     if (!prepared.lab) throw new StepFailure(`toa-backend did not start: ${prepared.step.summary}`);
     const scenarioChecks = await fullnatToaV4.run(prepared.lab);

@@ -1,7 +1,7 @@
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DataPathLab } from '../lab/data-path-lab.ts';
-import { FULL_OS_PLAN, runFullOsConformance, type FullOsConformance, type FullOsProvider } from '../lab/full-os-conformance.ts';
+import { runFullOsConformance, type FullOsConformance, type FullOsProvider } from '../lab/full-os-conformance.ts';
 import { FullOsDataPathLab } from '../lab/full-os-data-path-lab.ts';
 import { fetchToaSource } from '../toa/module-choice.ts';
 import { errorText, notRun, type CellContext } from './cell.ts';
@@ -44,6 +44,8 @@ export interface FullOsCellOptions {
   toaKind?: number;
   /** A vendor's TOA source (directory, tarball or git URL) built by the guide's steps instead of native/toa. */
   toaSource?: string;
+  /** The guest's vCPUs (default 2). */
+  vcpus?: number;
 }
 
 export async function runFullOsCell(ctx: CellContext, options: FullOsCellOptions): Promise<void> {
@@ -71,7 +73,10 @@ export async function runFullOsCell(ctx: CellContext, options: FullOsCellOptions
       options.image,
       (line) => ctx.progress(line),
       options.provider ?? 'qemu',
-      fetched?.moduleDir ? { toaSource: { dir: fetched.moduleDir, label: vendor! } } : {},
+      {
+        ...(fetched?.moduleDir && { toaSource: { dir: fetched.moduleDir, label: vendor! } }),
+        ...(options.vcpus && { cpus: options.vcpus }),
+      },
     );
   } catch (error) {
     for (const scenario of [...procedureRows, ...dataPath]) record(notRun(scenario, `the image did not start: ${errorText(error)}`));
@@ -131,11 +136,7 @@ async function runDataPathScenarios(
     return;
   }
   ctx.status('data path: building toa-backend in the guest…');
-  const prepared = await FullOsDataPathLab.prepare(run.lab, {
-    toaKind,
-    ownModule,
-    freePort: { port: FULL_OS_PLAN.pythonPort, pkillPattern: `http.server ${FULL_OS_PLAN.pythonPort}` },
-  });
+  const prepared = await FullOsDataPathLab.prepare(run.lab, { toaKind, ownModule });
   ctx.progress(`${prepared.step.status} ${(prepared.step.durationMs / 1000).toFixed(1)} s  ${prepared.step.name}: ${prepared.step.summary}`);
   if (!prepared.lab) {
     for (const scenario of scenarios) ctx.record(notRun(scenario, `the data-path set-up failed: ${prepared.step.summary}`));

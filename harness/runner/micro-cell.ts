@@ -24,6 +24,8 @@ export async function runMicroCell(
     toaKind: number;
     /** On a failure, keep the VM up for inspection until the user presses Ctrl-C. */
     keepOnFailure?: boolean;
+    /** The guest's vCPUs (default 2). */
+    vcpus?: number;
   },
 ): Promise<void> {
   const outcomes: ScenarioOutcome[] = [];
@@ -46,6 +48,7 @@ export async function runMicroCell(
       suite: options.suite,
       log: ctx.say,
       toaKind: options.toaKind,
+      ...(options.vcpus && { cpus: options.vcpus }),
       ...(prepared.koPath && { toaModule: prepared.koPath }),
     });
     if (prepared.steps.length) record(moduleOutcome(prepared.steps));

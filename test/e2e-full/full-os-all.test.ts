@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { FULL_OS_PLAN, formatStepTable, runFullOsConformance, type FullOsConformance } from '../../harness/lab/full-os-conformance.ts';
+import { formatStepTable, runFullOsConformance, type FullOsConformance } from '../../harness/lab/full-os-conformance.ts';
 import { FullOsDataPathLab } from '../../harness/lab/full-os-data-path-lab.ts';
 import { RunSession } from '../../harness/lifecycle/run-session.ts';
 import { SCENARIOS } from '../../scenarios/index.ts';
@@ -32,8 +32,7 @@ describe.each(['debian-11', 'debian-13'])('full OS: %s', (image) => {
 
   it('runs toa-backend built in the guest, for the data-path scenarios', async () => {
     expect(run?.completed, 'the procedure did not complete').toBe(true);
-    const { pythonPort } = FULL_OS_PLAN;
-    const prepared = await FullOsDataPathLab.prepare(run!.lab, { freePort: { port: pythonPort, pkillPattern: `http.server ${pythonPort}` } });
+    const prepared = await FullOsDataPathLab.prepare(run!.lab);
     expect(prepared.step.status, prepared.step.summary).toBe('passed');
     dataPath = prepared.lab;
   });

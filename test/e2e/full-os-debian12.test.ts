@@ -119,7 +119,7 @@ describe('full OS: Debian 12 with the guides\' TOA and VIP procedure', () => {
     let dataPath: FullOsDataPathLab;
 
     it('builds toa-backend with the guest\'s gcc and finds toa.ko where the guide installed it', async () => {
-      const prepared = await FullOsDataPathLab.prepare(lab, { freePort: { port: PYTHON_PORT, pkillPattern: `http.server ${PYTHON_PORT}` } });
+      const prepared = await FullOsDataPathLab.prepare(lab);
       steps.push(prepared.step);
       expect(prepared.step.status, evidenceOf(prepared.step)).toBe('passed');
       dataPath = prepared.lab!;
