@@ -72,7 +72,8 @@ async function start(
     memoryMiB: 512,
     cpus: 2,
     kernel: boot.kernelFile,
-    initrd: boot.initrdFile ?? '',
+    // A stanza without an initrd line boots without one.
+    ...(boot.initrdFile && { initrd: boot.initrdFile }),
     kernelCommandLine: boot.commandLine,
     consoleLog,
     agentSocket,
@@ -80,8 +81,6 @@ async function start(
     pidFile: join(dir, 'qemu.pid'),
     disk: { path: options.disk, format: 'raw' },
   });
-  // A stanza without an initrd line boots without one (buildQemuArgs always names one).
-  if (!boot.initrdFile) args.splice(args.indexOf('-initrd'), 2);
   const started = Date.now();
   const qemu = QemuProcess.start(args, join(dir, 'qemu.stderr'));
   options.session.defer(() => qemu.stop().then(() => undefined));

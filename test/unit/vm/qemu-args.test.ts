@@ -19,6 +19,18 @@ function valueOf(args: string[], flag: string): string[] {
 }
 
 describe('buildQemuArgs', () => {
+  it('boots the kernel with its initrd and command line, or without an initrd when there is none', () => {
+    const args = buildQemuArgs(spec);
+    expect(valueOf(args, '-kernel')).toEqual(['/k']);
+    expect(valueOf(args, '-initrd')).toEqual(['/i']);
+    expect(valueOf(args, '-append')).toEqual(['console=ttyS0']);
+    const { initrd: _none, ...withoutInitrd } = spec;
+    const bare = buildQemuArgs(withoutInitrd);
+    expect(bare).not.toContain('-initrd');
+    expect(valueOf(bare, '-append')).toEqual(['console=ttyS0']);
+    expect(bare.slice(-2)).toEqual(args.slice(-2)); // nothing else moved
+  });
+
   it('caps the TCG translation cache and passes the accelerator', () => {
     expect(valueOf(buildQemuArgs(spec), '-accel')).toEqual(['tcg,tb-size=256']);
     expect(valueOf(buildQemuArgs({ ...spec, accelerator: 'kvm' }), '-accel')).toEqual(['kvm']);
