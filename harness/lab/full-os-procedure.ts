@@ -53,7 +53,7 @@ export function pushToaSource(lab: GuestLab, remoteDir: string, source?: { dir: 
 /**
  * The lab runs two VIP methods on one machine (the Debian row's interfaces.d
  * and the Ubuntu row's netplan), which no guide does: netplan hands lo to
- * systemd-networkd, and networkd ≥ 257 (Debian 13) drops addresses it did not
+ * systemd-networkd, and Debian 13's networkd (systemd 257) drops addresses it did not
  * configure when it takes lo over at boot — ifupdown's lo:1, lo:2 vanish after
  * the reboot (measured; Debian 11/12 keep them). `KeepConfiguration=static`
  * in a drop-in for netplan's generated lo unit keeps permanent addresses it
