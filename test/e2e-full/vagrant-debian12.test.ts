@@ -1,6 +1,5 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runHostCommand } from '../../harness/exec/run-host-command.ts';
@@ -8,13 +7,13 @@ import { formatStepTable } from '../../harness/lab/full-os-conformance.ts';
 import { pushToaSource, runGuideStep } from '../../harness/lab/full-os-procedure.ts';
 import { pythonBackend, sendThroughBalancer } from '../../harness/lab/full-os-traffic.ts';
 import { RunSession } from '../../harness/lifecycle/run-session.ts';
-import type { ResultRecord } from '../../harness/report/results-store.ts';
 import { repoRoot } from '../../harness/repo-root.ts';
 import type { Check } from '../../harness/runner/scenario.ts';
 import type { StepResult } from '../../harness/runner/step.ts';
 import { renderFullOsGuide, type GuideStep } from '../../harness/toa/install-guide-steps.ts';
 import { domainExists, reapOrphanedDomains, runVirsh } from '../../harness/vm/vagrant/index.ts';
 import { VagrantLab } from '../../harness/vm/vagrant/vagrant-lab.ts';
+import { runToaLab } from '../helpers/toa-lab-run.ts';
 
 /**
  * The Vagrant provider for real: Debian's vagrant + vagrant-libvirt driving
@@ -157,17 +156,11 @@ describe('Vagrant provider: Debian 12 box on vagrant-libvirt', () => {
 
 describe('Vagrant provider: the conformance set through the CLI', () => {
   it("toa-lab run --provider vagrant: the guides' whole procedure with its reboot, then data-path scenarios, all pass", () => {
-    const out = mkdtempSync(join(tmpdir(), 'toa-lab-vagrant-run-'));
     const scenarios = 'guide-procedure,reboot-persistence,fullnat-toa-v4,fullnat-no-toa,dsr-vip,malformed-options';
-    const result = spawnSync(
-      process.execPath,
-      [join(repoRoot(), 'bin', 'toa-lab.js'), 'run', '--provider', 'vagrant', '--image', 'debian-12', '--scenario', scenarios, '--out', out],
-      { encoding: 'utf8', timeout: 1_500_000 },
-    );
-    expect(result.status, result.stdout.slice(-4000)).toBe(0);
-    const records = readFileSync(join(out, 'results.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as ResultRecord);
-    expect(records.map((r) => r.outcome.scenario)).toEqual(scenarios.split(','));
-    expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('provider vagrant');
+    const run = runToaLab(['--provider', 'vagrant', '--image', 'debian-12', '--scenario', scenarios], { timeoutMs: 1_500_000 });
+    expect(run.code, run.stdout.slice(-4000)).toBe(0);
+    expect(run.records.map((r) => r.outcome.scenario)).toEqual(scenarios.split(','));
+    expect(run.report).toContain('provider vagrant');
   });
 });
 

@@ -1,13 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UnknownImageError } from '../../harness/images/debian/debian-image-catalog.ts';
 import { BrokenImageError } from '../../harness/images/debian/disk-image.ts';
 import { FullOsLab } from '../../harness/lab/full-os-lab.ts';
 import { RunSession } from '../../harness/lifecycle/run-session.ts';
-import type { ResultRecord } from '../../harness/report/results-store.ts';
+import { repoRoot } from '../../harness/repo-root.ts';
 import { SshNotReadyError } from '../../harness/remote/ssh-readiness.ts';
 import { CommandLog } from '../../harness/remote/command-log.ts';
 import { HostKeyPin } from '../../harness/remote/host-key-pin.ts';
@@ -15,6 +14,7 @@ import { SshGuestShell } from '../../harness/remote/ssh-guest-shell.ts';
 import { generateSshKeyPair } from '../../harness/remote/ssh-key-pair.ts';
 import { findFreeLocalPort } from '../../harness/vm/free-port.ts';
 import { FullOsVm } from '../../harness/vm/full-os-vm.ts';
+import { runToaLab } from '../helpers/toa-lab-run.ts';
 
 /** The full-OS lab refuses bad input with a clear error, and leaves nothing running. */
 describe('full OS: bad input', () => {
@@ -74,17 +74,17 @@ describe('full OS: bad input', () => {
 
 describe('full OS: a --toa-source that does not compile', () => {
   it("ends that image's run with the compiler's evidence and the known causes; the other image goes on; nothing is left running", () => {
-    const root = join(import.meta.dirname, '..', '..');
-    const out = mkdtempSync(join(tmpdir(), 'toa-lab-full-os-vendor-'));
-    const args = ['run', '--image', 'debian-12,microvm-bookworm', '--scenario', 'guide-procedure,reboot-persistence,fullnat-toa-v4'];
-    const result = spawnSync(
-      process.execPath,
-      [join(root, 'bin', 'toa-lab.js'), ...args, '--parallel', '1', '--toa-source', join(root, 'test/fixtures/toa-old-api'), '--out', out],
-      { encoding: 'utf8', timeout: 600_000 },
+    const run = runToaLab(
+      [
+        '--image', 'debian-12,microvm-bookworm',
+        '--scenario', 'guide-procedure,reboot-persistence,fullnat-toa-v4',
+        '--parallel', '1',
+        '--toa-source', join(repoRoot(), 'test/fixtures/toa-old-api'),
+      ],
+      { timeoutMs: 600_000 },
     );
-    expect(result.status, result.stderr).toBe(1);
-    const records = readFileSync(join(out, 'results.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as ResultRecord);
-    const outcome = (cell: string, scenario: string) => records.find((r) => r.cell === cell && r.outcome.scenario === scenario)?.outcome;
+    expect(run.code, run.stderr).toBe(1);
+    const outcome = run.outcome;
 
     // The guide's own make, in the guest, failed: its step says why, with the compiler's first errors.
     const procedure = outcome('debian-12', 'guide-procedure')!;
@@ -96,11 +96,10 @@ describe('full OS: a --toa-source that does not compile', () => {
     expect(outcome('debian-12', 'fullnat-toa-v4')?.error).toMatch(/procedure did not complete/);
     // The micro-VM cell still ran and gave its own verdict.
     expect(outcome('microvm-bookworm', 'toa-module')?.error).toMatch(/did not build/);
-    const report = readFileSync(join(out, 'report.md'), 'utf8');
-    expect(report).toMatch(/debian-12: module verdict: did not build/);
-    expect(report).toMatch(/microvm-bookworm: module verdict: did not build/);
+    expect(run.report).toMatch(/debian-12: module verdict: did not build/);
+    expect(run.report).toMatch(/microvm-bookworm: module verdict: did not build/);
     // The run's QEMU processes are gone with it.
-    expect(spawnSync('pgrep', ['-f', `/s-${result.pid}-`]).stdout.toString()).toBe('');
+    expect(spawnSync('pgrep', ['-f', `/s-${run.pid}-`]).stdout.toString()).toBe('');
   });
 });
 

@@ -1,10 +1,7 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureMicroVmImage } from '../../harness/images/microvm/build-microvm-image.ts';
-import type { ResultRecord } from '../../harness/report/results-store.ts';
+import { runToaLab, type ToaLabRun } from '../helpers/toa-lab-run.ts';
 
 /**
  * A vendor's module through the CLI, the way a vendor runs it: each verdict
@@ -12,14 +9,8 @@ import type { ResultRecord } from '../../harness/report/results-store.ts';
  */
 const ROOT = join(import.meta.dirname, '..', '..');
 
-function run(...args: string[]): { code: number | null; records: ResultRecord[]; report: string; stdout: string } {
-  const out = mkdtempSync(join(tmpdir(), 'toa-lab-vendor-'));
-  const result = spawnSync(process.execPath, [join(ROOT, 'bin', 'toa-lab.js'), 'run', '--image', 'microvm-bookworm', '--out', out, ...args], {
-    encoding: 'utf8',
-    timeout: 600_000,
-  });
-  const records = readFileSync(join(out, 'results.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as ResultRecord);
-  return { code: result.status, records, report: readFileSync(join(out, 'report.md'), 'utf8'), stdout: result.stdout };
+function run(...args: string[]): ToaLabRun {
+  return runToaLab(['--image', 'microvm-bookworm', ...args], { timeoutMs: 600_000 });
 }
 
 describe('third-party TOA modules (--toa-source, --toa-ko)', () => {
