@@ -5,6 +5,7 @@ import { chooseAccelerator, type AcceleratorChoice } from '../vm/accelerator.ts'
 import { ConsoleLog } from '../vm/console-log.ts';
 import { GuestAgent } from '../vm/guest-agent.ts';
 import { buildQemuArgs, type Accelerator } from '../vm/qemu/qemu-args.ts';
+import { tcgThreading } from '../vm/qemu/tcg-threading.ts';
 import { QemuProcess } from '../vm/qemu/qemu-process.ts';
 import { selectBootEntry, type BootSelection } from './firmware.ts';
 
@@ -69,6 +70,7 @@ async function start(
   const labWireSocket = join(dir, 'wire.sock');
   const args = buildQemuArgs({
     accelerator,
+    tcgThreading: tcgThreading(),
     memoryMiB: 512,
     cpus: 2,
     kernel: boot.kernelFile,

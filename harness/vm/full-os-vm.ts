@@ -8,6 +8,7 @@ import { ConsoleLog } from './console-log.ts';
 import { findFreeLocalPort } from './free-port.ts';
 import { FULL_OS_KERNEL_COMMAND_LINE } from './full-os-command-line.ts';
 import { buildQemuArgs, type Accelerator } from './qemu/qemu-args.ts';
+import { tcgThreading } from './qemu/tcg-threading.ts';
 import { QemuProcess } from './qemu/qemu-process.ts';
 
 /**
@@ -185,6 +186,7 @@ async function launch(options: FullOsVmOptions, accelerator: Accelerator, choice
   const initrd = next ? next.boot.initrd : options.image.initrd;
   const args = buildQemuArgs({
     accelerator,
+    tcgThreading: tcgThreading(),
     memoryMiB: options.memoryMiB ?? 1024,
     cpus: options.cpus ?? 2,
     kernel: next?.boot.kernel ?? options.image.kernel,

@@ -6,6 +6,7 @@ import { chooseAccelerator, type AcceleratorChoice } from './accelerator.ts';
 import { ConsoleLog, ConsoleWaitError } from './console-log.ts';
 import { GuestAgent } from './guest-agent.ts';
 import { buildQemuArgs, type Accelerator } from './qemu/qemu-args.ts';
+import { tcgThreading } from './qemu/tcg-threading.ts';
 import { QemuProcess } from './qemu/qemu-process.ts';
 
 export interface MicroVmOptions {
@@ -83,6 +84,7 @@ async function boot(
   const wireSocket = join(dir, 'wire.sock');
   const args = buildQemuArgs({
     accelerator,
+    tcgThreading: tcgThreading(),
     memoryMiB: options.memoryMiB ?? 512,
     cpus: options.cpus ?? 2,
     kernel: options.image.kernel,

@@ -2,10 +2,14 @@
  * The QEMU command line, as a pure function of a typed machine description, so
  * every flag the lab depends on is visible in one place and unit-tested.
  */
+import type { TcgThreading } from './tcg-threading.ts';
+
 export type Accelerator = 'kvm' | 'tcg';
 
 export interface QemuMachineSpec {
   accelerator: Accelerator;
+  /** TCG only: how the vCPUs are run (tcg-threading.ts says why the lab wants "single"). */
+  tcgThreading: TcgThreading;
   memoryMiB: number;
   cpus: number;
   /** Direct kernel boot. */
@@ -44,7 +48,7 @@ export function buildQemuArgs(spec: QemuMachineSpec): string[] {
     ...(spec.allowReboot ? [] : ['-no-reboot']),
     '-machine', 'pc',
     // tb-size caps TCG's translation cache: ~0.7 GB resident instead of ~1.7 GB (LAB-NOTES).
-    '-accel', spec.accelerator === 'tcg' ? 'tcg,tb-size=256' : 'kvm',
+    '-accel', spec.accelerator === 'tcg' ? `tcg,tb-size=256,thread=${spec.tcgThreading}` : 'kvm',
     '-m', String(spec.memoryMiB),
     '-smp', String(spec.cpus),
     '-kernel', spec.kernel,

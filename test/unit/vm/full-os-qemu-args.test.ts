@@ -4,6 +4,7 @@ import { buildQemuArgs, type QemuMachineSpec } from '../../../harness/vm/qemu/qe
 /** The full-OS additions to the QEMU command line (the micro-VM's are in qemu-args.test.ts). */
 const spec: QemuMachineSpec = {
   accelerator: 'tcg',
+  tcgThreading: 'single',
   memoryMiB: 1024,
   cpus: 2,
   kernel: '/img/vmlinuz',

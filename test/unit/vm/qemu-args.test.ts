@@ -3,6 +3,7 @@ import { buildQemuArgs, type QemuMachineSpec } from '../../../harness/vm/qemu/qe
 
 const spec: QemuMachineSpec = {
   accelerator: 'tcg',
+  tcgThreading: 'single',
   memoryMiB: 512,
   cpus: 2,
   kernel: '/k',
@@ -32,7 +33,8 @@ describe('buildQemuArgs', () => {
   });
 
   it('caps the TCG translation cache and passes the accelerator', () => {
-    expect(valueOf(buildQemuArgs(spec), '-accel')).toEqual(['tcg,tb-size=256']);
+    expect(valueOf(buildQemuArgs(spec), '-accel')).toEqual(['tcg,tb-size=256,thread=single']);
+    expect(valueOf(buildQemuArgs({ ...spec, tcgThreading: 'multi' }), '-accel')).toEqual(['tcg,tb-size=256,thread=multi']);
     expect(valueOf(buildQemuArgs({ ...spec, accelerator: 'kvm' }), '-accel')).toEqual(['kvm']);
   });
 

@@ -66,6 +66,7 @@ describe('Vagrantfile rendering', () => {
     const vagrant = vagrantQemuArgs(SPEC);
     const qemu = buildQemuArgs({
       accelerator: 'tcg',
+      tcgThreading: 'single',
       memoryMiB: 1024,
       cpus: 2,
       kernel: 'k',
