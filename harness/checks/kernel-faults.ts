@@ -37,7 +37,7 @@ export interface KernelLogMark {
 }
 
 interface KernelLogSources {
-  guest: { run(command: string): Promise<{ stdout: string }>; check(command: string): Promise<unknown> };
+  guest: { run(command: string, options?: { timeoutMs?: number }): Promise<{ stdout: string }>; check(command: string): Promise<unknown> };
   console: { refresh(): Promise<string> };
 }
 
@@ -49,11 +49,13 @@ export async function markKernelLog({ guest, console }: KernelLogSources): Promi
 
 /**
  * Kernel faults since `mark`: the serial console (loglevel 5 prints warnings
- * and worse) plus the ring buffer as it is now, each fault once.
+ * and worse) plus the ring buffer as it is now, each fault once. A guest that
+ * no longer answers (hung, crashed) costs a short wait, and the console alone
+ * tells.
  */
 export async function kernelFaultsSince({ guest, console }: KernelLogSources, mark: KernelLogMark): Promise<KernelFault[]> {
   const consoleText = (await console.refresh()).slice(mark.consoleOffset);
-  const dmesg = await guest.run('dmesg');
+  const dmesg = await guest.run('dmesg', { timeoutMs: 15_000 });
   const seen = new Set<string>();
   return [...findKernelFaults(consoleText), ...findKernelFaults(dmesg.stdout)].filter((f) => {
     const key = f.line.replace(/^\[\s*[\d.]+\]\s*/, '');
