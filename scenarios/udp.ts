@@ -21,6 +21,8 @@ export const udp: Scenario<DataPathLab> = {
   async run(lab) {
     const since = await lab.markKernelLog();
     const checks: Check[] = [await withToaModule(lab, {})];
+    // A fresh log: a scenario run twice on one guest must not count the first run's lines.
+    await lab.guest.check(`rm -f ${LOG}`);
     await lab.guest.check(`toa-backend --udp ${UDP_PORT} --log ${LOG} </dev/null >/dev/null 2>/tmp/udp.err &`);
     try {
       await lab.guest.check(`for i in $(seq 50); do grep -q listening /tmp/udp.err && exit 0; sleep 0.1; done; cat /tmp/udp.err; exit 1`, { timeoutMs: 15_000 });

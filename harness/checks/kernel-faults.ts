@@ -55,7 +55,8 @@ export async function markKernelLog({ guest, console }: KernelLogSources): Promi
  */
 export async function kernelFaultsSince({ guest, console }: KernelLogSources, mark: KernelLogMark): Promise<KernelFault[]> {
   const consoleText = (await console.refresh()).slice(mark.consoleOffset);
-  const dmesg = await guest.run('dmesg', { timeoutMs: 15_000 });
+  // A dead transport (the micro-VM's agent) throws rather than failing the command.
+  const dmesg = await guest.run('dmesg', { timeoutMs: 15_000 }).catch(() => ({ stdout: '' }));
   const seen = new Set<string>();
   return [...findKernelFaults(consoleText), ...findKernelFaults(dmesg.stdout)].filter((f) => {
     const key = f.line.replace(/^\[\s*[\d.]+\]\s*/, '');

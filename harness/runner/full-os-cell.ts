@@ -7,6 +7,7 @@ import { fetchToaSource } from '../toa/module-choice.ts';
 import { errorText, notRun, type CellContext } from './cell.ts';
 import { moduleVerdict } from './module-verdict.ts';
 import { runScenarios } from './run-scenarios.ts';
+import { guestGone } from '../lab/guest-health.ts';
 import { check, type Check, type Scenario, type ScenarioOutcome } from './scenario.ts';
 import type { StepResult } from './step.ts';
 
@@ -142,9 +143,12 @@ async function runDataPathScenarios(
     for (const scenario of scenarios) ctx.record(notRun(scenario, `the data-path set-up failed: ${prepared.step.summary}`));
     return;
   }
-  await runScenarios(prepared.lab, scenarios, ctx.record, (scenario, index) =>
-    ctx.status(`scenario ${index + 1}/${scenarios.length}: ${scenario.id}`),
-  );
+  const lab = prepared.lab;
+  const since = await lab.markKernelLog();
+  await runScenarios(lab, scenarios, ctx.record, {
+    onStart: (scenario, index) => ctx.status(`scenario ${index + 1}/${scenarios.length}: ${scenario.id}`),
+    guestGone: () => guestGone(lab, since),
+  });
 }
 
 function stepChecks(steps: readonly StepResult[]): Check[] {

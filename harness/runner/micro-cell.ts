@@ -6,6 +6,7 @@ import type { DebianSuite } from '../toa/suite-chroot.ts';
 import { prepareModule, type ToaModuleChoice } from '../toa/module-choice.ts';
 import { errorText, notRun, type CellContext } from './cell.ts';
 import { runScenarios } from './run-scenarios.ts';
+import { guestGone } from '../lab/guest-health.ts';
 import { moduleVerdict } from './module-verdict.ts';
 import { check, scenarioPassed, type Scenario, type ScenarioOutcome } from './scenario.ts';
 import type { StepResult } from './step.ts';
@@ -59,9 +60,12 @@ export async function runMicroCell(
   }
   ctx.note(`${ctx.cell}: kernel ${lab.image.kernelPackage.name} ${lab.image.kernelPackage.version}; ${lab.vm.accelerator.accelerator} (${lab.vm.accelerator.reason})`);
   try {
-    await runScenarios(lab, options.scenarios, record, (scenario, index) =>
-      ctx.status(`scenario ${index + 1}/${options.scenarios.length}: ${scenario.id}`),
-    );
+    const since = await lab.markKernelLog();
+    const booted = lab;
+    await runScenarios(lab, options.scenarios, record, {
+      onStart: (scenario, index) => ctx.status(`scenario ${index + 1}/${options.scenarios.length}: ${scenario.id}`),
+      guestGone: () => guestGone(booted, since),
+    });
     ctx.note(`${ctx.cell}: module verdict: ${moduleVerdict(outcomes)}`);
     if (options.keepOnFailure && !outcomes.every(scenarioPassed)) await keepForInspection(ctx, lab);
   } finally {

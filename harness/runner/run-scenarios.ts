@@ -1,42 +1,60 @@
 import type { Scenario, ScenarioOutcome } from './scenario.ts';
 
+export interface RunScenariosOptions {
+  onStart?: (scenario: { id: string }, index: number) => void;
+  /**
+   * Asked after a scenario threw: null if the guest still answers, else why
+   * not (harness/lab/guest-health.ts). A gone guest ends the run: the
+   * scenario's error says why, the rest are reported as not run.
+   */
+  guestGone?: () => Promise<string | null>;
+}
+
 /**
  * Runs scenarios one after another against one lab. A scenario that throws
  * becomes a failed outcome carrying the error, and the run goes on: one
- * broken scenario must not hide the verdicts of the others.
+ * broken scenario must not hide the verdicts of the others — unless it took
+ * the guest down with it.
  */
 export async function runScenarios<Lab>(
   lab: Lab,
   scenarios: ReadonlyArray<Scenario<Lab>>,
   onOutcome: (outcome: ScenarioOutcome) => void,
-  onStart: (scenario: Scenario<Lab>, index: number) => void = () => {},
+  options: RunScenariosOptions = {},
 ): Promise<ScenarioOutcome[]> {
   const outcomes: ScenarioOutcome[] = [];
+  const record = (outcome: ScenarioOutcome): void => {
+    outcomes.push(outcome);
+    onOutcome(outcome);
+  };
   for (const [index, scenario] of scenarios.entries()) {
-    onStart(scenario, index);
+    options.onStart?.(scenario, index);
     const started = Date.now();
     const skipped = scenario.notApplicable?.(lab);
     if (skipped !== undefined) {
-      const outcome: ScenarioOutcome = { scenario: scenario.id, title: scenario.title, checks: [], durationMs: 0, skipped };
-      outcomes.push(outcome);
-      onOutcome(outcome);
+      record({ scenario: scenario.id, title: scenario.title, checks: [], durationMs: 0, skipped });
       continue;
     }
-    let outcome: ScenarioOutcome;
     try {
       const checks = await scenario.run(lab);
-      outcome = { scenario: scenario.id, title: scenario.title, checks, durationMs: Date.now() - started };
+      record({ scenario: scenario.id, title: scenario.title, checks, durationMs: Date.now() - started });
     } catch (error) {
-      outcome = {
+      const message = error instanceof Error ? error.message : String(error);
+      const gone = await options.guestGone?.();
+      record({
         scenario: scenario.id,
         title: scenario.title,
         checks: [],
         durationMs: Date.now() - started,
-        error: error instanceof Error ? error.message : String(error),
-      };
+        error: gone ? `${message} — ${gone}` : message,
+      });
+      if (gone) {
+        for (const rest of scenarios.slice(index + 1)) {
+          record({ scenario: rest.id, title: rest.title, checks: [], durationMs: 0, error: `not run: ${gone} (since ${scenario.id})` });
+        }
+        break;
+      }
     }
-    outcomes.push(outcome);
-    onOutcome(outcome);
   }
   return outcomes;
 }

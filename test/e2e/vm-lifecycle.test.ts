@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureMicroVmImage, type MicroVmImage } from '../../harness/images/microvm/build-microvm-image.ts';
 import { RunSession } from '../../harness/lifecycle/run-session.ts';
 import { MicroVm } from '../../harness/vm/micro-vm.ts';
+import { isZombie, qemuProcessesUnder } from '../helpers/qemu-processes.ts';
 
 /**
  * Nothing a run starts may outlive it: not on success, not on a boot that
@@ -107,28 +108,6 @@ function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-function isZombie(pid: number): boolean {
-  try {
-    return / Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
-function qemuProcessesUnder(dir: string): number[] {
-  return readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .filter((p) => {
-      try {
-        const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
-        return cmd.includes('qemu-system') && cmd.includes(dir) && !isZombie(Number(p));
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
 }
 
 async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<void> {
