@@ -4,10 +4,10 @@ import type { DataPathLab } from '../lab/data-path-lab.ts';
 import { runFullOsConformance, type FullOsConformance, type FullOsProvider } from '../lab/full-os-conformance.ts';
 import { FullOsDataPathLab } from '../lab/full-os-data-path-lab.ts';
 import { fetchToaSource } from '../toa/module-choice.ts';
+import { guestGone } from '../lab/guest-health.ts';
 import { errorText, notRun, type CellContext } from './cell.ts';
 import { moduleVerdict } from './module-verdict.ts';
 import { runScenarios } from './run-scenarios.ts';
-import { guestGone } from '../lab/guest-health.ts';
 import { check, type Check, type Scenario, type ScenarioOutcome } from './scenario.ts';
 import type { StepResult } from './step.ts';
 

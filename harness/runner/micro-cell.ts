@@ -4,9 +4,9 @@ import { resolveGuestKernel } from '../images/microvm/guest-kernel.ts';
 import { MicroLab } from '../lab/micro-lab.ts';
 import type { DebianSuite } from '../toa/suite-chroot.ts';
 import { prepareModule, type ToaModuleChoice } from '../toa/module-choice.ts';
+import { guestGone } from '../lab/guest-health.ts';
 import { errorText, notRun, type CellContext } from './cell.ts';
 import { runScenarios } from './run-scenarios.ts';
-import { guestGone } from '../lab/guest-health.ts';
 import { moduleVerdict } from './module-verdict.ts';
 import { check, scenarioPassed, type Scenario, type ScenarioOutcome } from './scenario.ts';
 import type { StepResult } from './step.ts';
@@ -61,7 +61,7 @@ export async function runMicroCell(
   ctx.note(`${ctx.cell}: kernel ${lab.image.kernelPackage.name} ${lab.image.kernelPackage.version}; ${lab.vm.accelerator.accelerator} (${lab.vm.accelerator.reason})`);
   try {
     const since = await lab.markKernelLog();
-    const booted = lab;
+    const booted = lab; // a const, for the closure below
     await runScenarios(lab, options.scenarios, record, {
       onStart: (scenario, index) => ctx.status(`scenario ${index + 1}/${options.scenarios.length}: ${scenario.id}`),
       guestGone: () => guestGone(booted, since),

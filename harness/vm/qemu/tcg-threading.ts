@@ -17,7 +17,8 @@
  * BENCHMARKS.md too.
  *
  * TOA_LAB_TCG_THREAD=multi brings back QEMU's default (to measure it, or on a
- * QEMU without the fault).
+ * QEMU without the fault). The vagrant provider cannot choose: libvirt's
+ * domain XML has no TCG thread setting, so its guests run QEMU's default.
  */
 export type TcgThreading = 'single' | 'multi';
 

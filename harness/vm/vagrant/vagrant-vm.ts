@@ -123,6 +123,7 @@ export class VagrantVm {
     options.session.defer(() => (vm ? vm.destroy() : destroyProject(dir, domain, log).then(() => undefined)));
 
     log(`${options.image.name}: vagrant up (box ${box.name}, domain ${domain}, ssh 127.0.0.1:${sshPort})`);
+    log(`${options.image.name}: libvirt runs TCG with a host thread per vCPU (it has no setting for one thread): rmmod toa under traffic can livelock this guest (harness/vm/qemu/tcg-threading.ts)`);
     const upStarted = Date.now();
     const up = await runVagrant(['up', '--provider=libvirt'], {
       projectDir: dir,
