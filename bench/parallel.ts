@@ -6,7 +6,7 @@
  *   npx tsx bench/parallel.ts
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -38,6 +38,7 @@ function timedRun(images: string[], parallel: number): number {
   const result = spawnSync(process.execPath, [BIN, 'run', '--image', images.join(','), '--scenario', SCENARIOS, '--parallel', String(parallel), '--out', out], {
     encoding: 'utf8',
   });
+  rmSync(out, { recursive: true, force: true });
   if (result.status !== 0) throw new Error(`run ${images.join(',')} failed (${result.status}):\n${result.stdout.slice(-2000)}${result.stderr}`);
   return (performance.now() - started) / 1000;
 }

@@ -13,7 +13,10 @@ import type { StepResult } from '../../harness/runner/step.ts';
 import { renderFullOsGuide, type GuideStep } from '../../harness/toa/install-guide-steps.ts';
 import { domainExists, reapOrphanedDomains, runVirsh } from '../../harness/vm/vagrant/index.ts';
 import { VagrantLab } from '../../harness/vm/vagrant/vagrant-lab.ts';
-import { runToaLab } from '../helpers/toa-lab-run.ts';
+import { removeRunFolders, runToaLab } from '../helpers/toa-lab-run.ts';
+
+// The reports these runs write are read by the tests, then removed.
+afterAll(removeRunFolders);
 
 /**
  * The Vagrant provider for real: Debian's vagrant + vagrant-libvirt driving

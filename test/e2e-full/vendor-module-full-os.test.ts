@@ -1,7 +1,10 @@
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../harness/repo-root.ts';
-import { runToaLab } from '../helpers/toa-lab-run.ts';
+import { removeRunFolders, runToaLab } from '../helpers/toa-lab-run.ts';
+
+// The reports these runs write are read by the tests, then removed.
+afterAll(removeRunFolders);
 
 /**
  * A vendor's module on a whole OS, through the CLI: `--toa-source` is pushed to

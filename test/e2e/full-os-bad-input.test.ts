@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UnknownImageError } from '../../harness/images/debian/debian-image-catalog.ts';
 import { BrokenImageError } from '../../harness/images/debian/disk-image.ts';
 import { FullOsLab } from '../../harness/lab/full-os-lab.ts';
@@ -14,7 +14,10 @@ import { SshGuestShell } from '../../harness/remote/ssh-guest-shell.ts';
 import { generateSshKeyPair } from '../../harness/remote/ssh-key-pair.ts';
 import { findFreeLocalPort } from '../../harness/vm/free-port.ts';
 import { FullOsVm } from '../../harness/vm/full-os-vm.ts';
-import { runToaLab } from '../helpers/toa-lab-run.ts';
+import { removeRunFolders, runToaLab } from '../helpers/toa-lab-run.ts';
+
+// The reports these runs write are read by the tests, then removed.
+afterAll(removeRunFolders);
 
 /** The full-OS lab refuses bad input with a clear error, and leaves nothing running. */
 describe('full OS: bad input', () => {

@@ -1,7 +1,10 @@
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureMicroVmImage } from '../../harness/images/microvm/build-microvm-image.ts';
-import { runToaLab, type ToaLabRun } from '../helpers/toa-lab-run.ts';
+import { removeRunFolders, runToaLab, type ToaLabRun } from '../helpers/toa-lab-run.ts';
+
+// The reports these runs write are read by the tests, then removed.
+afterAll(removeRunFolders);
 
 /**
  * A vendor's module through the CLI, the way a vendor runs it: each verdict

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ResultsStore, type ResultRecord } from '../../harness/report/results-store.ts';
@@ -22,8 +22,16 @@ export interface ToaLabRun {
   outcome(cell: string, scenario: string): ResultRecord['outcome'] | undefined;
 }
 
+const outFolders: string[] = [];
+
+/** The --out folders of this file's runs: a test file removes them in afterAll. */
+export function removeRunFolders(): void {
+  for (const out of outFolders.splice(0)) rmSync(out, { recursive: true, force: true });
+}
+
 export function runToaLab(args: readonly string[], options: { timeoutMs: number }): ToaLabRun {
   const out = mkdtempSync(join(tmpdir(), 'toa-lab-run-'));
+  outFolders.push(out);
   const result = spawnSync(process.execPath, [join(repoRoot(), 'bin', 'toa-lab.js'), 'run', ...args, '--out', out], {
     encoding: 'utf8',
     timeout: options.timeoutMs,
