@@ -7,14 +7,15 @@
  * through: `rmmod toa` under traffic drops the last LOCAL_IN netfilter hook,
  * the static key in ip_local_deliver() flips, and text_poke_bp() puts an int3
  * there. Both vCPUs then spin on that int3 for good (soft lockups at
- * ip_local_deliver+0x5c, NMI backtraces in asm_exc_int3; the int3 handler,
- * finding no int3 left in memory, re-runs the instruction — and the vCPU
- * executes the int3 again). Measured here: 10 rmmod/insmod cycles under 60
+ * ip_local_deliver+0x5c, NMI backtraces in asm_exc_int3; most likely the
+ * int3 handler finds no int3 left in memory and re-runs the instruction,
+ * while the vCPU still executes a stale translation that holds it). Measured here: 10 rmmod/insmod cycles under 60
  * concurrent downloads hang a Debian 12 guest within 2 rounds with "multi";
  * 30 rounds (300 cycles) with "single" never did (BENCHMARKS.md). A real CPU
  * cannot do this, so it is the emulator's fault, and a lab that hangs on it
- * would blame the module. The cost (both vCPUs on one core) is measured in
- * BENCHMARKS.md too.
+ * would blame the module. The guest still has its vCPUs (SMP kernels, IPIs,
+ * preemption between CPUs), interleaved rather than simultaneous; the cost
+ * (×1.14–1.17 wall time, both vCPUs on one core) is in BENCHMARKS.md too.
  *
  * TOA_LAB_TCG_THREAD=multi brings back QEMU's default (to measure it, or on a
  * QEMU without the fault). The vagrant provider cannot choose: libvirt's
