@@ -3,12 +3,16 @@ import { defineConfig } from 'vitest/config';
 // Three projects: `unit` is pure TypeScript (fast, no VM); `e2e` boots real kernels
 // under QEMU and so runs its files one at a time (2 cores, TCG); `e2e-full` boots
 // every full-OS image (minutes each) and runs only with `npm run test:full`.
+// Every project's temporary folders go into one per-run folder, removed at the end (test/temp-folder.ts).
+const globalSetup = ['test/temp-folder.ts'];
+
 export default defineConfig({
   test: {
     projects: [
       {
         test: {
           name: 'unit',
+          globalSetup,
           include: ['test/unit/**/*.test.ts'],
           // Some unit tests run real tools (shellcheck over 300 scripts, Chromium, the CLI):
           // seconds on a quiet machine, much more when the 2 cores are shared.
@@ -18,6 +22,7 @@ export default defineConfig({
       {
         test: {
           name: 'e2e',
+          globalSetup,
           include: ['test/e2e/**/*.test.ts'],
           fileParallelism: false,
           testTimeout: 300_000,
@@ -27,6 +32,7 @@ export default defineConfig({
       {
         test: {
           name: 'e2e-full',
+          globalSetup,
           include: ['test/e2e-full/**/*.test.ts'],
           fileParallelism: false,
           testTimeout: 1_800_000,
@@ -38,6 +44,7 @@ export default defineConfig({
         // with TOA in-tree on the first run (long), boots it from its own disk after that.
         test: {
           name: 'e2e-kernel',
+          globalSetup,
           include: ['test/e2e-kernel/**/*.test.ts'],
           fileParallelism: false,
           testTimeout: 600_000,
