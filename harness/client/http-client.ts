@@ -91,5 +91,11 @@ function parseResponse(raw: Buffer): Omit<HttpExchange, 'durationMs'> {
     const colon = line.indexOf(':');
     if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
   }
-  return { status, headers, body: raw.subarray(end + 4) };
+  const body = raw.subarray(end + 4);
+  // The server closing early must not pass for a complete (if shorter) response.
+  const declared = headers['content-length'];
+  if (declared !== undefined && Number(declared) !== body.length) {
+    throw new Error(`HTTP ${status}: the response ended after ${body.length} of ${declared} body bytes (the server closed early)`);
+  }
+  return { status, headers, body };
 }
