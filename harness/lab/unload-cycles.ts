@@ -43,6 +43,8 @@ export interface UnloadCyclesResult {
 }
 
 const DOWNLOAD_BYTES = 1024 * 1024;
+/** As rmmod-under-load's: under TCG one connection can sit in retransmission backoff for a minute. */
+const DOWNLOAD_TIMEOUT_MS = 180_000;
 
 export async function cycleToaUnderTraffic(lab: DataPathLab, options: UnloadCyclesOptions): Promise<UnloadCyclesResult> {
   if (!(await isToaModuleLoaded(lab.guest))) await lab.guest.check(`insmod ${shellQuote(lab.toaModulePath)}`);
@@ -60,7 +62,7 @@ export async function cycleToaUnderTraffic(lab: DataPathLab, options: UnloadCycl
   const stream = async (): Promise<void> => {
     while (!stopping) {
       try {
-        const response = await httpRequest({ port: balancer.port, path: `/bytes/${DOWNLOAD_BYTES}`, timeoutMs: options.roundTimeoutMs });
+        const response = await httpRequest({ port: balancer.port, path: `/bytes/${DOWNLOAD_BYTES}`, timeoutMs: DOWNLOAD_TIMEOUT_MS });
         if (response.status === 200 && fnv1a64(response.body) === expected) completed++;
         else fail(`HTTP ${response.status}, ${response.body.length} bytes, ${fnv1a64(response.body) === expected ? 'intact' : 'different'}`);
       } catch (error) {
