@@ -4,6 +4,7 @@ import type { KernelFault } from '../checks/kernel-faults.ts';
 import { shellQuote } from '../remote/guest-shell.ts';
 import { isToaModuleLoaded } from '../toa/toa-module.ts';
 import type { DataPathLab } from './data-path-lab.ts';
+import { guestGone } from './guest-health.ts';
 
 /**
  * `rmmod toa; insmod toa.ko` over and over in the guest while downloads keep
@@ -93,16 +94,17 @@ export async function cycleToaUnderTraffic(lab: DataPathLab, options: UnloadCycl
     await Promise.all(streams);
   }
   const faults = await lab.kernelFaultsSince(since);
-  const guestAnswers = failure === null || (await lab.guest.run('true', { timeoutMs: 10_000 })).exitCode === 0;
+  // After a failed round, the same question the scenario runner asks (and the same answer's words).
+  const gone = failure ? await guestGone(lab, since) : null;
   return {
     roundsCompleted: failure ? roundSeconds.length - 1 : roundSeconds.length,
-    failure,
+    failure: failure && gone ? `${failure}; ${gone}` : failure,
     roundSeconds,
     downloadsCompleted: completed,
     downloadsFailed: failed,
     downloadErrors,
     faults,
-    loadedAtEnd: guestAnswers && (await isToaModuleLoaded(lab.guest)),
+    loadedAtEnd: !gone && (await isToaModuleLoaded(lab.guest)),
   };
 }
 
