@@ -13,6 +13,7 @@ import { runHostCommand } from '../harness/exec/run-host-command.ts';
 import { FullOsLab } from '../harness/lab/full-os-lab.ts';
 import { RunSession } from '../harness/lifecycle/run-session.ts';
 import { repoRoot } from '../harness/repo-root.ts';
+import { median } from './median.ts';
 
 const RUNS = 3;
 const SOURCE = join(repoRoot(), 'native', 'toa');
@@ -36,8 +37,6 @@ async function timeHost(headers: string): Promise<number> {
     await rm(dir, { recursive: true, force: true });
   }
 }
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 const headers = await hostHeaders();
 const host: number[] = [];

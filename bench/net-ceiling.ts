@@ -23,6 +23,7 @@ import { FullNatBalancer } from '../harness/net/balancer/fullnat.ts';
 import { NetworkHost } from '../harness/net/stack/network-host.ts';
 import type { TcpSocket } from '../harness/net/stack/tcp-socket.ts';
 import { createMemoryWirePair } from '../harness/net/wire/memory-wire.ts';
+import { median } from './median.ts';
 
 export interface NetCeilingOptions {
   /** Short connections per run (default 20,000). */
@@ -131,12 +132,6 @@ async function bulk(open: () => NodeJS.WritableStream & NodeJS.ReadableStream, b
   });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   return bytes / MiB / seconds;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 async function measurePath(path: NetCeilingPath, options: Required<NetCeilingOptions>): Promise<NetCeilingFigures> {

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MICROVM_SUITES, microVmImageName } from '../harness/images/microvm/build-microvm-image.ts';
+import { median } from './median.ts';
 
 const SCENARIOS = 'fullnat-toa-v4,fullnat-no-toa,bulk-transfer,malformed-options';
 const BIN = join(import.meta.dirname, '..', 'bin', 'toa-lab.js');
@@ -58,12 +59,6 @@ export function measureParallel(rounds = ROUNDS): ParallelFigures {
     parallelSeconds: median(measured.map((r) => r.parallelSeconds)),
     ratioToSlowest: median(measured.map((r) => r.ratioToSlowest)),
   };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -6,12 +6,8 @@ import { availableParallelism } from 'node:os';
 import { measureMicroVm } from './microvm.ts';
 import { measureNetCeiling } from './net-ceiling.ts';
 import { measureParallel } from './parallel.ts';
+import { median } from './median.ts';
 
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 const fmt = (values: readonly number[], digits = 1): string =>
   `${median(values).toFixed(digits)} (runs: ${values.map((v) => v.toFixed(digits)).join(', ')})`;
 

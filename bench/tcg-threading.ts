@@ -19,6 +19,7 @@ import { MicroLab } from '../harness/lab/micro-lab.ts';
 import { cycleToaUnderTraffic } from '../harness/lab/unload-cycles.ts';
 import { RunSession } from '../harness/lifecycle/run-session.ts';
 import type { TcgThreading } from '../harness/vm/qemu/tcg-threading.ts';
+import { median } from './median.ts';
 
 const MODES: readonly TcgThreading[] = ['multi', 'single'];
 const BIN = join(import.meta.dirname, '..', 'bin', 'toa-lab.js');
@@ -52,12 +53,6 @@ async function cyclesUntilHang(mode: TcgThreading): Promise<string> {
     delete process.env['TOA_LAB_TCG_THREAD'];
   }
 }
-
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 const runs: Record<string, Record<TcgThreading, number[]>> = {
   'micro-VM (microvm-bookworm, 4 scenarios)': { multi: [], single: [] },
