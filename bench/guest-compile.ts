@@ -10,7 +10,7 @@ import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runHostCommand } from '../harness/exec/run-host-command.ts';
-import { FullOsLab } from '../harness/lab/full-os-lab.ts';
+import { QemuMachine } from '../harness/machine/qemu-machine.ts';
 import { RunSession } from '../harness/lifecycle/run-session.ts';
 import { repoRoot } from '../harness/repo-root.ts';
 import { median } from './median.ts';
@@ -46,7 +46,7 @@ const session = await RunSession.open();
 const guest: number[] = [];
 let guestKernel = '';
 try {
-  const lab = await FullOsLab.start(session, { image: 'debian-12' });
+  const lab = await QemuMachine.start(session, { image: 'debian-12' });
   guestKernel = (await lab.guest.check('uname -r')).stdout.trim();
   await lab.guest.putDirectory(SOURCE, '/root/compile', isSource);
   for (let i = 0; i < RUNS; i++) {

@@ -8,6 +8,11 @@ import { TapWriter } from '../report/tap-writer.ts';
 import { writeReports } from '../report/write-reports.ts';
 import type { CellContext } from '../runner/cell.ts';
 import { IMAGES, type LabImage } from '../runner/lab-images.ts';
+import { configuredRowTarget, diskImageFileTarget } from '../runner/disk-image-targets.ts';
+import { MACHINE_PROVIDERS, machineProvider, UnknownProviderError } from '../machine/providers.ts';
+import type { MachineTarget } from '../machine/machine.ts';
+import { loadProfiles } from './user-config.ts';
+import { GUIDE_PROFILES } from '../os/index.ts';
 import { FULL_OS_SCENARIOS, runFullOsCell, type FullOsScenarioId } from '../runner/full-os-cell.ts';
 import { runMicroCell } from '../runner/micro-cell.ts';
 import { MAX_GUEST_CPUS, vcpusPerGuest } from '../runner/guest-cpus.ts';
@@ -19,9 +24,10 @@ import { SCENARIOS } from '../../scenarios/index.ts';
 
 const SCENARIO_IDS = [...SCENARIOS.map((s) => s.id), ...FULL_OS_SCENARIOS.map((s) => s.id)];
 
-export const RUN_HELP = `usage: toa-lab run [--image NAME[,NAME...]] [--scenario ID[,ID...]] [--shard i/n]
+export const RUN_HELP = `usage: toa-lab run [--image NAME[,NAME...]] [--image-file DISK] [--config FILE] [--profile ID]
+                   [--scenario ID[,ID...]] [--shard i/n]
                    [--parallel N] [--toa-source DIR|TARBALL|GIT-URL | --toa-ko FILE]
-                   [--toa-kind N] [--provider qemu|vagrant] [--keep-on-failure] [--out DIR]
+                   [--toa-kind N] [--provider ${[...MACHINE_PROVIDERS.keys()].join('|')}] [--keep-on-failure] [--out DIR]
 
 Boots the lab's images — micro-VMs with Debian's 5.10, 6.1 and 6.12 kernels,
 our toa.ko and toa-backend, for the data-path scenarios; whole Debian systems
@@ -33,7 +39,15 @@ report.md, report.html (+ report.png), junit/<cell>.xml, and each guest's
 serial console log.
 
   --image      images (default: ${IMAGES.filter((i) => i.byDefault).map((i) => i.name).join(', ')});
-               all: ${IMAGES.map((i) => i.name).join(', ')}
+               the lab's: ${IMAGES.map((i) => i.name).join(', ')};
+               a guide row (${GUIDE_PROFILES.map((p) => p.id).join(', ')}) boots the image
+               toa-lab.config.json (or --config) names for it: a local-image file
+  --image-file your own disk (qcow2, raw, vmdk, vhdx; never written: each run boots an overlay),
+               booted through its own boot loader (BIOS or UEFI, detected), provisioned by a
+               cloud-init seed (a per-run user with passwordless sudo); the OS is detected and
+               its guide row's procedure runs, then every data-path scenario. Repeatable.
+  --config     a toa-lab.config.json other than the working folder's
+  --profile    the guide row to follow on --image-file disks instead of the detected one
   --scenario   scenarios (default: all): data path (every image): ${SCENARIOS.map((s) => s.id).join(', ')};
                full OS only: ${FULL_OS_SCENARIOS.map((s) => s.id).join(', ')} (a full-OS cell always carries
                out the guide's procedure: the data-path scenarios test the toa.ko it installs)
@@ -47,9 +61,8 @@ serial console log.
   --toa-ko     test a prebuilt toa.ko as the guide's "install on multiple servers" step does
                (micro-VMs)
   --toa-kind   the TCP option kind the balancer sends (default 254; 200 and 253 exist)
-  --provider   who boots the full-OS images: qemu (default; the harness starts QEMU itself) or
-               vagrant (vagrant-libvirt with the image packaged as a box; needs
-               scripts/install-vagrant.sh once). Micro-VMs always run on QEMU.
+  --provider   who boots the full-OS images (micro-VMs always run on QEMU):
+${[...MACHINE_PROVIDERS.values()].map((p) => `               ${p.name}: ${p.summary}`).join('\n')}
   --keep-on-failure  keep a micro-VM whose scenarios failed running for inspection (its console,
                its agent socket) until Ctrl-C; Ctrl-C then stops it like any run
   --out        report folder (default: out/run-<timestamp>)
@@ -70,6 +83,9 @@ export async function runCommand(args: string[]): Promise<number> {
       'toa-kind': { type: 'string' },
       'keep-on-failure': { type: 'boolean' },
       provider: { type: 'string', default: 'qemu' },
+      'image-file': { type: 'string', multiple: true },
+      config: { type: 'string' },
+      profile: { type: 'string' },
       out: { type: 'string' },
     },
   });
@@ -77,12 +93,24 @@ export async function runCommand(args: string[]): Promise<number> {
   const toaKind = values['toa-kind'] === undefined ? 254 : Number(values['toa-kind']);
   if (!Number.isInteger(toaKind) || toaKind < 0 || toaKind > 255) throw new UsageError(`--toa-kind wants an option kind 0–255, got '${values['toa-kind']}'`);
   const provider = values.provider;
-  if (provider !== 'qemu' && provider !== 'vagrant') throw new UsageError(`--provider must be qemu or vagrant, got '${provider}'`);
+  try {
+    machineProvider(provider);
+  } catch (error) {
+    if (error instanceof UnknownProviderError) throw new UsageError(`--provider: ${error.message}`);
+    throw error;
+  }
   const wantedScenarios = list(values.scenario);
   const unknownScenarios = wantedScenarios.filter((id) => !SCENARIO_IDS.includes(id));
   if (unknownScenarios.length) throw new UsageError(`unknown scenario ${unknownScenarios.join(', ')}; known: ${SCENARIO_IDS.join(', ')}`);
   const scenarioIds = wantedScenarios.length ? SCENARIO_IDS.filter((id) => wantedScenarios.includes(id)) : SCENARIO_IDS;
-  const images = selectImages(list(values.image));
+  const images = selectImages(list(values.image), values['image-file'] ?? [], values.config);
+  if (values.profile && !loadProfiles(values.config).profiles.some((p) => p.id === values.profile)) {
+    throw new UsageError(`--profile: unknown guide row '${values.profile}'; known: ${GUIDE_PROFILES.map((p) => p.id).join(', ')}`);
+  }
+  for (const image of images) {
+    const refusal = image.kind === 'full-os' ? machineProvider(provider).refuses(fullOsTarget(image)) : null;
+    if (refusal) throw new UsageError(`--provider ${provider}: ${refusal}`);
+  }
   const shard = values.shard ? parseShard(values.shard) : undefined;
   const parallel = values.parallel ? Number(values.parallel) : defaultParallelism();
   if (!Number.isInteger(parallel) || parallel < 1) throw new UsageError(`--parallel wants a whole number ≥ 1, got '${values.parallel}'`);
@@ -137,7 +165,8 @@ export async function runCommand(args: string[]): Promise<number> {
           // The guide builds from source in the guest; a prebuilt .ko is a micro-VM matter (its kernel is known).
           if (module.origin === 'prebuilt') ctx.note(`${image.name}: --toa-ko applies to micro-VMs; the guide's procedure here builds native/toa`);
           await runFullOsCell(ctx, {
-            image: image.name,
+            target: fullOsTarget(image),
+            ...(values.profile && { profile: values.profile }),
             scenarios: ids.filter((id): id is FullOsScenarioId => FULL_OS_SCENARIOS.some((s) => s.id === id)),
             dataPath: SCENARIOS.filter((s) => ids.includes(s.id)),
             provider,
@@ -173,12 +202,34 @@ function moduleChoice(source: string | undefined, prebuilt: string | undefined):
   return { origin: 'toa-lab' };
 }
 
-function selectImages(names: readonly string[]): LabImage[] {
-  if (names.length === 0) return IMAGES.filter((i) => i.byDefault);
-  const unknown = names.filter((n) => !IMAGES.some((i) => i.name === n));
-  if (unknown.length) throw new UsageError(`unknown image ${unknown.join(', ')}; known: ${IMAGES.map((i) => i.name).join(', ')}`);
-  return IMAGES.filter((i) => names.includes(i.name));
+/**
+ * The lab's images by name, guide rows by their configured image, and disk files; with none
+ * named, the lab's default set. Everything is checked here, before anything is built or booted.
+ */
+function selectImages(names: readonly string[], files: readonly string[], configFile: string | undefined): LabImage[] {
+  const fromFiles = files.map((file): LabImage => {
+    const disk = diskImageFileTarget(file);
+    return { kind: 'full-os', name: disk.name, byDefault: false, disk };
+  });
+  if (names.length === 0) return fromFiles.length ? fromFiles : IMAGES.filter((i) => i.byDefault);
+  const { profiles, configFile: usedConfig } = loadProfiles(configFile);
+  const rows = new Map(profiles.filter((p) => GUIDE_PROFILES.some((g) => g.id === p.id)).map((p) => [p.id, p]));
+  const unknown = names.filter((n) => !IMAGES.some((i) => i.name === n) && !rows.has(n));
+  if (unknown.length) {
+    throw new UsageError(`unknown image ${unknown.join(', ')}; known: ${IMAGES.map((i) => i.name).join(', ')}; guide rows: ${[...rows.keys()].join(', ')}`);
+  }
+  const fromRows = names.filter((n) => rows.has(n)).map((n): LabImage => ({ kind: 'full-os', name: n, byDefault: false, disk: configuredRowTarget(rows.get(n)!, usedConfig) }));
+  const all = [...IMAGES.filter((i) => names.includes(i.name)), ...fromRows, ...fromFiles];
+  const cellNames = all.map((i) => i.name);
+  const twice = cellNames.filter((n, i) => cellNames.indexOf(n) !== i);
+  if (twice.length) throw new UsageError(`two images would share the cell name ${twice.join(', ')}: rename a file`);
+  return all;
 }
+
+function fullOsTarget(image: Extract<LabImage, { kind: 'full-os' }>): MachineTarget {
+  return image.disk ?? { kind: 'lab-image', image: image.name };
+}
+
 
 function list(values: readonly string[] | undefined): string[] {
   return (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);

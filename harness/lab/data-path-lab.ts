@@ -2,10 +2,10 @@ import type { KernelFault, KernelLogMark } from '../checks/kernel-faults.ts';
 import type { BackendServer } from '../guest/backend-server.ts';
 import type { FrameTap, FullNatBalancer, NetworkHost } from '../net/index.ts';
 import type { GuestShell } from '../remote/guest-shell.ts';
-import type { LabBalancerOptions } from './lab-wire-host.ts';
+import type { LabBalancerOptions } from '../machine/lab-wire-host.ts';
 
 export type { KernelLogMark } from '../checks/kernel-faults.ts';
-export { BALANCER_IPV6, GUEST_IPV6, SPOOFER_ADDRESS, type LabBalancerOptions } from './lab-wire-host.ts';
+export { BALANCER_IPV6, GUEST_IPV6, SPOOFER_ADDRESS, type LabBalancerOptions } from '../machine/lab-wire-host.ts';
 
 /**
  * What the data-path scenarios (scenarios/) need from a lab, whatever the

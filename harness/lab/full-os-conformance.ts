@@ -1,13 +1,13 @@
 import type { RunSession } from '../lifecycle/run-session.ts';
+import type { FullOsMachine, MachineTarget } from '../machine/machine.ts';
+import { machineProvider } from '../machine/providers.ts';
+import type { DetectedOs } from '../os/detect-os.ts';
 import type { Check } from '../runner/scenario.ts';
 import type { StepResult } from '../runner/step.ts';
-import { renderFullOsGuide, type GuideStep } from '../toa/install-guide-steps.ts';
-import type { DebianImage } from '../images/debian/build-debian-image.ts';
-import { VagrantLab } from '../vm/vagrant/vagrant-lab.ts';
-import type { ConsoleLog } from '../vm/console-log.ts';
-import { FullOsLab } from './full-os-lab.ts';
-import type { RebootableGuestLab } from './guest-lab.ts';
+import { renderFullOsGuide, renderRowGuide, type GuideStep } from '../toa/install-guide-steps.ts';
 import {
+  cloudInitStep,
+  detectOsStep,
   letVipMethodsCoexist,
   pushToaSource,
   rebootStep,
@@ -15,15 +15,21 @@ import {
   verifyModuleAutoloaded,
   verifyVipsPresent,
 } from './full-os-procedure.ts';
-import { nginxBackend, pythonBackend, sendThroughBalancer } from './full-os-traffic.ts';
+import { nginxBackend, pythonBackend, sendThroughBalancer, type GuestBackend } from './full-os-traffic.ts';
 
 /**
- * The whole full-OS conformance run on one image, in the guides' order:
- * toolchain, push + make, insmod, autoload, VIPs (interfaces.d and netplan),
- * reboot, module and VIPs back, backends, then traffic through the simulated
- * balancer with toa.ko loaded (the access logs must name the simulated
- * clients) and after `rmmod toa` (they must name the balancer). Stops at the
- * first failed step: later steps would only fail for its reason.
+ * The whole full-OS conformance run on one machine, in the guides' order:
+ * toolchain, push + make, insmod, autoload, VIPs, reboot, module and VIPs back,
+ * backends, then traffic through the simulated balancer with toa.ko loaded (the
+ * access logs must name the simulated clients) and after `rmmod toa` (they must
+ * name the balancer). Stops at the first failed step: later steps would only
+ * fail for its reason.
+ *
+ * - On the lab's own images both VIP methods of the Debian family run (the Debian
+ *   row's interfaces.d and the Ubuntu row's netplan) with two backends (Python, nginx).
+ * - On a foreign image, the guest first says what it is (cloud-init done, OS
+ *   detected), then exactly its guide row runs: its package manager, its devel
+ *   package, its VIP method, the guides' Python server.
  */
 export const FULL_OS_PLAN = {
   toaSourceDir: '/root/toa',
@@ -33,16 +39,10 @@ export const FULL_OS_PLAN = {
   nginxPort: 8080,
 } as const;
 
-/** A whole-OS lab from either provider: what the conformance run and its cell need. */
-export type FullOsProvider = 'qemu' | 'vagrant';
-
-export type AnyFullOsLab = RebootableGuestLab & {
-  image: DebianImage;
-  vm: { console: ConsoleLog; stop?(): Promise<void>; destroy?(): Promise<void> };
-};
-
 export interface FullOsConformance {
-  lab: AnyFullOsLab;
+  lab: FullOsMachine;
+  /** The guide row the procedure followed (detected on a foreign image). */
+  os: DetectedOs;
   steps: StepResult[];
   checks: Check[];
   /** Every step passed, so toa.ko is built, installed and autoloaded (the data-path scenarios need it). */
@@ -50,58 +50,96 @@ export interface FullOsConformance {
 }
 
 export interface FullOsConformanceOptions {
+  /** Registry name (harness/machine/providers.ts); default qemu. */
+  provider?: string;
   /** A vendor's module folder (fetched on the host) to push and build instead of native/toa. */
   toaSource?: { dir: string; label: string };
   /** The guest's vCPUs under the QEMU provider (default 2). */
   cpus?: number;
+  /** The guide row to follow on a foreign image instead of the detected one. */
+  profile?: string;
 }
 
+/** Boots `target` with the chosen provider and runs the conformance procedure on it. */
 export async function runFullOsConformance(
   session: RunSession,
-  image: string,
+  target: MachineTarget | string,
   log: (line: string) => void = () => {},
-  provider: FullOsProvider = 'qemu',
   options: FullOsConformanceOptions = {},
 ): Promise<FullOsConformance> {
-  const lab: AnyFullOsLab =
-    provider === 'vagrant' ? await VagrantLab.start(session, { image, log }) : await FullOsLab.start(session, { image, log, ...(options.cpus && { cpus: options.cpus }) });
-  const guide = renderFullOsGuide(image, FULL_OS_PLAN);
+  const resolved: MachineTarget = typeof target === 'string' ? { kind: 'lab-image', image: target } : target;
+  const lab = await machineProvider(options.provider ?? 'qemu').boot(session, resolved, { log, ...(options.cpus && { cpus: options.cpus }) });
+  return runProcedureOn(lab, log, options);
+}
+
+export async function runProcedureOn(lab: FullOsMachine, log: (line: string) => void, options: FullOsConformanceOptions = {}): Promise<FullOsConformance> {
   const steps: StepResult[] = [];
   const checks: Check[] = [];
   const ok = async (step: Promise<StepResult>): Promise<boolean> => {
     const result = await step;
     steps.push(result);
     log(`${result.status} ${(result.durationMs / 1000).toFixed(1)} s  ${result.name}: ${result.summary}`);
-    return result.status === 'passed';
+    return result.status !== 'failed';
   };
-  const guideSteps = async (list: readonly GuideStep[]) => {
-    for (const step of list) if (!(await ok(runGuideStep(lab, step)))) return false;
+  const guideSteps = async (list: ReadonlyArray<GuideStep | 'coexist'>) => {
+    for (const step of list) if (!(await ok(step === 'coexist' ? letVipMethodsCoexist(lab) : runGuideStep(lab, step)))) return false;
     return true;
   };
 
-  const [toolchain, ...rest] = guide.setup;
-  const netplanVip = rest.pop()!; // the Ubuntu row's VIP step comes last
+  let os: DetectedOs = { profileId: lab.name, match: 'row', description: `the lab's ${lab.name} image` };
+  if (lab.origin === 'foreign') {
+    const provisioned = await ok(cloudInitStep(lab));
+    const detected = provisioned ? await detectOsStep(lab, options.profile) : undefined;
+    if (detected) await ok(Promise.resolve(detected.step));
+    if (!detected?.os) return { lab, os: { profileId: 'unknown', match: 'family', description: 'not detected' }, steps, checks, completed: false };
+    os = detected.os;
+  }
+  const plan = lab.origin === 'lab' ? labPlan(os.profileId) : rowPlan(os.profileId);
+  const [toolchain, ...rest] = plan.setup;
   const completed =
     (await guideSteps([toolchain!])) &&
     (await ok(pushToaSource(lab, FULL_OS_PLAN.toaSourceDir, options.toaSource))) &&
     (await guideSteps(rest)) &&
-    (await ok(letVipMethodsCoexist(lab))) &&
-    (await guideSteps([netplanVip])) &&
     (await ok(rebootStep(lab))) &&
     (await ok(verifyModuleAutoloaded(lab))) &&
-    (await ok(verifyVipsPresent(lab, [...FULL_OS_PLAN.interfacesDVips, ...FULL_OS_PLAN.netplanVips]))) &&
-    (await guideSteps(guide.backends));
-  if (!completed) return { lab, steps, checks, completed };
+    (await ok(verifyVipsPresent(lab, plan.vips))) &&
+    (await guideSteps(plan.backends));
+  if (!completed) return { lab, os, steps, checks, completed };
 
-  const backends = [pythonBackend(FULL_OS_PLAN.pythonPort), nginxBackend(FULL_OS_PLAN.nginxPort)];
-  for (const backend of backends) {
+  for (const backend of plan.traffic) {
     checks.push(...(await sendThroughBalancer(lab, backend, { connections: 4, toa: {}, expect: 'simulated-clients' })).checks);
   }
   await lab.guest.check('rmmod toa');
-  for (const backend of backends) {
+  for (const backend of plan.traffic) {
     checks.push(...(await sendThroughBalancer(lab, backend, { connections: 2, toa: {}, expect: 'balancer' })).checks);
   }
-  return { lab, steps, checks, completed };
+  return { lab, os, steps, checks, completed };
+}
+
+/** What one procedure runs: its setup steps up to the reboot, the VIPs that must come back, backends and traffic. */
+interface ProcedurePlan {
+  /** toolchain first (the source is pushed after it), then build, load, autoload, VIPs; 'coexist': the lab's netplan drop-in. */
+  setup: Array<GuideStep | 'coexist'>;
+  vips: string[];
+  backends: GuideStep[];
+  traffic: GuestBackend[];
+}
+
+function labPlan(profileId: string): ProcedurePlan {
+  const guide = renderFullOsGuide(profileId, FULL_OS_PLAN);
+  const netplanVip = guide.setup.at(-1)!; // the Ubuntu row's VIP step comes last
+  return {
+    // Two VIP methods on one machine, which no guide does: see letVipMethodsCoexist.
+    setup: [...guide.setup.slice(0, -1), 'coexist', netplanVip],
+    vips: [...FULL_OS_PLAN.interfacesDVips, ...FULL_OS_PLAN.netplanVips],
+    backends: guide.backends,
+    traffic: [pythonBackend(FULL_OS_PLAN.pythonPort), nginxBackend(FULL_OS_PLAN.nginxPort)],
+  };
+}
+
+function rowPlan(profileId: string): ProcedurePlan {
+  const guide = renderRowGuide(profileId, FULL_OS_PLAN);
+  return { setup: guide.setup, vips: [...FULL_OS_PLAN.interfacesDVips], backends: guide.backends, traffic: [pythonBackend(FULL_OS_PLAN.pythonPort)] };
 }
 
 /** The step table of a run, as Markdown (durations included): for logs and reports. */

@@ -7,9 +7,8 @@ import { repoRoot } from '../repo-root.ts';
 import { shellQuote } from '../remote/guest-shell.ts';
 import type { SshGuestShell } from '../remote/ssh-guest-shell.ts';
 import { runStep, StepFailure, type StepResult } from '../runner/step.ts';
-import type { ConsoleLog } from '../vm/console-log.ts';
 import type { DataPathLab, LabBalancerOptions } from './data-path-lab.ts';
-import type { GuestLab } from './guest-lab.ts';
+import type { FullOsMachine } from '../machine/machine.ts';
 import { disableLabIpv6, enableLabIpv6 } from './guest-ipv6.ts';
 
 /**
@@ -19,10 +18,6 @@ import { disableLabIpv6, enableLabIpv6 } from './guest-ipv6.ts';
  * compiled in the guest with the guest's own gcc — the same checks as on a
  * micro-VM, now through the image's real userland, sshd and network stack.
  */
-export interface FullOsGuest extends GuestLab {
-  vm: { console: ConsoleLog };
-}
-
 export interface FullOsDataPathOptions {
   /** The option kind the balancer sends (default 254). */
   toaKind?: number;
@@ -30,16 +25,12 @@ export interface FullOsDataPathOptions {
   ownModule?: boolean;
 }
 
-/** eth0 is the management NIC (SSH), eth1 the lab wire (net.ifnames=0). */
-const LAB_INTERFACE = 'eth1';
 const BACKEND_PORT = 80;
 const BACKEND_BUILD_DIR = '/root/toa-backend';
 
 export class FullOsDataPathLab implements DataPathLab {
-  readonly labInterface = LAB_INTERFACE;
-
   private constructor(
-    private readonly lab: FullOsGuest,
+    private readonly lab: FullOsMachine,
     readonly backend: BackendServer,
     readonly toaModulePath: string,
     readonly toaKind: number,
@@ -50,7 +41,7 @@ export class FullOsDataPathLab implements DataPathLab {
    * Builds and starts toa-backend in the guest and finds the installed toa.ko;
    * reported as a step (a compiler error or a taken port is its evidence).
    */
-  static async prepare(lab: FullOsGuest, options: FullOsDataPathOptions = {}): Promise<{ step: StepResult; lab?: FullOsDataPathLab }> {
+  static async prepare(lab: FullOsMachine, options: FullOsDataPathOptions = {}): Promise<{ step: StepResult; lab?: FullOsDataPathLab }> {
     let prepared: FullOsDataPathLab | undefined;
     const step = await runStep(`data path: toa-backend built in the guest, on :${BACKEND_PORT}; the installed toa.ko`, async (recorder) => {
       const shell: SshGuestShell = lab.guest;
@@ -67,8 +58,13 @@ export class FullOsDataPathLab implements DataPathLab {
       const backend = await BackendServer.start(shell, { port: BACKEND_PORT });
       prepared = new FullOsDataPathLab(lab, backend, module.stdout.trim(), options.toaKind ?? 254, options.ownModule ?? true);
       return `toa-backend on :${BACKEND_PORT}; toa.ko at ${prepared.toaModulePath}`;
-    });
+    }, 'data-path-setup');
     return prepared ? { step, lab: prepared } : { step };
+  }
+
+  /** The machine's own name for it, found by MAC on a foreign image (eth1 on the lab's). */
+  get labInterface(): string {
+    return this.lab.labInterface;
   }
 
   get guest(): SshGuestShell {
@@ -96,18 +92,18 @@ export class FullOsDataPathLab implements DataPathLab {
   }
 
   enableIpv6(): Promise<void> {
-    return enableLabIpv6(this.guest, this.host, LAB_INTERFACE);
+    return enableLabIpv6(this.guest, this.host, this.labInterface);
   }
 
   disableIpv6(): Promise<void> {
-    return disableLabIpv6(this.guest, this.host, LAB_INTERFACE, false);
+    return disableLabIpv6(this.guest, this.host, this.labInterface, false);
   }
 
   markKernelLog(): Promise<KernelLogMark> {
-    return markKernelLog({ guest: this.guest, console: this.lab.vm.console });
+    return markKernelLog({ guest: this.guest, console: this.lab.console });
   }
 
   kernelFaultsSince(mark: KernelLogMark): Promise<KernelFault[]> {
-    return kernelFaultsSince({ guest: this.guest, console: this.lab.vm.console }, mark);
+    return kernelFaultsSince({ guest: this.guest, console: this.lab.console }, mark);
   }
 }

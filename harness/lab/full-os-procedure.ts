@@ -1,10 +1,12 @@
 import { join } from 'node:path';
 import { succeeded } from '../exec/command-result.ts';
 import { repoRoot } from '../repo-root.ts';
-import { runStep, StepFailure, type StepResult } from '../runner/step.ts';
+import { runStep, StepFailure, StepSkipped, type StepKind, type StepResult } from '../runner/step.ts';
+import { detectOs, parseReleaseFiles, RELEASE_FILES_COMMAND, type DetectedOs } from '../os/detect-os.ts';
+import type { StepId } from '../os/index.ts';
 import { firstErrors, recogniseFailures } from '../toa/failure-signatures.ts';
 import { NO_KERNEL_DEVEL_EXIT, type GuideStep } from '../toa/install-guide-steps.ts';
-import type { GuestLab, RebootableGuestLab } from './guest-lab.ts';
+import type { GuestLab, RebootableGuestLab } from '../machine/machine.ts';
 
 /**
  * The guides' procedure on a full-OS guest, one reported step each (duration,
@@ -13,6 +15,16 @@ import type { GuestLab, RebootableGuestLab } from './guest-lab.ts';
  * `ip addr` after a reboot.
  */
 const GUEST_STEP_DIR = '/var/lib/toa-lab/steps';
+
+/** The guide's step ids as the step kinds verdicts branch on. */
+const GUIDE_STEP_KIND: Record<StepId, StepKind> = {
+  toolchain: 'toolchain',
+  'toa-build': 'build',
+  'toa-load': 'load',
+  autoload: 'autoload',
+  vip: 'vip',
+  backend: 'backend',
+};
 
 /** Runs one rendered guide step: the script is written into the guest (kept as evidence) and run as root. */
 export function runGuideStep(lab: GuestLab, step: GuideStep): Promise<StepResult> {
@@ -31,7 +43,7 @@ export function runGuideStep(lab: GuestLab, step: GuideStep): Promise<StepResult
       throw new StepFailure(`${step.id}: exit ${result.exitCode}: ${lastToaLabLine(result.stderr) ?? lastLine(result.stderr || result.stdout)}${known.join('')}`);
     }
     return lastToaLabLine(result.stdout) ?? lastLine(result.stdout) ?? 'done';
-  });
+  }, GUIDE_STEP_KIND[step.id]);
 }
 
 /**
@@ -47,7 +59,7 @@ export function pushToaSource(lab: GuestLab, remoteDir: string, source?: { dir: 
     if (!succeeded(result)) throw new StepFailure(`copying ${label} failed: ${result.stderr}`);
     recorder.record(await lab.guest.check(`ls ${remoteDir}`));
     return result.stdout.trim();
-  });
+  }, 'push');
 }
 
 /**
@@ -67,7 +79,7 @@ export function letVipMethodsCoexist(lab: GuestLab): Promise<StepResult> {
     recorder.record(await lab.guest.check(`mkdir -p ${NETPLAN_LO_DROP_IN.slice(0, NETPLAN_LO_DROP_IN.lastIndexOf('/'))}`));
     recorder.record(await lab.guest.writeFile(NETPLAN_LO_DROP_IN, '[Network]\nKeepConfiguration=static\n', 0o644));
     return NETPLAN_LO_DROP_IN;
-  });
+  }, 'lab');
 }
 
 /** Reboots and says how long it took; the boot ids are the evidence it really happened. */
@@ -76,7 +88,7 @@ export function rebootStep(lab: RebootableGuestLab): Promise<StepResult> {
     const evidence = await lab.reboot();
     recorder.evidence(`boot_id ${evidence.bootIdBefore} → ${evidence.bootIdAfter}`);
     return `back with a working ssh login in ${(evidence.durationMs / 1000).toFixed(1)} s`;
-  });
+  }, 'reboot');
 }
 
 /** After the reboot: toa loaded again by the system itself (/proc/modules, dmesg) — not by the harness. */
@@ -87,7 +99,7 @@ export function verifyModuleAutoloaded(lab: GuestLab): Promise<StepResult> {
     if (!succeeded(modules)) throw new StepFailure('toa is not in /proc/modules after the reboot');
     if (!/TOA: toa loaded/.test(dmesg.stdout)) throw new StepFailure(`no "TOA: toa loaded" in dmesg after the reboot`);
     return modules.stdout.trim();
-  });
+  }, 'after-reboot');
 }
 
 /** After the reboot: every VIP is on lo again, configured by the system at boot. */
@@ -98,7 +110,54 @@ export function verifyVipsPresent(lab: GuestLab, vips: readonly string[]): Promi
     const missing = vips.filter((vip) => !present.has(vip));
     if (missing.length > 0) throw new StepFailure(`missing on lo after the reboot: ${missing.join(', ')}`);
     return `${vips.length} VIP(s) on lo`;
-  });
+  }, 'after-reboot');
+}
+
+/**
+ * A first boot through cloud-init: its own verdict, in its own words. Errors it
+ * reports are evidence but not fatal when the login works (a datasource warning
+ * on a seed-only boot is common); a cloud-init that never finishes fails here,
+ * bounded. An image reached with the user's own login may have no cloud-init at all.
+ */
+export function cloudInitStep(lab: GuestLab, timeoutMs = 600_000): Promise<StepResult> {
+  return runStep('provision: cloud-init finished (cloud-init status --wait --long)', async (recorder) => {
+    const present = recorder.record(await lab.guest.run('command -v cloud-init'));
+    if (present.exitCode !== 0) throw new StepSkipped('no cloud-init in the image (reached with the configured login)');
+    const status = recorder.record(await lab.guest.run('cloud-init status --wait --long', { timeoutMs }));
+    if (status.timedOut) throw new StepFailure(`cloud-init did not finish within ${timeoutMs / 1000} s`);
+    const text = status.stdout.trim();
+    const state = /^status:\s*(\S+)/m.exec(text)?.[1] ?? 'unknown';
+    if (state === 'done') return `cloud-init done (${lastLine(text)})`;
+    const errors = recorder.record(await lab.guest.run('cloud-init analyze show 2>/dev/null | tail -5; grep -h -E "WARNING|ERROR|Traceback" /var/log/cloud-init.log | tail -5'));
+    recorder.evidence(errors.stdout);
+    // "error" (cloud-init 22.4 also exits 1) with a working login: the cell goes on, the report keeps its words.
+    if (state === 'error' || state === 'degraded') return `cloud-init finished with errors of its own: ${text.split('\n').slice(-3).join(' | ')}`;
+    throw new StepFailure(`cloud-init ended in state '${state}': ${text.split('\n').slice(-3).join(' | ')}`);
+  }, 'provision');
+}
+
+/** The guide row this image is, from what the guest says (/etc/os-release …); `profile` overrides. */
+export async function detectOsStep(lab: GuestLab, override?: string): Promise<{ step: StepResult; os?: DetectedOs }> {
+  let os: DetectedOs | undefined;
+  const step = await runStep('detect the OS (/etc/os-release, /etc/redhat-release, /etc/SuSE-release)', async (recorder) => {
+    const files = parseReleaseFiles(recorder.record(await lab.guest.check(RELEASE_FILES_COMMAND)).stdout);
+    if (override) {
+      const said = files.osRelease ? describeOrUnknown(files) : 'an OS without os-release';
+      os = { profileId: override, match: 'row', description: `${said} (--profile ${override})` };
+    } else {
+      os = detectOs(files);
+    }
+    return `${os.description}: the guide's row ${os.profileId}${os.match === 'family' ? " (no row of its own: its family's)" : ''}`;
+  }, 'detect-os');
+  return os ? { step, os } : { step };
+}
+
+function describeOrUnknown(files: Parameters<typeof detectOs>[0]): string {
+  try {
+    return detectOs(files).description;
+  } catch {
+    return 'an OS with no guide row';
+  }
 }
 
 function lastToaLabLine(text: string): string | undefined {

@@ -6,7 +6,7 @@ import type { BalancerToaSettings, FullNatConnectionRecord } from '../net/index.
 import { shellQuote } from '../remote/guest-shell.ts';
 import { check, type Check } from '../runner/scenario.ts';
 import { NGINX_ACCESS_LOG, PYTHON_ACCESS_LOG } from '../toa/install-guide-steps.ts';
-import type { GuestLab } from './guest-lab.ts';
+import type { GuestLab } from '../machine/machine.ts';
 
 /**
  * Traffic through a fresh FULLNAT balancer to one of the guest's backends,

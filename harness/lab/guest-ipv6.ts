@@ -1,6 +1,6 @@
 import type { NetworkHost } from '../net/index.ts';
 import type { GuestShell } from '../remote/guest-shell.ts';
-import { BALANCER_IPV6, GUEST_IPV6 } from './lab-wire-host.ts';
+import { BALANCER_IPV6, GUEST_IPV6 } from '../machine/lab-wire-host.ts';
 
 /**
  * IPv6 on the lab wire for the scenarios that need it: the guest gets

@@ -8,7 +8,7 @@ import type { GuestShell } from '../remote/guest-shell.ts';
 import { MicroVm } from '../vm/micro-vm.ts';
 import type { DataPathLab } from './data-path-lab.ts';
 import { disableLabIpv6, enableLabIpv6 } from './guest-ipv6.ts';
-import { LabWireHost, type LabBalancerOptions } from './lab-wire-host.ts';
+import { LabWireHost, type LabBalancerOptions } from '../machine/lab-wire-host.ts';
 
 /**
  * The data-path lab: one micro-VM (real Debian kernel, our toa.ko, toa-backend

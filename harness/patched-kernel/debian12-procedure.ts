@@ -1,6 +1,6 @@
 import { succeeded, type CommandResult } from '../exec/command-result.ts';
 import { FullOsDataPathLab } from '../lab/full-os-data-path-lab.ts';
-import { FullOsLab } from '../lab/full-os-lab.ts';
+import { QemuMachine } from '../machine/qemu-machine.ts';
 import { runGuideStep } from '../lab/full-os-procedure.ts';
 import { pythonBackend, sendThroughBalancer } from '../lab/full-os-traffic.ts';
 import { StepFailure, type StepRecorder } from '../runner/step.ts';
@@ -28,13 +28,13 @@ import { GuestMachine } from './tree-access.ts';
  * (runPatchedKernelProcedure({ target: 'debian-12' })):
  *
  *   1–5d  the kernel from the cache, as for every target (procedure-common.ts)
- *   5e    FullOsLab('debian-12') up on its stock kernel; GRUB 2 as installed (update-grub)
+ *   5e    QemuMachine('debian-12') up on its stock kernel; GRUB 2 as installed (update-grub)
  *   5f/5g make modules_install / make install land in the guest: push, depmod,
  *         installkernel → initramfs-tools, zz-update-grub (debian-make-install.ts)
  *   6     grub.cfg: default = the -toa entry, nohz=off on its linux line (grub2.ts)
  *   6b    modprobe toa in the startup script and the cron monitor (Debian's way)
  *   7a    systemctl reboot; the harness as firmware reads grub.cfg, kernel and initrd
- *         from the stopped guest's disk and boots them (FullOsLab.rebootInto)
+ *         from the stopped guest's disk and boots them (QemuMachine.rebootInto)
  *   7b–7d uname -r, /proc/cmdline, modprobe toa + dmesg, startup script and monitor
  *   8a/8b FULLNAT TOA through the simulated balancer: python3 -m http.server's own log
  *         names the injected clients; with toa unloaded, the balancer
@@ -50,7 +50,7 @@ export async function runPatchedKernelOnDebian12(options: PatchedKernelRunOption
   const extraversion = options.extraversion ?? '-toa';
   const toaKind = options.toaKind ?? 254;
   const steps: PatchedKernelRun['steps'] = [];
-  let lab: FullOsLab | undefined;
+  let lab: QemuMachine | undefined;
   const run: PatchedKernelRun = {
     steps,
     passed: false,
@@ -83,11 +83,11 @@ export async function runPatchedKernelOnDebian12(options: PatchedKernelRunOption
   };
 
   await step('5e. The lab\'s Debian 12 image up on its stock kernel (SSH); GRUB 2 as installed (update-grub)', async (rec) => {
-    lab = await FullOsLab.start(options.session, { image: 'debian-12', log });
+    lab = await QemuMachine.start(options.session, { image: 'debian-12', log });
     run.timings.firstBootMs = lab.bootMs;
     const uname = rec.record(await guest().check('uname -r'));
     const grub = (await script(rec, 'grub-as-installed', renderGrubAsInstalledScript())).said;
-    return `${lab.image.name} on ${uname.stdout.trim()}, ssh after ${(lab.bootMs / 1000).toFixed(1)} s (${lab.vm.accelerator.accelerator}); ${grub}`;
+    return `${lab.name} on ${uname.stdout.trim()}, ssh after ${(lab.bootMs / 1000).toFixed(1)} s (${lab.vm.accelerator.accelerator}); ${grub}`;
   });
 
   const installStarted = Date.now();

@@ -3,7 +3,7 @@ import type { CommandResult } from '../exec/command-result.ts';
 import { BackendServer } from '../guest/backend-server.ts';
 import type { DataPathLab, KernelLogMark, LabBalancerOptions } from '../lab/data-path-lab.ts';
 import { disableLabIpv6, enableLabIpv6 } from '../lab/guest-ipv6.ts';
-import { LabWireHost } from '../lab/lab-wire-host.ts';
+import { LabWireHost } from '../machine/lab-wire-host.ts';
 import type { RunSession } from '../lifecycle/run-session.ts';
 import type { FrameTap, FullNatBalancer, NetworkHost } from '../net/index.ts';
 import { shellQuote, type GuestShell } from '../remote/guest-shell.ts';

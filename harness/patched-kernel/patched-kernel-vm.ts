@@ -73,10 +73,13 @@ async function start(
     tcgThreading: tcgThreading(),
     memoryMiB: 512,
     cpus: 2,
-    kernel: boot.kernelFile,
-    // A stanza without an initrd line boots without one.
-    ...(boot.initrdFile && { initrd: boot.initrdFile }),
-    kernelCommandLine: boot.commandLine,
+    boot: {
+      kind: 'kernel',
+      kernel: boot.kernelFile,
+      // A stanza without an initrd line boots without one.
+      ...(boot.initrdFile && { initrd: boot.initrdFile }),
+      kernelCommandLine: boot.commandLine,
+    },
     consoleLog,
     agentSocket,
     labWire: { socket: labWireSocket, mac: GUEST_MAC },

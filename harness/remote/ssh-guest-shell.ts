@@ -7,9 +7,13 @@ import type { HostKeyPin } from './host-key-pin.ts';
 import { backoffMs, sleep, SshNotReadyError, waitForSshBanner } from './ssh-readiness.ts';
 
 /**
- * GuestShell over SSH (node-ssh), for full-OS guests. Logs in as root with
- * the run's ephemeral key, pins the host key at first contact, gives every
- * command a timeout, and writes every result to the run's command log.
+ * GuestShell over SSH (node-ssh), for full-OS guests. Logs in with the run's
+ * ephemeral key (or the user's own), pins the host key at first contact, gives
+ * every command a timeout, and writes every result to the run's command log.
+ * Every command runs as root: directly when the login is root (the lab's own
+ * images), through `sudo -n` otherwise — the Huawei guide's prerequisite
+ * ("users other than root must have sudo permissions"), and the only way into a
+ * cloud image, whose seed creates an ordinary user with passwordless sudo.
  */
 export interface SshTarget {
   host: string;
@@ -18,6 +22,8 @@ export interface SshTarget {
   privateKey: string;
   hostKeys: HostKeyPin;
   log: CommandLog;
+  /** How commands become root: `root` (the login is root) or `sudo` (default: root when username is root). */
+  privilege?: 'root' | 'sudo';
 }
 
 export interface SshConnectOptions {
@@ -105,7 +111,7 @@ export class SshGuestShell implements GuestShell {
     try {
       // sshd runs commands through root's login shell; the interface promises /bin/sh.
       const response = await Promise.race([
-        this.ssh.execCommand(`/bin/sh -c ${shellQuote(command)}`, {
+        this.ssh.execCommand(this.asRoot(command), {
           noTrim: true,
           onChannel: (c) => (channel = c),
           onStdout: (chunk) => stdout.push(chunk.toString()),
@@ -146,18 +152,40 @@ export class SshGuestShell implements GuestShell {
     return result;
   }
 
-  /** Copies a host folder to `remoteDir` (created) over SFTP; returns the command-log-shaped record. */
+  /** True when commands go through `sudo -n` (the login is not root). */
+  get usesSudo(): boolean {
+    return (this.target.privilege ?? (this.target.username === 'root' ? 'root' : 'sudo')) === 'sudo';
+  }
+
+  /** The command line sshd runs: /bin/sh as the interface promises, as root either way. */
+  private asRoot(command: string): string {
+    const sh = `/bin/sh -c ${shellQuote(command)}`;
+    return this.usesSudo ? `sudo -n ${sh}` : sh;
+  }
+
+  /**
+   * Copies a host folder to `remoteDir` (created) over SFTP; returns the command-log-shaped record.
+   * SFTP writes as the login user: through sudo, the files land in a folder that user owns
+   * first and are then moved into place by root.
+   */
   async putDirectory(localDir: string, remoteDir: string, filter: (path: string) => boolean = () => true): Promise<CommandResult> {
     const started = Date.now();
     const failures: string[] = [];
     let copied = 0;
-    await this.check(`mkdir -p ${shellQuote(remoteDir)}`);
-    const ok = await this.ssh.putDirectory(localDir, remoteDir, {
+    const staging = this.usesSudo ? `/tmp/toa-lab-upload-${Date.now()}-${Math.random().toString(36).slice(2, 8)}` : remoteDir;
+    await this.check(this.usesSudo ? `install -d -m 0700 -o ${shellQuote(this.target.username)} ${staging}` : `mkdir -p ${shellQuote(remoteDir)}`);
+    const ok = await this.ssh.putDirectory(localDir, staging, {
       recursive: true,
       concurrency: 4,
       validate: filter,
       tick: (local, _remote, error) => (error ? failures.push(`${local}: ${error.message}`) : copied++),
     });
+    if (this.usesSudo) {
+      const moved = await this.run(
+        `mkdir -p ${shellQuote(remoteDir)} && cp -R ${staging}/. ${shellQuote(remoteDir)}/ && chown -R 0:0 ${shellQuote(remoteDir)}; rc=$?; rm -rf ${staging}; exit $rc`,
+      );
+      if (!succeeded(moved)) failures.push(`moving the upload into ${remoteDir} as root: ${moved.stderr.trim()}`);
+    }
     const result: CommandResult = {
       command: `sftp put -r ${localDir} ${remoteDir}`,
       exitCode: ok && failures.length === 0 ? 0 : 1,

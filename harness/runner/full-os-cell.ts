@@ -1,7 +1,8 @@
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DataPathLab } from '../lab/data-path-lab.ts';
-import { runFullOsConformance, type FullOsConformance, type FullOsProvider } from '../lab/full-os-conformance.ts';
+import { runFullOsConformance, type FullOsConformance } from '../lab/full-os-conformance.ts';
+import type { MachineTarget } from '../machine/machine.ts';
 import { FullOsDataPathLab } from '../lab/full-os-data-path-lab.ts';
 import { fetchToaSource } from '../toa/module-choice.ts';
 import { guestGone } from '../lab/guest-health.ts';
@@ -9,7 +10,7 @@ import { errorText, notRun, type CellContext } from './cell.ts';
 import { moduleVerdict } from './module-verdict.ts';
 import { runScenarios } from './run-scenarios.ts';
 import { check, type Check, type Scenario, type ScenarioOutcome } from './scenario.ts';
-import type { StepResult } from './step.ts';
+import type { StepKind, StepResult } from './step.ts';
 
 /**
  * A whole OS in one boot: the guides' procedure (toolchain, make, insmod,
@@ -31,16 +32,17 @@ export const FULL_OS_SCENARIOS = [
 
 export type FullOsScenarioId = (typeof FULL_OS_SCENARIOS)[number]['id'];
 
-/** Steps that happen at or after the reboot: the persistence row's evidence. */
-const AFTER_REBOOT = /reboot/i;
-
 export interface FullOsCellOptions {
-  image: string;
+  /** A lab image, or a user's disk. */
+  target: MachineTarget;
   /** The procedure's rows wanted (guide-procedure, reboot-persistence). */
   scenarios: readonly FullOsScenarioId[];
   /** The data-path scenarios to run after the procedure. */
   dataPath?: ReadonlyArray<Scenario<DataPathLab>>;
-  provider?: FullOsProvider;
+  /** Registry name (harness/machine/providers.ts); default qemu. */
+  provider?: string;
+  /** The guide row to follow on a foreign image instead of the detected one. */
+  profile?: string;
   /** The option kind the balancer sends in the data-path scenarios (default 254). */
   toaKind?: number;
   /** A vendor's TOA source (directory, tarball or git URL) built by the guide's steps instead of native/toa. */
@@ -69,16 +71,12 @@ export async function runFullOsCell(ctx: CellContext, options: FullOsCellOptions
   ctx.status("building or booting the image, then the guide's steps…");
   let run: Awaited<ReturnType<typeof runFullOsConformance>>;
   try {
-    run = await runFullOsConformance(
-      ctx.session,
-      options.image,
-      (line) => ctx.progress(line),
-      options.provider ?? 'qemu',
-      {
-        ...(fetched?.moduleDir && { toaSource: { dir: fetched.moduleDir, label: vendor! } }),
-        ...(options.vcpus && { cpus: options.vcpus }),
-      },
-    );
+    run = await runFullOsConformance(ctx.session, options.target, (line) => ctx.progress(line), {
+      provider: options.provider ?? 'qemu',
+      ...(fetched?.moduleDir && { toaSource: { dir: fetched.moduleDir, label: vendor! } }),
+      ...(options.vcpus && { cpus: options.vcpus }),
+      ...(options.profile && { profile: options.profile }),
+    });
   } catch (error) {
     for (const scenario of [...procedureRows, ...dataPath]) record(notRun(scenario, `the image did not start: ${errorText(error)}`));
     return;
@@ -86,14 +84,17 @@ export async function runFullOsCell(ctx: CellContext, options: FullOsCellOptions
   try {
     const steps = fetched ? [fetched.step, ...run.steps] : run.steps;
     for (const scenario of procedureRows) record(procedureOutcome(scenario, steps, run.checks, Date.now() - started));
-    ctx.note(`${ctx.cell}: full OS, kernel ${run.lab.image.kernelRelease}, provider ${options.provider ?? 'qemu'}`);
+    ctx.note(
+      `${ctx.cell}: full OS (${run.lab.origin === 'lab' ? "the lab's image" : 'a disk the lab did not build'}), ${run.os.description}, ` +
+        `guide row ${run.os.profileId}${run.os.match === 'family' ? " (its family's)" : ''}, kernel ${run.lab.kernelRelease}, provider ${run.lab.provider}, ` +
+        `ssh after ${(run.lab.bootMs / 1000).toFixed(1)} s`,
+    );
     if (dataPath.length) await runDataPathScenarios({ ...ctx, record }, run, dataPath, options.toaKind ?? 254, !vendor);
     if (vendor) ctx.note(`${ctx.cell}: module verdict: ${fullOsModuleVerdict(steps, outcomes)}`);
   } finally {
-    copyFileSync(run.lab.vm.console.path, join(ctx.outDir, `console-${ctx.cell}.log`));
+    copyFileSync(run.lab.console.path, join(ctx.outDir, `console-${ctx.cell}.log`));
     // The QEMU provider's VM stops; a Vagrant one is destroyed (domain, volume and all).
-    if (run.lab.vm.stop) await run.lab.vm.stop();
-    else await run.lab.vm.destroy?.();
+    await run.lab.stop();
   }
 }
 
@@ -104,7 +105,7 @@ function procedureOutcome(
   trafficChecks: readonly Check[],
   durationMs: number,
 ): ScenarioOutcome {
-  const rebootAt = steps.findIndex((s) => AFTER_REBOOT.test(s.name));
+  const rebootAt = steps.findIndex((s) => s.kind === 'reboot');
   const before = rebootAt < 0 ? steps : steps.slice(0, rebootAt);
   const after = rebootAt < 0 ? [] : steps.slice(rebootAt);
   const checks: Check[] =
@@ -116,11 +117,20 @@ function procedureOutcome(
   return { scenario: scenario.id, title: scenario.title, checks, steps: scenario.id === 'guide-procedure' ? [...steps] : after, durationMs };
 }
 
+/** Where a failed step means the module never became a .ko: a verdict on the module. */
+const BUILD_KINDS: ReadonlySet<StepKind> = new Set(['fetch', 'push', 'build']);
+/**
+ * Where a failed step is the image's, not the module's: no cloud-init, an unknown OS, no
+ * kernel-devel package for the running kernel (the guide's "contact the image provider").
+ */
+const IMAGE_KINDS: ReadonlySet<StepKind> = new Set(['boot', 'provision', 'detect-os', 'toolchain']);
+
 /** A vendor's module on a whole OS, in one word: where in the guide's steps it stopped, or what the scenarios said. */
 function fullOsModuleVerdict(steps: readonly StepResult[], outcomes: readonly ScenarioOutcome[]): string {
   const failed = steps.find((s) => s.status === 'failed');
-  if (failed && /fetch|push|build|make/i.test(failed.name)) return `did not build (${failed.summary})`;
-  if (failed && /load the module|insmod/i.test(failed.name)) return `did not load (${failed.summary})`;
+  if (failed?.kind && BUILD_KINDS.has(failed.kind)) return `did not build (${failed.summary})`;
+  if (failed?.kind === 'load') return `did not load (${failed.summary})`;
+  if (failed?.kind && IMAGE_KINDS.has(failed.kind)) return `not tested: the image stopped at "${failed.name}" (${failed.summary})`;
   return moduleVerdict(outcomes);
 }
 

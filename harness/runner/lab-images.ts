@@ -1,6 +1,7 @@
 import { DEBIAN_IMAGES } from '../images/debian/debian-image-catalog.ts';
 import { MICROVM_SUITES, microVmImageName } from '../images/microvm/build-microvm-image.ts';
 import type { DebianSuite } from '../toa/suite-chroot.ts';
+import type { DiskImageTarget } from '../machine/machine.ts';
 
 /**
  * The lab's images: micro-VMs (a Debian kernel + busybox, seconds to boot) run
@@ -10,7 +11,8 @@ import type { DebianSuite } from '../toa/suite-chroot.ts';
  */
 export type LabImage =
   | { kind: 'micro'; name: string; suite: DebianSuite; byDefault: true }
-  | { kind: 'full-os'; name: string; byDefault: boolean };
+  /** A whole OS: one of the lab's images, or (`disk`) a user's disk booted through its own boot loader. */
+  | { kind: 'full-os'; name: string; byDefault: boolean; disk?: DiskImageTarget };
 
 export const IMAGES: readonly LabImage[] = [
   ...MICROVM_SUITES.map((suite): LabImage => ({ kind: 'micro', name: microVmImageName(suite), suite, byDefault: true })),

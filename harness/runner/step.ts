@@ -8,6 +8,8 @@ import type { CommandResult } from '../exec/command-result.ts';
  */
 export interface StepResult {
   name: string;
+  /** What part of the procedure this step is: verdicts and report rows branch on it, never on `name`. */
+  kind?: StepKind;
   status: 'passed' | 'failed' | 'skipped';
   durationMs: number;
   summary: string;
@@ -15,6 +17,29 @@ export interface StepResult {
   /** Anything else the step looked at (a file's content, a dmesg excerpt). */
   evidence?: string;
 }
+
+/**
+ * The parts of a procedure, in the guides' order. A failed step's kind says where a
+ * module stopped: fetch/toolchain/push/build → "did not build", load → "did not load",
+ * boot/provision → the image, not the module. `reboot` and everything after it is
+ * the persistence row's evidence.
+ */
+export type StepKind =
+  | 'fetch'
+  | 'boot'
+  | 'provision'
+  | 'detect-os'
+  | 'toolchain'
+  | 'push'
+  | 'build'
+  | 'load'
+  | 'autoload'
+  | 'vip'
+  | 'lab'
+  | 'reboot'
+  | 'after-reboot'
+  | 'backend'
+  | 'data-path-setup';
 
 /** What a step's body gets: a way to record the commands it runs and extra evidence. */
 export interface StepRecorder {
@@ -32,7 +57,7 @@ export class StepSkipped extends Error {
 }
 
 /** Runs `body` as a step; never throws — a thrown error becomes a failed (or skipped) StepResult. */
-export async function runStep(name: string, body: (step: StepRecorder) => Promise<string>): Promise<StepResult> {
+export async function runStep(name: string, body: (step: StepRecorder) => Promise<string>, kind?: StepKind): Promise<StepResult> {
   const started = Date.now();
   const commands: CommandResult[] = [];
   const evidence: string[] = [];
@@ -47,6 +72,7 @@ export async function runStep(name: string, body: (step: StepRecorder) => Promis
   };
   const finish = (status: StepResult['status'], summary: string): StepResult => ({
     name,
+    ...(kind && { kind }),
     status,
     durationMs: Date.now() - started,
     summary,

@@ -88,3 +88,23 @@ function withTimeout(step: ProcedureStep): GuideStep {
     timeoutMs: TIMEOUT_MS[step.id],
   };
 }
+
+/**
+ * The guide's own row on an image the lab did not build: the row's default VIP
+ * method with its VIPs, and the guides' verification server (Python) — nothing
+ * the row does not say (no second VIP method, no nginx: a stock image has neither).
+ */
+export interface RowGuide {
+  setup: GuideStep[];
+  backends: GuideStep[];
+}
+
+export function renderRowGuide(profileId: string, plan: Omit<FullOsGuidePlan, 'netplanVips' | 'nginxPort'>): RowGuide {
+  const steps = renderProcedure(profileById(profileId), {
+    toaSourceDir: plan.toaSourceDir,
+    vips: plan.interfacesDVips,
+    backend: { kind: 'python', port: plan.pythonPort, accessLog: PYTHON_ACCESS_LOG },
+  }).map(withTimeout);
+  return { setup: steps.filter((s) => s.id !== 'backend'), backends: steps.filter((s) => s.id === 'backend') };
+}
+

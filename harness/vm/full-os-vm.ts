@@ -1,28 +1,39 @@
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { assertReadableQcow2, createOverlay } from '../images/debian/disk-image.ts';
+import { createOverlay } from '../images/debian/disk-image.ts';
+import { inspectDiskImage, type DiskFormat } from '../images/disk-format.ts';
 import type { RunSession } from '../lifecycle/run-session.ts';
 import { chooseAccelerator, type AcceleratorChoice } from './accelerator.ts';
 import { ConsoleLog } from './console-log.ts';
 import { findFreeLocalPort } from './free-port.ts';
 import { FULL_OS_KERNEL_COMMAND_LINE } from './full-os-command-line.ts';
-import { buildQemuArgs, type Accelerator } from './qemu/qemu-args.ts';
+import { buildQemuArgs, type Accelerator, type GuestForward, type QemuMachineSpec } from './qemu/qemu-args.ts';
 import { tcgThreading } from './qemu/tcg-threading.ts';
 import { QemuProcess } from './qemu/qemu-process.ts';
 
 /**
- * A full-OS guest under QEMU (the QEMU provider): a systemd Debian booted
- * straight from its kernel and initrd, its root disk a per-run overlay of the
- * cached image, two NICs:
- * - eth0: user-mode, restrict=on, only a 127.0.0.1 port forward to sshd;
- * - eth1: the lab wire (QEMU listens on a unix socket, the harness connects).
- * The run's SSH public key reaches the guest through fw_cfg, so the image
- * holds none. QEMU runs without -no-reboot: a guest reboot resets the machine
- * in place, the overlay (the guest's disk) persists, the lab wire stays up.
- * Everything lives in a folder of the run session and is stopped with it.
+ * A full-OS guest under QEMU (the QEMU provider), its root disk a per-run
+ * qcow2 overlay of the image (the image itself is never written), booted
+ * either way a Target can ask for (vmtest's one `Target {image, kernel?}`):
+ * - the lab's own images: QEMU loads their kernel and initrd directly, and the
+ *   run's SSH key reaches the guest through fw_cfg (the image's key unit);
+ * - any other disk (a vendor's qcow2, raw, vmdk, vhdx): the firmware (SeaBIOS
+ *   or OVMF) runs the disk's own boot loader, and a cloud-init seed on a CD-ROM
+ *   or the user's own credentials do the provisioning.
+ * Two NICs:
+ * - the first: user-mode, restrict=on, only a 127.0.0.1 port forward to sshd
+ *   (and guest forwards the caller names, e.g. to the package proxy);
+ * - the second: the lab wire (QEMU listens on a unix socket, the harness connects).
+ * QEMU runs without -no-reboot: a guest reboot resets the machine in place, the
+ * overlay (the guest's disk) persists, the lab wire stays up. Everything lives
+ * in a folder of the run session and is stopped with it.
  */
-export interface FullOsImageFiles {
+export type FullOsImageFiles = LabImageFiles | DiskImageFiles;
+
+/** The lab's own image: a qcow2 root file system and the kernel + initrd pulled out of it. */
+export interface LabImageFiles {
+  kind: 'lab-image';
   name: string;
   /** The cached base qcow2 (never written to). */
   disk: string;
@@ -30,11 +41,30 @@ export interface FullOsImageFiles {
   initrd: string;
 }
 
+/** A whole disk with its own boot loader, booted through firmware. */
+export interface DiskImageFiles {
+  kind: 'disk-image';
+  name: string;
+  /** The user's file (never written to). */
+  disk: string;
+  /** Default: what `qemu-img info` says the file is. */
+  format?: DiskFormat;
+  firmware: 'bios' | 'uefi';
+  /** A read-only CD-ROM for the guest, e.g. a NoCloud seed. */
+  seed?: string;
+}
+
+/** Where Debian's `ovmf` package puts the 4 MiB UEFI firmware (code, and the template of its variable store). */
+export const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
+export const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd';
+
 export interface FullOsVmOptions {
   image: FullOsImageFiles;
   session: RunSession;
-  /** The `ssh-ed25519 AAAA...` line the guest installs as root's authorized_keys. */
-  authorizedKey: string;
+  /** Lab images: the `ssh-ed25519 AAAA...` line the guest installs as root's authorized_keys (fw_cfg). */
+  authorizedKey?: string;
+  /** Host commands the guest reaches on its management NIC (e.g. the package proxy). */
+  guestForwards?: readonly GuestForward[];
   memoryMiB?: number;
   cpus?: number;
   /** Guest's MACs; both are explicit since two virtio NICs otherwise share one default (LAB-NOTES). */
@@ -95,9 +125,11 @@ export class FullOsVm {
   /** Starts QEMU and returns at once: readiness is the caller's (an SSH login is the only real proof). */
   static async start(options: FullOsVmOptions): Promise<FullOsVm> {
     const log = options.log ?? (() => {});
-    await assertReadableQcow2(options.image.disk);
-    for (const file of [options.image.kernel, options.image.initrd]) {
-      if (!existsSync(file)) throw new Error(`image ${options.image.name}: ${file} is missing`);
+    // A file that is not a disk image (or a broken one) is refused with qemu-img's words, before anything boots.
+    await inspectDiskImage(options.image.disk, options.image.kind === 'disk-image' ? options.image.format : 'qcow2');
+    const files = options.image.kind === 'lab-image' ? [options.image.kernel, options.image.initrd] : options.image.firmware === 'uefi' ? [OVMF_CODE, OVMF_VARS] : [];
+    for (const file of files) {
+      if (!existsSync(file)) throw new Error(`image ${options.image.name}: ${file} is missing${file.startsWith('/usr/share/OVMF') ? " (Debian's ovmf package)" : ''}`);
     }
     const accelerator = await chooseAccelerator(() => probeKvm(options));
     log(`accelerator: ${accelerator.accelerator} (${accelerator.reason})`);
@@ -175,28 +207,33 @@ async function launch(options: FullOsVmOptions, accelerator: Accelerator, choice
     accelerator === 'kvm' && choice.reason === 'probe' ? 'kvm-probe' : next ? `${options.image.name}-power-cycle` : options.image.name,
   );
   const overlay = next?.disk ?? join(dir, 'disk.qcow2');
-  if (!next) await createOverlay(options.image.disk, overlay);
-  const authorizedKeys = join(dir, 'authorized_keys');
-  await writeFile(authorizedKeys, `${options.authorizedKey.trim()}\n`);
+  if (!next) await createOverlay(options.image.disk, overlay, await baseFormat(options.image));
   const consoleLog = join(dir, 'console.log');
   const labWireSocket = join(dir, 'wire.sock');
   const labWireMac = options.labWireMac ?? '52:54:00:00:02:0a';
   const sshPort = next?.sshPort ?? (await findFreeLocalPort());
-  // A power cycle boots what firmware chose: its kernel, its initrd (if the entry has one), its command line.
-  const initrd = next ? next.boot.initrd : options.image.initrd;
+  const fwCfgFiles: Array<{ name: string; file: string }> = [];
+  if (options.authorizedKey) {
+    const authorizedKeys = join(dir, 'authorized_keys');
+    await writeFile(authorizedKeys, `${options.authorizedKey.trim()}\n`);
+    fwCfgFiles.push({ name: 'opt/toa-lab/authorized_keys', file: authorizedKeys });
+  }
   const args = buildQemuArgs({
     accelerator,
     tcgThreading: tcgThreading(),
     memoryMiB: options.memoryMiB ?? 1024,
     cpus: options.cpus ?? 2,
-    kernel: next?.boot.kernel ?? options.image.kernel,
-    ...(initrd && { initrd }),
-    kernelCommandLine: next?.boot.commandLine ?? FULL_OS_KERNEL_COMMAND_LINE,
+    boot: await bootSpec(options.image, dir, next),
     consoleLog,
     disk: { path: overlay, format: 'qcow2' },
-    managementNic: { mac: options.managementMac ?? '52:54:00:00:00:10', sshHostPort: sshPort },
+    ...(options.image.kind === 'disk-image' && options.image.seed && { cdrom: options.image.seed }),
+    managementNic: {
+      mac: options.managementMac ?? '52:54:00:00:00:10',
+      sshHostPort: sshPort,
+      ...(options.guestForwards && { guestForwards: options.guestForwards }),
+    },
     labWire: { socket: labWireSocket, mac: labWireMac },
-    fwCfgFiles: [{ name: 'opt/toa-lab/authorized_keys', file: authorizedKeys }],
+    fwCfgFiles,
     allowReboot: true,
     pidFile: join(dir, 'qemu.pid'),
   });
@@ -212,6 +249,25 @@ async function launch(options: FullOsVmOptions, accelerator: Accelerator, choice
     throw new Error(`${options.image.name}: ${gone}${stderr ? `: ${stderr.split('\n').slice(-3).join(' | ')}` : ''}`);
   }
   return vm;
+}
+
+/**
+ * What this start boots: a power cycle boots what firmware chose (its kernel, its initrd
+ * if the entry has one, its command line); a lab image its own kernel; a disk image
+ * its own boot loader (UEFI: the firmware code read-only, a per-machine copy of the variables).
+ */
+async function bootSpec(image: FullOsImageFiles, dir: string, next?: NextBoot): Promise<QemuMachineSpec['boot']> {
+  if (next) return { kind: 'kernel', kernel: next.boot.kernel, ...(next.boot.initrd && { initrd: next.boot.initrd }), kernelCommandLine: next.boot.commandLine };
+  if (image.kind === 'lab-image') return { kind: 'kernel', kernel: image.kernel, initrd: image.initrd, kernelCommandLine: FULL_OS_KERNEL_COMMAND_LINE };
+  if (image.firmware === 'bios') return { kind: 'firmware', firmware: 'bios' };
+  const vars = join(dir, 'OVMF_VARS.fd');
+  await copyFile(OVMF_VARS, vars);
+  return { kind: 'firmware', firmware: 'uefi', code: OVMF_CODE, vars };
+}
+
+async function baseFormat(image: FullOsImageFiles): Promise<DiskFormat> {
+  if (image.kind === 'lab-image') return 'qcow2';
+  return image.format ?? (await inspectDiskImage(image.disk)).format;
 }
 
 /** KVM works here only if a guest actually gets through early boot with it (LAB-NOTES: it hangs on these hosts). */

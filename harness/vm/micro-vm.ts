@@ -87,16 +87,19 @@ async function boot(
     tcgThreading: tcgThreading(),
     memoryMiB: options.memoryMiB ?? 512,
     cpus: options.cpus ?? 2,
-    kernel: options.image.kernel,
-    initrd: options.image.initrd,
-    kernelCommandLine: [
-      'console=ttyS0',
-      'loglevel=5', // warnings and worse reach the console: oops/WARN evidence without boot noise
-      'panic=-1',
-      'mitigations=off',
-      'net.ifnames=0',
-      `toalab.ip=${guestAddress}/24`,
-    ].join(' '),
+    boot: {
+      kind: 'kernel',
+      kernel: options.image.kernel,
+      initrd: options.image.initrd,
+      kernelCommandLine: [
+        'console=ttyS0',
+        'loglevel=5', // warnings and worse reach the console: oops/WARN evidence without boot noise
+        'panic=-1',
+        'mitigations=off',
+        'net.ifnames=0',
+        `toalab.ip=${guestAddress}/24`,
+      ].join(' '),
+    },
     consoleLog,
     agentSocket,
     labWire: { socket: wireSocket, mac: guestMac },

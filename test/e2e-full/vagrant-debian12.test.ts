@@ -12,7 +12,7 @@ import type { Check } from '../../harness/runner/scenario.ts';
 import type { StepResult } from '../../harness/runner/step.ts';
 import { renderFullOsGuide, type GuideStep } from '../../harness/toa/install-guide-steps.ts';
 import { domainExists, reapOrphanedDomains, runVirsh } from '../../harness/vm/vagrant/index.ts';
-import { VagrantLab } from '../../harness/vm/vagrant/vagrant-lab.ts';
+import { VagrantMachine } from '../../harness/machine/vagrant-machine.ts';
 import { removeRunFolders, runToaLab } from '../helpers/toa-lab-run.ts';
 
 // The reports these runs write are read by the tests, then removed.
@@ -36,7 +36,7 @@ const log = (line: string) => console.log(`[vagrant] ${line}`);
 
 describe('Vagrant provider: Debian 12 box on vagrant-libvirt', () => {
   let session: RunSession;
-  let lab: VagrantLab;
+  let lab: VagrantMachine;
   const steps: StepResult[] = [];
   const guide = renderFullOsGuide('debian-12', {
     toaSourceDir: TOA_SOURCE,
@@ -61,7 +61,7 @@ describe('Vagrant provider: Debian 12 box on vagrant-libvirt', () => {
     log(`scripts/install-vagrant.sh: ${(install.durationMs / 1000).toFixed(1)} s${install.stdout.trim() ? `\n${install.stdout.trim()}` : ''}`);
     expect(install.exitCode, install.stderr).toBe(0);
     session = await RunSession.open();
-    lab = await VagrantLab.start(session, { image: 'debian-12', log });
+    lab = await VagrantMachine.start(session, { image: 'debian-12', log });
   });
 
   afterAll(async () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UnknownImageError } from '../../harness/images/debian/debian-image-catalog.ts';
 import { BrokenImageError } from '../../harness/images/debian/disk-image.ts';
-import { FullOsLab } from '../../harness/lab/full-os-lab.ts';
+import { QemuMachine } from '../../harness/machine/qemu-machine.ts';
 import { RunSession } from '../../harness/lifecycle/run-session.ts';
 import { repoRoot } from '../../harness/repo-root.ts';
 import { SshNotReadyError } from '../../harness/remote/ssh-readiness.ts';
@@ -30,7 +30,7 @@ describe('full OS: bad input', () => {
   });
 
   it('an unknown image name', async () => {
-    await expect(FullOsLab.start(session, { image: 'debian-7' })).rejects.toThrow(UnknownImageError);
+    await expect(QemuMachine.start(session, { image: 'debian-7' })).rejects.toThrow(UnknownImageError);
     expect(qemuPids(session.dir)).toEqual([]);
   });
 
@@ -38,7 +38,7 @@ describe('full OS: bad input', () => {
     const dir = await session.subdir('broken');
     const disk = join(dir, 'base.qcow2');
     writeFileSync(disk, 'QFI\xfb but not really a qcow2 image');
-    const image = { name: 'broken', disk, kernel: disk, initrd: disk };
+    const image = { kind: 'lab-image' as const, name: 'broken', disk, kernel: disk, initrd: disk };
     const error = await FullOsVm.start({ image, session, authorizedKey: 'ssh-ed25519 AAAA x' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BrokenImageError);
     expect((error as Error).message).toContain(`disk image ${disk} is not usable`);
@@ -65,7 +65,7 @@ describe('full OS: bad input', () => {
   });
 
   it('a guest whose sshd does not answer in time: the console tail, and QEMU stopped with the session', async () => {
-    const error = await FullOsLab.start(session, { image: 'debian-12', bootTimeoutMs: 4_000 }).catch((e: unknown) => e);
+    const error = await QemuMachine.start(session, { image: 'debian-12', bootTimeoutMs: 4_000 }).catch((e: unknown) => e);
     expect((error as Error).message).toMatch(/no SSH banner from 127\.0\.0\.1:\d+ within 4 s/);
     expect((error as Error).message).toContain('last console lines');
     const pids = qemuPids(session.dir);

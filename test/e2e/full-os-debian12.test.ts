@@ -42,7 +42,7 @@ describe("full OS: Debian 12 with the guides' TOA and VIP procedure", () => {
     expectStepsPassed(/^Install gcc, make, linux-headers/, 1);
     // dpkg's own record: the headers of exactly the running kernel.
     const headers = await run.lab.guest.check(`dpkg-query -W -f='\${Status} \${Package}' linux-headers-$(uname -r)`);
-    expect(headers.stdout).toBe(`install ok installed linux-headers-${run.lab.image.kernelRelease}`);
+    expect(headers.stdout).toBe(`install ok installed linux-headers-${run.lab.kernelRelease}`);
   });
 
   it('builds toa.ko in the guest and loads it (dmesg: TOA: toa loaded)', () => {
@@ -80,7 +80,7 @@ describe("full OS: Debian 12 with the guides' TOA and VIP procedure", () => {
       const prepared = await FullOsDataPathLab.prepare(run.lab);
       expect(prepared.step.status, evidenceOf(prepared.step)).toBe('passed');
       dataPath = prepared.lab!;
-      expect(dataPath.toaModulePath).toBe(`/lib/modules/${run.lab.image.kernelRelease}/extra/toa.ko`);
+      expect(dataPath.toaModulePath).toBe(`/lib/modules/${run.lab.kernelRelease}/extra/toa.ko`);
     });
 
     for (const scenario of SCENARIOS) {

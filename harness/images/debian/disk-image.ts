@@ -27,8 +27,8 @@ export async function rootTreeToQcow2(rootfs: string, qcow2: string, label: stri
 }
 
 /** A per-run overlay on `base`: writes land here, the cached base is never touched. */
-export async function createOverlay(base: string, overlay: string): Promise<void> {
-  await runHostCommand('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', base, '-F', 'qcow2', overlay]);
+export async function createOverlay(base: string, overlay: string, baseFormat = 'qcow2'): Promise<void> {
+  await runHostCommand('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', base, '-F', baseFormat, overlay]);
 }
 
 /** Fails with qemu-img's own words when `path` is not a readable qcow2 image (a truncated or foreign file). */

@@ -12,11 +12,11 @@ export interface QemuMachineSpec {
   tcgThreading: TcgThreading;
   memoryMiB: number;
   cpus: number;
-  /** Direct kernel boot. */
-  kernel: string;
-  /** None: the kernel boots without an initramfs. */
-  initrd?: string;
-  kernelCommandLine: string;
+  /**
+   * How the machine finds its kernel: QEMU loads it directly (the lab's own
+   * images), or the firmware runs the disk's own boot loader (a vendor's image).
+   */
+  boot: DirectKernelBootSpec | FirmwareBootSpec;
   /** First serial port (the kernel console), appended to a file. */
   consoleLog: string;
   /** Second serial port: a unix socket QEMU listens on (the guest agent's line). */
@@ -26,11 +26,13 @@ export interface QemuMachineSpec {
   pidFile: string;
   /** Full-OS guests: the root disk (virtio-blk), e.g. a per-run qcow2 overlay. */
   disk?: { path: string; format: 'qcow2' | 'raw' };
+  /** A read-only CD-ROM, e.g. a cloud-init NoCloud seed (volume label `cidata`). */
+  cdrom?: string;
   /**
    * Full-OS guests: a user-mode NIC for the harness's SSH only. It comes
    * before the lab wire on the PCI bus, so it is the guest's eth0.
    */
-  managementNic?: { mac: string; sshHostPort: number };
+  managementNic?: { mac: string; sshHostPort: number; guestForwards?: readonly GuestForward[] };
   /** Files the guest reads from /sys/firmware/qemu_fw_cfg/by_name/<name>/raw (e.g. the run's SSH key). */
   fwCfgFiles?: ReadonlyArray<{ name: string; file: string }>;
   /**
@@ -40,20 +42,47 @@ export interface QemuMachineSpec {
   allowReboot?: boolean;
 }
 
+export interface DirectKernelBootSpec {
+  kind: 'kernel';
+  kernel: string;
+  /** None: the kernel boots without an initramfs. */
+  initrd?: string;
+  kernelCommandLine: string;
+}
+
+/**
+ * The image's own boot loader, as on a real machine: SeaBIOS (QEMU's default
+ * firmware, `-machine pc`) or UEFI from Debian's `ovmf` (`-machine q35`, the
+ * code read-only and a per-run copy of the variable store, as LAB-NOTES measured).
+ */
+export type FirmwareBootSpec = { kind: 'firmware'; firmware: 'bios' } | { kind: 'firmware'; firmware: 'uefi'; code: string; vars: string };
+
+/**
+ * A user-mode `guestfwd`: connections the guest opens to `address:port` (inside
+ * the user-mode network) run `command` on the host with the connection on its
+ * stdin/stdout — one process per connection, so the guest can reconnect freely.
+ * `restrict=on` does not affect explicit forwarding rules.
+ */
+export interface GuestForward {
+  address: string;
+  port: number;
+  command: string;
+}
+
 export function buildQemuArgs(spec: QemuMachineSpec): string[] {
+  const firmware = spec.boot.kind === 'firmware' ? spec.boot : undefined;
   const args = [
     '-nodefaults',
     '-no-user-config',
     '-display', 'none',
     ...(spec.allowReboot ? [] : ['-no-reboot']),
-    '-machine', 'pc',
+    // OVMF wants q35 (LAB-NOTES); everything else keeps the PC machine it was measured on.
+    '-machine', firmware?.firmware === 'uefi' ? 'q35' : 'pc',
     // tb-size caps TCG's translation cache: ~0.7 GB resident instead of ~1.7 GB (LAB-NOTES).
     '-accel', spec.accelerator === 'tcg' ? `tcg,tb-size=256,thread=${spec.tcgThreading}` : 'kvm',
     '-m', String(spec.memoryMiB),
     '-smp', String(spec.cpus),
-    '-kernel', spec.kernel,
-    ...(spec.initrd ? ['-initrd', spec.initrd] : []),
-    '-append', spec.kernelCommandLine,
+    ...bootArgs(spec.boot),
     // -nodefaults drops the serial ports too, so both are named explicitly.
     '-chardev', `file,id=console,path=${spec.consoleLog}`,
     '-serial', 'chardev:console',
@@ -65,12 +94,18 @@ export function buildQemuArgs(spec: QemuMachineSpec): string[] {
     args.push(
       '-drive', `file=${optionValue(spec.disk.path)},if=none,id=root,format=${spec.disk.format}`,
       '-device', 'virtio-blk-pci,drive=root',
+      // The disk is the one thing to boot from: SeaBIOS/OVMF must not try the NICs first (PXE).
+      ...(firmware ? ['-boot', 'order=c'] : []),
     );
+  }
+  if (spec.cdrom) {
+    args.push('-drive', `file=${optionValue(spec.cdrom)},if=none,id=seed,media=cdrom,readonly=on`, '-device', 'ide-cd,drive=seed');
   }
   if (spec.managementNic) {
     // restrict=on: the guest reaches nothing but the harness's port forward (network hygiene).
+    const forwards = (spec.managementNic.guestForwards ?? []).map((f) => `,guestfwd=tcp:${f.address}:${f.port}-cmd:${optionValue(f.command)}`);
     args.push(
-      '-netdev', `user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:${spec.managementNic.sshHostPort}-:22`,
+      '-netdev', `user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:${spec.managementNic.sshHostPort}-:22${forwards.join('')}`,
       '-device', `virtio-net-pci,netdev=mgmt,mac=${spec.managementNic.mac}`,
     );
   }
@@ -84,6 +119,17 @@ export function buildQemuArgs(spec: QemuMachineSpec): string[] {
   for (const entry of spec.fwCfgFiles ?? []) args.push('-fw_cfg', `name=${entry.name},file=${optionValue(entry.file)}`);
   args.push('-pidfile', spec.pidFile);
   return args;
+}
+
+function bootArgs(boot: QemuMachineSpec['boot']): string[] {
+  if (boot.kind === 'kernel') {
+    return ['-kernel', boot.kernel, ...(boot.initrd ? ['-initrd', boot.initrd] : []), '-append', boot.kernelCommandLine];
+  }
+  if (boot.firmware === 'bios') return []; // SeaBIOS is QEMU's default
+  return [
+    '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${optionValue(boot.code)}`,
+    '-drive', `if=pflash,format=raw,unit=1,file=${optionValue(boot.vars)}`,
+  ];
 }
 
 /** QEMU splits option values at commas; a literal comma is written twice. */

@@ -5,7 +5,6 @@
  * Needs scripts/install-vagrant.sh (opt-in; not part of install-deps.sh).
  */
 export { VagrantVm, type VagrantVmOptions, type VagrantTimings } from './vagrant-vm.ts';
-export { VagrantLab, type VagrantLabOptions } from './vagrant-lab.ts';
 export { ensureLibvirtBox, libvirtBoxMetadata, renderBoxVagrantfile, FULL_OS_KERNEL_COMMAND_LINE, type LibvirtBox, type LibvirtBoxMetadata } from './libvirt-box.ts';
 export { renderVagrantfile, vagrantQemuArgs, type VagrantMachineSpec } from './vagrantfile.ts';
 export { parseVagrantSshConfig, assertLoopbackOnly, type VagrantSshConfig } from './ssh-config.ts';

@@ -7,9 +7,7 @@ const spec: QemuMachineSpec = {
   tcgThreading: 'single',
   memoryMiB: 1024,
   cpus: 2,
-  kernel: '/img/vmlinuz',
-  initrd: '/img/initrd.img',
-  kernelCommandLine: 'console=ttyS0 root=/dev/vda',
+  boot: { kind: 'kernel', kernel: '/img/vmlinuz', initrd: '/img/initrd.img', kernelCommandLine: 'console=ttyS0 root=/dev/vda' },
   consoleLog: '/run/console.log',
   labWire: { socket: '/run/wire.sock', mac: '52:54:00:00:02:0a' },
   pidFile: '/run/qemu.pid',
@@ -50,5 +48,36 @@ describe('buildQemuArgs for a full-OS guest', () => {
   it('lets the guest reboot in place when asked, and keeps -no-reboot otherwise', () => {
     expect(buildQemuArgs(spec)).not.toContain('-no-reboot');
     expect(buildQemuArgs({ ...spec, allowReboot: undefined })).toContain('-no-reboot');
+  });
+
+  it("boots a vendor's disk through its own boot loader: SeaBIOS on pc, no -kernel, the disk first", () => {
+    const args = buildQemuArgs({ ...spec, boot: { kind: 'firmware', firmware: 'bios' } });
+    expect(args).not.toContain('-kernel');
+    expect(args).not.toContain('-append');
+    expect(valueOf(args, '-machine')).toEqual(['pc']);
+    expect(valueOf(args, '-boot')).toEqual(['order=c']);
+    expect(args.some((a) => a.includes('pflash'))).toBe(false);
+  });
+
+  it('boots UEFI on q35 with the firmware code read-only and a per-machine variable store', () => {
+    const args = buildQemuArgs({ ...spec, boot: { kind: 'firmware', firmware: 'uefi', code: '/usr/share/OVMF/OVMF_CODE_4M.fd', vars: '/run/VARS.fd' } });
+    expect(valueOf(args, '-machine')).toEqual(['q35']);
+    expect(valueOf(args, '-drive').filter((d) => d.startsWith('if=pflash'))).toEqual([
+      'if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd',
+      'if=pflash,format=raw,unit=1,file=/run/VARS.fd',
+    ]);
+  });
+
+  it('attaches a seed as a read-only CD-ROM and guest forwards as one process per connection, still restrict=on', () => {
+    const args = buildQemuArgs({
+      ...spec,
+      boot: { kind: 'firmware', firmware: 'bios' },
+      cdrom: '/run/seed.iso',
+      managementNic: { mac: '52:54:00:00:00:10', sshHostPort: 40022, guestForwards: [{ address: '10.0.2.100', port: 3128, command: 'socat - TCP:127.0.0.1:4000,x' }] },
+    });
+    expect(valueOf(args, '-drive')).toContain('file=/run/seed.iso,if=none,id=seed,media=cdrom,readonly=on');
+    expect(valueOf(args, '-netdev')[0]).toBe(
+      'user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:40022-:22,guestfwd=tcp:10.0.2.100:3128-cmd:socat - TCP:127.0.0.1:4000,,x',
+    );
   });
 });

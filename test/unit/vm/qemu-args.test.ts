@@ -6,9 +6,7 @@ const spec: QemuMachineSpec = {
   tcgThreading: 'single',
   memoryMiB: 512,
   cpus: 2,
-  kernel: '/k',
-  initrd: '/i',
-  kernelCommandLine: 'console=ttyS0',
+  boot: { kind: 'kernel', kernel: '/k', initrd: '/i', kernelCommandLine: 'console=ttyS0' },
   consoleLog: '/run/console.log',
   agentSocket: '/run/agent.sock',
   labWire: { socket: '/run/wire.sock', mac: '52:54:00:00:02:0a' },
@@ -25,8 +23,7 @@ describe('buildQemuArgs', () => {
     expect(valueOf(args, '-kernel')).toEqual(['/k']);
     expect(valueOf(args, '-initrd')).toEqual(['/i']);
     expect(valueOf(args, '-append')).toEqual(['console=ttyS0']);
-    const { initrd: _none, ...withoutInitrd } = spec;
-    const bare = buildQemuArgs(withoutInitrd);
+    const bare = buildQemuArgs({ ...spec, boot: { kind: 'kernel', kernel: '/k', kernelCommandLine: 'console=ttyS0' } });
     expect(bare).not.toContain('-initrd');
     expect(valueOf(bare, '-append')).toEqual(['console=ttyS0']);
     expect(bare.slice(-2)).toEqual(args.slice(-2)); // nothing else moved

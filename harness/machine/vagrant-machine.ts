@@ -1,14 +1,15 @@
 import { join } from 'node:path';
-import { ensureDebianImage, type DebianImage } from '../../images/debian/build-debian-image.ts';
-import type { RunSession } from '../../lifecycle/run-session.ts';
-import type { FullNatBalancer } from '../../net/index.ts';
-import { CommandLog } from '../../remote/command-log.ts';
-import { HostKeyPin } from '../../remote/host-key-pin.ts';
-import { SshGuestShell, type SshTarget } from '../../remote/ssh-guest-shell.ts';
-import { generateSshKeyPair, writeSshKeyPair } from '../../remote/ssh-key-pair.ts';
-import { VagrantVm } from './vagrant-vm.ts';
-import { startGuestBalancer, type GuestBalancerOptions, type RebootableGuestLab } from '../../lab/guest-lab.ts';
-import { LabWireHost } from '../../lab/lab-wire-host.ts';
+import { ensureDebianImage, type DebianImage } from '../images/debian/build-debian-image.ts';
+import type { RunSession } from '../lifecycle/run-session.ts';
+import type { FullNatBalancer } from '../net/index.ts';
+import { CommandLog } from '../remote/command-log.ts';
+import { HostKeyPin } from '../remote/host-key-pin.ts';
+import { SshGuestShell, type SshTarget } from '../remote/ssh-guest-shell.ts';
+import { generateSshKeyPair, writeSshKeyPair } from '../remote/ssh-key-pair.ts';
+import { VagrantVm } from '../vm/vagrant/vagrant-vm.ts';
+import { startGuestBalancer, type FullOsMachine, type GuestBalancerOptions, type RebootEvidence } from './machine.ts';
+import type { ConsoleLog } from '../vm/console-log.ts';
+import { LabWireHost } from './lab-wire-host.ts';
 
 /**
  * The full-OS lab with Vagrant as the VM provider: the same image, the same
@@ -19,15 +20,20 @@ import { LabWireHost } from '../../lab/lab-wire-host.ts';
  *   client ─▶ 127.0.0.1 balancer ─▶ NetworkHost 192.0.2.2 ─▶ wire ─▶ guest eth1 192.0.2.10
  *   harness, vagrant ─ssh─▶ 127.0.0.1:PORT ─▶ QEMU user-mode eth0 (libvirt domain) ─▶ sshd
  *
- * It has FullOsLab's `guest`, `image`, `balancerAddress` and `startBalancer`,
+ * It has QemuMachine's `guest`, `image`, `balancerAddress` and `startBalancer`,
  * which is all the guide steps and the traffic check use.
  */
-export interface VagrantLabOptions {
+export interface VagrantMachineOptions {
   image: string;
   log?: (line: string) => void;
 }
 
-export class VagrantLab implements RebootableGuestLab {
+export class VagrantMachine implements FullOsMachine {
+  readonly provider = 'vagrant';
+  readonly origin = 'lab';
+  /** The box's ifupdown names the lab NIC eth1, as on the QEMU provider (same image, same command line). */
+  readonly labInterface = 'eth1';
+
   private constructor(
     readonly image: DebianImage,
     readonly vm: VagrantVm,
@@ -37,7 +43,27 @@ export class VagrantLab implements RebootableGuestLab {
     private readonly target: SshTarget,
     private readonly session: RunSession,
     private readonly log: (line: string) => void,
+    /** From `vagrant up` to the harness's own working SSH login. */
+    readonly bootMs: number,
   ) {}
+
+  get name(): string {
+    return this.image.name;
+  }
+
+  get kernelRelease(): string {
+    return this.image.kernelRelease;
+  }
+
+  get console(): ConsoleLog {
+    return this.vm.console;
+  }
+
+  /** `vagrant destroy`: the domain, its volume and all (the session's close does it too). */
+  async stop(): Promise<void> {
+    this.shell.close();
+    await this.vm.destroy();
+  }
 
   get guest(): SshGuestShell {
     return this.shell;
@@ -48,7 +74,7 @@ export class VagrantLab implements RebootableGuestLab {
    * QEMU, same port forward, same lab wire); resolves once SSH works again
    * (same pinned host key) with a new boot id.
    */
-  async reboot(): Promise<{ bootIdBefore: string; bootIdAfter: string; durationMs: number }> {
+  async reboot(): Promise<RebootEvidence> {
     const started = Date.now();
     const bootIdBefore = (await this.shell.check('cat /proc/sys/kernel/random/boot_id')).stdout.trim();
     const from = (await this.vm.console.refresh()).length;
@@ -69,7 +95,8 @@ export class VagrantLab implements RebootableGuestLab {
     return { bootIdBefore, bootIdAfter, durationMs: Date.now() - started };
   }
 
-  static async start(session: RunSession, options: VagrantLabOptions): Promise<VagrantLab> {
+  static async start(session: RunSession, options: VagrantMachineOptions): Promise<VagrantMachine> {
+    const started = Date.now();
     const log = options.log ?? (() => {});
     const image = await ensureDebianImage(options.image, log);
     const keyDir = await session.subdir('ssh');
@@ -91,7 +118,7 @@ export class VagrantLab implements RebootableGuestLab {
     log(`${image.name}: harness ssh login works (host key ${target.hostKeys.fingerprint})`);
 
     const wire = await LabWireHost.attach(session, vm.labWireSocket, vm.guestAddress);
-    return new VagrantLab(image, vm, guest, wire, target, session, log);
+    return new VagrantMachine(image, vm, guest, wire, target, session, log, Date.now() - started);
   }
 
   get balancerAddress(): string {

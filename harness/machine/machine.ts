@@ -1,0 +1,98 @@
+import type { DiskFormat } from '../images/disk-format.ts';
+import type { BalancerToaSettings, FullNatBalancer, SimulatedClient } from '../net/index.ts';
+import type { SshGuestShell } from '../remote/ssh-guest-shell.ts';
+import type { ConsoleLog } from '../vm/console-log.ts';
+import type { LabWireHost } from './lab-wire-host.ts';
+
+/**
+ * The one contract for "a whole machine the lab can boot and drive", whatever
+ * boots it (QEMU started by the harness, Vagrant with libvirt): a console, a
+ * root shell, the lab wire, reboot, stop. The guides' procedure, the traffic
+ * checks and the data-path lab are written against this and nothing else, so a
+ * new provider is one file in this folder and one line in providers.ts
+ * (syzkaller's vm/vmimpl: Register + Instance).
+ *
+ * What to boot is a MachineTarget (vmtest's one `Target`): one of the lab's own
+ * images, or any disk a user has.
+ */
+export type MachineTarget = LabImageTarget | DiskImageTarget;
+
+/** One of the lab's own Debian images, built here from Debian's packages (`debian-12`). */
+export interface LabImageTarget {
+  kind: 'lab-image';
+  image: string;
+}
+
+/** A user's disk with its own boot loader: a cloud image, a vendor's qcow2, a local raw disk. */
+export interface DiskImageTarget {
+  kind: 'disk-image';
+  /** The cell's name (the file's base name unless the config gives one). */
+  name: string;
+  /** An absolute path; never written to (each run boots an overlay). */
+  file: string;
+  /** Default: detected by `qemu-img info`. */
+  format?: DiskFormat;
+  /** Default: detected from the partition table (an EFI system partition and no BIOS boot partition: UEFI). */
+  firmware?: 'bios' | 'uefi';
+  /** The user's own SSH login instead of a cloud-init seed (a Vagrant box's key, an image with a known user). */
+  login?: UserLogin;
+  /** Repository hosts the guest may reach through the package proxy (default: Debian's archive). */
+  repositoryHosts?: readonly string[];
+}
+
+export interface UserLogin {
+  user: string;
+  privateKeyFile: string;
+}
+
+export interface RebootEvidence {
+  bootIdBefore: string;
+  bootIdAfter: string;
+  /** From the reboot request to a working SSH login. */
+  durationMs: number;
+}
+
+/** What the guides' steps and the traffic checks need: a root shell and a FULLNAT balancer in front of one of the guest's ports. */
+export interface GuestLab {
+  /** SSH, as root or through sudo: the steps also push files and folders. */
+  readonly guest: SshGuestShell;
+  /** The harness's side of the lab wire (its host, frame tap, balancers). */
+  readonly wire: LabWireHost;
+  startBalancer(options: GuestBalancerOptions): Promise<FullNatBalancer>;
+}
+
+/** A lab that can also reboot its guest (the persistence steps). */
+export interface RebootableGuestLab extends GuestLab {
+  reboot(): Promise<RebootEvidence>;
+}
+
+/** A booted whole machine, from any provider. */
+export interface FullOsMachine extends RebootableGuestLab {
+  /** The cell's name: the image's. */
+  readonly name: string;
+  /** The registry name of the provider that booted it. */
+  readonly provider: string;
+  /** Built here by the lab (its images carry the lab's parts) or brought by the user (nothing baked in). */
+  readonly origin: 'lab' | 'foreign';
+  /** `uname -r` in the guest, as booted. */
+  readonly kernelRelease: string;
+  /** The guest's serial console, kept as the run's evidence. */
+  readonly console: ConsoleLog;
+  /** The guest's interface on the lab wire, found by its MAC (distros name NICs their own way). */
+  readonly labInterface: string;
+  /** From the provider's start to the first working SSH login. */
+  readonly bootMs: number;
+  /** Stops the machine (QEMU ends; a Vagrant domain is destroyed). The session's close does it too. */
+  stop(): Promise<void>;
+}
+
+export interface GuestBalancerOptions {
+  port: number;
+  toa: BalancerToaSettings | false;
+  chooseClient?: (connectionIndex: number) => SimulatedClient;
+}
+
+/** A FULLNAT balancer on 127.0.0.1 relaying to the guest's `port` over the lab wire; close it when done. */
+export function startGuestBalancer(wire: LabWireHost, options: GuestBalancerOptions): Promise<FullNatBalancer> {
+  return wire.startBalancer(options, options.port);
+}

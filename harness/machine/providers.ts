@@ -1,0 +1,56 @@
+import type { RunSession } from '../lifecycle/run-session.ts';
+import type { FullOsMachine, MachineTarget } from './machine.ts';
+import { QemuMachine } from './qemu-machine.ts';
+import { VagrantMachine } from './vagrant-machine.ts';
+
+/**
+ * The providers of whole machines, by name: `--provider NAME` picks one here,
+ * never through a ternary. Adding one is a file implementing FullOsMachine and a
+ * line below. (The micro-VMs and the patched-kernel disk run on their own QEMU
+ * drivers: harness/vm/micro-vm.ts, harness/patched-kernel/patched-kernel-vm.ts.)
+ */
+export interface MachineBootOptions {
+  cpus?: number;
+  log?: (line: string) => void;
+}
+
+export interface MachineProvider {
+  readonly name: string;
+  /** One line for `--help`. */
+  readonly summary: string;
+  /** Null when it can boot `target`; otherwise why not, in words for the user. */
+  refuses(target: MachineTarget): string | null;
+  boot(session: RunSession, target: MachineTarget, options: MachineBootOptions): Promise<FullOsMachine>;
+}
+
+const QEMU: MachineProvider = {
+  name: 'qemu',
+  summary: 'the harness starts QEMU itself (default): the lab\'s images by direct kernel boot, any disk image through SeaBIOS/OVMF',
+  refuses: () => null,
+  boot: (session, target, options) => QemuMachine.start(session, { target, ...options }),
+};
+
+const VAGRANT: MachineProvider = {
+  name: 'vagrant',
+  summary: "vagrant-libvirt with the lab's image packaged as a box (scripts/install-vagrant.sh once)",
+  refuses: (target) => (target.kind === 'lab-image' ? null : `the vagrant provider boots the lab's own images only; ${target.name} is a disk file: use --provider qemu`),
+  boot: (session, target, options) => {
+    if (target.kind !== 'lab-image') throw new Error(VAGRANT.refuses(target)!);
+    return VagrantMachine.start(session, { image: target.image, ...(options.log && { log: options.log }) });
+  },
+};
+
+export const MACHINE_PROVIDERS: ReadonlyMap<string, MachineProvider> = new Map([QEMU, VAGRANT].map((p) => [p.name, p]));
+
+export class UnknownProviderError extends Error {
+  override readonly name = 'UnknownProviderError';
+  constructor(readonly provider: string) {
+    super(`unknown provider '${provider}'; known: ${[...MACHINE_PROVIDERS.keys()].join(', ')}`);
+  }
+}
+
+export function machineProvider(name: string): MachineProvider {
+  const provider = MACHINE_PROVIDERS.get(name);
+  if (!provider) throw new UnknownProviderError(name);
+  return provider;
+}

@@ -1,0 +1,43 @@
+import { existsSync, statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import type { DiskImageTarget } from '../machine/machine.ts';
+import type { ImageSource, OsProfile } from '../os/index.ts';
+import { UsageError } from './run-scenarios.ts';
+
+/**
+ * Disk images a run boots that the lab did not build: files named with
+ * `--image-file`, and guide rows (`--image centos-7`) whose source a user's
+ * toa-lab.config.json names. Every problem the harness can see before booting
+ * is a usage error here (exit 2): a missing file, a row with nothing configured
+ * (with the lines to add), a source kind this machine cannot fetch.
+ */
+export function diskImageFileTarget(path: string): DiskImageTarget {
+  const file = resolve(path);
+  if (!existsSync(file)) throw new UsageError(`--image-file: no such file ${file}`);
+  if (!statSync(file).isFile()) throw new UsageError(`--image-file: ${file} is not a file`);
+  return { kind: 'disk-image', name: cellName(basename(file)), file };
+}
+
+/** A guide row's configured image (the first usable source), or a usage error saying what to configure. */
+export function configuredRowTarget(profile: OsProfile, configFile: string | undefined): DiskImageTarget {
+  const sources = profile.images;
+  const local = sources.find((s): s is Extract<ImageSource, { kind: 'local-image' }> => s.kind === 'local-image');
+  if (local) {
+    const file = resolve(local.path);
+    if (!existsSync(file)) throw new UsageError(`${profile.id}: the configured local-image ${file} does not exist${configFile ? ` (${configFile})` : ''}`);
+    return { kind: 'disk-image', name: profile.id, file };
+  }
+  const said = sources.map((s) => s.kind).join(', ');
+  throw new UsageError(
+    `${profile.id} (${profile.displayName}) has no image on this machine${said ? ` (its sources: ${said}; ` +
+      'only local-image files boot here: cloud images cannot be downloaded and Vagrant boxes of other OSes cannot be fetched offline)' : ''}.\n` +
+      `Add one to ${configFile ?? 'toa-lab.config.json'} (or pass --config FILE), e.g.\n` +
+      `  { "images": { "${profile.id}": [{ "kind": "local-image", "path": "/srv/images/${profile.id}.qcow2" }] } }\n` +
+      'or run the file directly: toa-lab run --image-file /srv/images/IMAGE.qcow2',
+  );
+}
+
+/** A cell name from a file name: letters, digits, dots and dashes (reports and file names use it). */
+function cellName(fileName: string): string {
+  return fileName.replace(/\.(qcow2|img|raw|vmdk|vhdx)$/i, '').replace(/[^\w.-]+/g, '-') || 'disk-image';
+}
