@@ -6,11 +6,14 @@ cd "$(dirname "$0")/.."
 # Debian packages: QEMU for the VMs; busybox-static, cpio, kmod for the micro-VM's
 # initramfs; gcc/make/libc6-dev and the bookworm kernel headers to build toa.ko and the
 # static backend; mmdebstrap to build the other suites' chroots; util-linux for setpriv;
-# xmllint (JUnit schema check), chromium (the HTML report in a real browser), shellcheck.
+# xmllint (JUnit schema check), chromium (the HTML report in a real browser), shellcheck;
+# sfdisk (fdisk), dosfstools and mtools to make cloud-format disks on files (GPT, FAT ESP,
+# never mounted), genisoimage for cloud-init NoCloud seeds, ovmf (UEFI firmware for QEMU).
 debian_packages=(
   qemu-system-x86 qemu-utils busybox-static cpio kmod gcc make libc6-dev
   linux-headers-amd64 mmdebstrap util-linux xz-utils zstd ca-certificates
   libxml2-utils chromium shellcheck
+  fdisk dosfstools mtools genisoimage ovmf
 )
 missing=()
 for pkg in "${debian_packages[@]}"; do

@@ -9,6 +9,8 @@ export interface HostCommandOptions {
   check?: boolean;
   /** Called with each chunk of output as it arrives (progress for long builds). */
   onOutput?: (chunk: string) => void;
+  /** Written to the program's stdin (which is otherwise closed), e.g. an sfdisk script. */
+  input?: string;
 }
 
 /** Runs a program on the host (no shell) and returns the execa-shaped result. */
@@ -23,8 +25,12 @@ export function runHostCommand(
     const child = spawn(file, args, {
       cwd: options.cwd,
       env: options.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    if (options.input !== undefined) {
+      child.stdin?.on('error', () => {}); // a program that exits without reading: its exit status says why
+      child.stdin?.end(options.input);
+    }
     let stdout = '';
     let stderr = '';
     let timedOut = false;
@@ -35,11 +41,11 @@ export function runHostCommand(
             timedOut = true;
             child.kill('SIGKILL');
           }, options.timeoutMs);
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk;
       options.onOutput?.(chunk);
     });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
       stderr += chunk;
       options.onOutput?.(chunk);
     });

@@ -23,28 +23,59 @@ export interface MmdebstrapPlan {
 
 export function buildMmdebstrapArgs(plan: MmdebstrapPlan): string[] {
   const files = plan.imageFilesDir;
+  return buildRootTreeArgs({
+    suite: plan.image.suite,
+    packages: plan.image.packages,
+    mirror: plan.mirror,
+    rootfs: plan.rootfs,
+    debCacheDir: plan.debCacheDir,
+    essentialHooks: [`cp -a ${quote(`${files}/initramfs`)}/. "$1"/`],
+    customizeHooks: [
+      `cp -a ${quote(`${files}/rootfs`)}/. "$1"/`,
+      `sh ${quote(`${files}/customize.sh`)} "$1" ${quote(plan.image.name)}`,
+    ],
+  });
+}
+
+/**
+ * The part every image builder shares (the lab's images, the cloud-format
+ * disks): a minbase tree of `packages` from `suite`, no docs, the deb cache
+ * synced in and out. The hooks are mmdebstrap shell snippets ("$1" is the tree).
+ */
+export interface RootTreePlan {
+  suite: string;
+  packages: readonly string[];
+  mirror: string;
+  rootfs: string;
+  debCacheDir: string;
+  /** Run after the essential set is unpacked, before any other package is installed. */
+  essentialHooks?: readonly string[];
+  /** Run after every package is installed (after the deb cache was synced out). */
+  customizeHooks?: readonly string[];
+}
+
+export function buildRootTreeArgs(plan: RootTreePlan): string[] {
   return [
     '--mode=root',
     '--variant=minbase',
     '--architectures=amd64',
-    `--include=${plan.image.packages.join(',')}`,
+    `--include=${plan.packages.join(',')}`,
     '--aptopt=Acquire::Languages "none"',
     ...['doc', 'man', 'locale', 'info'].map((d) => `--dpkgopt=path-exclude=/usr/share/${d}/*`),
     // The deb cache: keep what was downloaded, including the essential set.
     '--skip=essential/unlink',
     `--setup-hook=mkdir -p ${quote(plan.debCacheDir)} "$1"/var/cache/apt/archives/`,
     `--setup-hook=sync-in ${quote(plan.debCacheDir)} /var/cache/apt/archives/`,
-    `--essential-hook=cp -a ${quote(`${files}/initramfs`)}/. "$1"/`,
+    ...(plan.essentialHooks ?? []).map((hook) => `--essential-hook=${hook}`),
     `--customize-hook=sync-out /var/cache/apt/archives ${quote(plan.debCacheDir)}`,
-    `--customize-hook=cp -a ${quote(`${files}/rootfs`)}/. "$1"/`,
-    `--customize-hook=sh ${quote(`${files}/customize.sh`)} "$1" ${quote(plan.image.name)}`,
-    plan.image.suite,
+    ...(plan.customizeHooks ?? []).map((hook) => `--customize-hook=${hook}`),
+    plan.suite,
     plan.rootfs,
     plan.mirror,
   ];
 }
 
 /** mmdebstrap runs hooks through sh: paths are single-quoted for it. */
-function quote(word: string): string {
+export function quote(word: string): string {
   return `'${word.replaceAll("'", `'\\''`)}'`;
 }

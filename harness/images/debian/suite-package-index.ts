@@ -26,17 +26,25 @@ export interface SuiteKernel {
   staleListsWarning?: string;
 }
 
-export async function resolveSuiteKernel(suite: DebianSuite, log: (line: string) => void = () => {}): Promise<SuiteKernel> {
+/**
+ * `flavour` names the metapackages `linux-image-<flavour>` and `linux-headers-<flavour>`:
+ * `amd64` (the generic kernel, the default) or e.g. `cloud-amd64` (Debian's cloud images' kernel).
+ */
+export async function resolveSuiteKernel(
+  suite: DebianSuite,
+  log: (line: string) => void = () => {},
+  flavour = 'amd64',
+): Promise<SuiteKernel> {
   const index = await suiteIndexDir(suite);
   const staleListsWarning = await refreshLists(suite, index, log);
   const options = aptOptions(index);
-  const image = await resolveMetapackage('linux-image-amd64', 'linux-image-', options);
-  const headers = await resolveMetapackage('linux-headers-amd64', 'linux-headers-', options);
+  const image = await resolveMetapackage(`linux-image-${flavour}`, 'linux-image-', options);
+  const headers = await resolveMetapackage(`linux-headers-${flavour}`, 'linux-headers-', options);
   const release = image.name.replace(/^linux-image-/, '');
   if (headers.name !== `linux-headers-${release}` || headers.version !== image.version) {
     throw new Error(
-      `${suite}: linux-headers-amd64 (${headers.name} ${headers.version}) does not match ` +
-        `linux-image-amd64 (${image.name} ${image.version}); the image's headers would not match uname -r`,
+      `${suite}: linux-headers-${flavour} (${headers.name} ${headers.version}) does not match ` +
+        `linux-image-${flavour} (${image.name} ${image.version}); the image's headers would not match uname -r`,
     );
   }
   return { image, headers, release, ...(staleListsWarning && { staleListsWarning }) };

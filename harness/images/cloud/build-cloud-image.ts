@@ -1,0 +1,159 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { cacheRoot, ensureCached } from '../../cache/artifact-cache.ts';
+import { hashSourceTrees } from '../../cache/source-hash.ts';
+import { runHostCommand } from '../../exec/run-host-command.ts';
+import { buildRootTreeArgs } from '../debian/mmdebstrap-command.ts';
+import { DEBIAN_MIRROR, resolveSuiteKernel, type SuiteKernel } from '../debian/suite-package-index.ts';
+import { assembleCloudDisk } from './assemble-cloud-disk.ts';
+import {
+  CLOUD_KERNEL_FLAVOUR,
+  cloudImagePackages,
+  getCloudImageDefinition,
+  type CloudImageDefinition,
+} from './cloud-image-catalog.ts';
+import { finishRootTree } from './cloud-root-tree.ts';
+
+export { CLOUD_IMAGES, type CloudFirmware, type CloudImageDefinition } from './cloud-image-catalog.ts';
+
+/**
+ * A cloud-format disk (see cloud-image-catalog.ts), built offline from
+ * Debian's archive and cached under `<cache>/images/cloud/<name>/<recipe hash>`
+ * as base.qcow2, plus manifest.json (the installed packages). Runs boot a
+ * copy-on-write overlay of it, through firmware: nothing outside the disk is
+ * needed to boot it.
+ *
+ * The recipe (the cache key): suite, firmware, package list, the cloud kernel
+ * the archive serves today (`linux-image-cloud-amd64`, Debian's genericcloud
+ * kernel; its headers resolve with it, so the guest can install
+ * linux-headers-$(uname -r) later), and a hash of this folder's source.
+ */
+export interface CloudImage {
+  name: string;
+  definition: CloudImageDefinition;
+  dir: string;
+  /** The qcow2 in the cache, never written by runs (boot an overlay of it). */
+  disk: string;
+  /** `uname -r` in the guest. */
+  kernelRelease: string;
+  /** True when this call built it. */
+  built: boolean;
+}
+
+/** Every file that decides what goes on the disk (the refactored mmdebstrap command included). */
+const BUILDER_SOURCES = ['harness/images/cloud', 'harness/images/debian/mmdebstrap-command.ts'];
+
+/** The OS's own locales package: cloud-init's locale module expects update-locale on Debian. */
+const EXTRA_PACKAGES = ['locales'];
+
+export async function ensureCloudImage(name: string, onProgress: (line: string) => void = () => {}): Promise<CloudImage> {
+  const definition = getCloudImageDefinition(name);
+  const kernel = await resolveSuiteKernel(definition.suite, onProgress, CLOUD_KERNEL_FLAVOUR);
+  if (kernel.staleListsWarning) onProgress(`warning: ${kernel.staleListsWarning}`);
+  const recipe = {
+    name,
+    suite: definition.suite,
+    firmware: definition.firmware,
+    mirror: DEBIAN_MIRROR,
+    packages: packagesOf(definition),
+    kernel: kernel.image,
+    sources: await hashSourceTrees(BUILDER_SOURCES),
+  };
+
+  const started = Date.now();
+  const artifact = await ensureCached(join('images', 'cloud', name), recipe, (dir) => build(definition, kernel, dir, onProgress));
+  if (artifact.built) onProgress(`${name}: image built in ${((Date.now() - started) / 1000).toFixed(0)} s: ${artifact.dir}`);
+  return {
+    name,
+    definition,
+    dir: artifact.dir,
+    disk: join(artifact.dir, 'base.qcow2'),
+    kernelRelease: kernel.release,
+    built: artifact.built,
+  };
+}
+
+function packagesOf(definition: CloudImageDefinition): string[] {
+  return [...cloudImagePackages(definition), ...EXTRA_PACKAGES];
+}
+
+async function build(definition: CloudImageDefinition, kernel: SuiteKernel, dir: string, onProgress: (line: string) => void): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error(`building ${definition.name} needs root (mmdebstrap --mode=root, chroot)`);
+  const rootfs = join(dir, 'rootfs');
+  const say = (line: string) => onProgress(`${definition.name}: ${line}`);
+  say(`building from ${definition.suite} with kernel ${kernel.image.name} ${kernel.image.version}, ${definition.firmware} boot`);
+  try {
+    let lastPhase = '';
+    await runHostCommand(
+      'mmdebstrap',
+      buildRootTreeArgs({
+        suite: definition.suite,
+        packages: packagesOf(definition),
+        mirror: DEBIAN_MIRROR,
+        rootfs,
+        // Shared with the lab's own images: a suite's .debs are downloaded once.
+        debCacheDir: join(cacheRoot(), 'debs', definition.suite),
+      }),
+      {
+        timeoutMs: 1_800_000,
+        // mmdebstrap's "I: ..." lines name its phases: enough progress without apt's noise.
+        onOutput: (chunk) => {
+          for (const line of chunk.split('\n')) {
+            const phase = /^I: (.+)/.exec(line)?.[1];
+            if (phase && phase !== lastPhase) say(`  ${(lastPhase = phase)}`);
+          }
+        },
+      },
+    );
+    await assertKernelAsResolved(rootfs, kernel);
+
+    const identity = {
+      rootUuid: randomUUID(),
+      kernelRelease: kernel.release,
+      ...(definition.firmware === 'uefi' && { espVolumeId: fatVolumeId() }),
+    };
+    say('  first-boot state, apt sources, GRUB (the suite\'s own grub-mkimage)');
+    const bootLoader = await finishRootTree(rootfs, definition, identity);
+    const packages = await installedPackages(rootfs);
+
+    say('  partitioning, ext4 root, boot loader, qcow2');
+    await assembleCloudDisk({
+      rootfs,
+      firmware: definition.firmware,
+      rootUuid: identity.rootUuid,
+      rootPartUuid: randomUUID(),
+      ...(identity.espVolumeId && { espVolumeId: identity.espVolumeId }),
+      bootLoader,
+      qcow2: join(dir, 'base.qcow2'),
+    });
+    await writeFile(
+      join(dir, 'manifest.json'),
+      JSON.stringify({ ...definition, kernelRelease: kernel.release, rootUuid: identity.rootUuid, packages }, null, 2),
+    );
+  } finally {
+    await rm(rootfs, { recursive: true, force: true });
+  }
+}
+
+/** The archive may have moved on between resolving the kernel and installing it: the cache key would lie. */
+async function assertKernelAsResolved(rootfs: string, kernel: SuiteKernel): Promise<void> {
+  const boot = await readdir(join(rootfs, 'boot'));
+  for (const file of [`vmlinuz-${kernel.release}`, `initrd.img-${kernel.release}`]) {
+    if (!boot.includes(file)) {
+      throw new Error(`expected /boot/${file} in the image, found [${boot.join(', ')}]: the archive changed during the build; run again`);
+    }
+  }
+}
+
+/** `XXXX-XXXX`, a FAT volume serial number, as blkid and fstab spell it. */
+function fatVolumeId(): string {
+  const hex = randomBytes(4).toString('hex').toUpperCase();
+  return `${hex.slice(0, 4)}-${hex.slice(4)}`;
+}
+
+/** name → version of every installed package: the image's bill of materials. */
+async function installedPackages(rootfs: string): Promise<Record<string, string>> {
+  const result = await runHostCommand('dpkg-query', [`--admindir=${join(rootfs, 'var/lib/dpkg')}`, '-W', '-f=${Package} ${Version}\n']);
+  return Object.fromEntries(result.stdout.trim().split('\n').map((line) => line.split(' ') as [string, string]));
+}
