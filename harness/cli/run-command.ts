@@ -213,13 +213,15 @@ function selectImages(names: readonly string[], files: readonly string[], config
   });
   if (names.length === 0) return fromFiles.length ? fromFiles : IMAGES.filter((i) => i.byDefault);
   const { profiles, configFile: usedConfig } = loadProfiles(configFile);
-  const rows = new Map(profiles.filter((p) => GUIDE_PROFILES.some((g) => g.id === p.id)).map((p) => [p.id, p]));
+  // Guide rows, and lab rows whose image the user's config replaced (its `debian-12` disk instead of the lab's).
+  const isRow = (p: (typeof profiles)[number]) => GUIDE_PROFILES.some((g) => g.id === p.id) || p.images.every((s) => s.kind !== 'offline-debian');
+  const rows = new Map(profiles.filter(isRow).map((p) => [p.id, p]));
   const unknown = names.filter((n) => !IMAGES.some((i) => i.name === n) && !rows.has(n));
   if (unknown.length) {
     throw new UsageError(`unknown image ${unknown.join(', ')}; known: ${IMAGES.map((i) => i.name).join(', ')}; guide rows: ${[...rows.keys()].join(', ')}`);
   }
   const fromRows = names.filter((n) => rows.has(n)).map((n): LabImage => ({ kind: 'full-os', name: n, byDefault: false, disk: configuredRowTarget(rows.get(n)!, usedConfig) }));
-  const all = [...IMAGES.filter((i) => names.includes(i.name)), ...fromRows, ...fromFiles];
+  const all = [...IMAGES.filter((i) => names.includes(i.name) && !rows.has(i.name)), ...fromRows, ...fromFiles];
   const cellNames = all.map((i) => i.name);
   const twice = cellNames.filter((n, i) => cellNames.indexOf(n) !== i);
   if (twice.length) throw new UsageError(`two images would share the cell name ${twice.join(', ')}: rename a file`);

@@ -49,7 +49,32 @@ describe('toa-lab CLI', { timeout: SLOW }, () => {
     expect(toaLab('run', '--bogus').code).toBe(2);
     const provider = toaLab('run', '--provider', 'xen');
     expect(provider.code).toBe(2);
-    expect(provider.stderr).toMatch(/--provider must be qemu or vagrant, got 'xen'/);
+    expect(provider.stderr).toMatch(/--provider: unknown provider 'xen'; known: qemu, vagrant/);
+  });
+
+  it('refuses bad disk images and unconfigured guide rows before anything boots, saying what to do', () => {
+    const missing = toaLab('run', '--image-file', '/nonexistent/vendor.qcow2');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('--image-file: no such file /nonexistent/vendor.qcow2');
+    const row = toaLab('run', '--image', 'centos-7', '--config', '/nonexistent.json');
+    expect(row.code).toBe(2);
+    expect(row.stderr).toContain('--config: no such file /nonexistent.json');
+    const dir = mkdtempSync(join(tmpdir(), 'toa-lab-cli-'));
+    const unconfigured = spawnSync(process.execPath, [BIN, 'run', '--image', 'centos-7'], { encoding: 'utf8', timeout: 60_000, cwd: dir });
+    expect(unconfigured.status).toBe(2);
+    expect(unconfigured.stderr).toContain('centos-7 (CentOS 7) has no image on this machine');
+    expect(unconfigured.stderr).toContain('{ "images": { "centos-7": [{ "kind": "local-image", "path": "/srv/images/centos-7.qcow2" }] } }');
+    const config = join(dir, 'cfg.json');
+    writeFileSync(config, JSON.stringify({ images: { 'centos-7': [{ kind: 'local-image', path: join(dir, 'gone.qcow2') }] } }));
+    const gone = toaLab('run', '--image', 'centos-7', '--config', config);
+    expect(gone.code).toBe(2);
+    expect(gone.stderr).toContain(`centos-7: the configured local-image ${join(dir, 'gone.qcow2')} does not exist`);
+    const disk = join(dir, 'disk.qcow2');
+    writeFileSync(disk, 'not really');
+    const vagrant = toaLab('run', '--image-file', disk, '--provider', 'vagrant');
+    expect(vagrant.code).toBe(2);
+    expect(vagrant.stderr).toContain('the vagrant provider boots the lab\'s own images only');
+    expect(toaLab('run', '--image-file', disk, '--profile', 'beos-5').stderr).toContain("--profile: unknown guide row 'beos-5'");
   });
 
   it('prints CI matrices for GitHub Actions and GitLab', () => {
