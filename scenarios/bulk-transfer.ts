@@ -2,7 +2,7 @@ import { fnv1a64 } from '../harness/client/fnv1a.ts';
 import { httpRequest } from '../harness/client/http-client.ts';
 import type { DataPathLab } from '../harness/lab/data-path-lab.ts';
 import { kernelUnhurt, withToaModule } from '../harness/lab/toa-state.ts';
-import { check, type Check, type Scenario } from '../harness/runner/scenario.ts';
+import { check, type Check, type Scenario } from '../harness/core/scenario.ts';
 
 const SIZE = 10 * 1024 * 1024;
 

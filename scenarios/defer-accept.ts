@@ -2,7 +2,7 @@ import type { DataPathLab } from '../harness/lab/data-path-lab.ts';
 import { BackendServer } from '../harness/guest/backend-server.ts';
 import { kernelUnhurt, withToaModule } from '../harness/lab/toa-state.ts';
 import { injectedEndpoint, runThroughBalancer } from '../harness/lab/traffic.ts';
-import { finding, type Check, type Scenario } from '../harness/runner/scenario.ts';
+import { finding, type Check, type Scenario } from '../harness/core/scenario.ts';
 import type { ToaPlacement } from '../harness/net/index.ts';
 
 // Not 8080: a full OS has the guide's nginx there.

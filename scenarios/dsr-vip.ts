@@ -3,7 +3,7 @@ import type { DataPathLab } from '../harness/lab/data-path-lab.ts';
 import { kernelUnhurt } from '../harness/lab/toa-state.ts';
 import { httpRequest, type HttpExchange } from '../harness/client/http-client.ts';
 import { DsrBalancer, probeVipArp } from '../harness/net/index.ts';
-import { check, finding, type Check, type Scenario } from '../harness/runner/scenario.ts';
+import { check, finding, type Check, type Scenario } from '../harness/core/scenario.ts';
 
 const VIP = '192.0.2.100';
 const CONNECTIONS = 3;

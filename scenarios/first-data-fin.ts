@@ -2,7 +2,7 @@ import type { DataPathLab } from '../harness/lab/data-path-lab.ts';
 import { kernelUnhurt, withToaModule } from '../harness/lab/toa-state.ts';
 import { injectedEndpoint, runThroughBalancer } from '../harness/lab/traffic.ts';
 import { parseEthernetFrame, parseIpv4Packet, parseTcpSegment, findToaOption, EtherType, IpProtocol } from '../harness/net/index.ts';
-import { check, type Check, type Scenario } from '../harness/runner/scenario.ts';
+import { check, type Check, type Scenario } from '../harness/core/scenario.ts';
 
 /**
  * A balancer bug class: the whole request and the client's FIN arrive

@@ -1,7 +1,7 @@
 import type { DataPathLab } from '../harness/lab/data-path-lab.ts';
 import { kernelUnhurt, withoutToaModule } from '../harness/lab/toa-state.ts';
 import { balancerEndpoint, runThroughBalancer } from '../harness/lab/traffic.ts';
-import type { Scenario } from '../harness/runner/scenario.ts';
+import type { Scenario } from '../harness/core/scenario.ts';
 
 const CONNECTIONS = 3;
 

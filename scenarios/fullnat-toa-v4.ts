@@ -1,7 +1,7 @@
 import type { DataPathLab } from '../harness/lab/data-path-lab.ts';
 import { kernelUnhurt, withToaModule } from '../harness/lab/toa-state.ts';
 import { injectedEndpoint, runThroughBalancer } from '../harness/lab/traffic.ts';
-import type { Check, Scenario } from '../harness/runner/scenario.ts';
+import type { Check, Scenario } from '../harness/core/scenario.ts';
 import type { ToaPlacement } from '../harness/net/index.ts';
 
 /** Where the balancer puts TOA, and whether the bare handshake ACK is "lost". */

@@ -3,7 +3,7 @@ import { GUEST_IPV6, type DataPathLab } from '../harness/lab/data-path-lab.ts';
 import { kernelUnhurt, withToaModule } from '../harness/lab/toa-state.ts';
 import { injectedEndpoint, runThroughBalancer } from '../harness/lab/traffic.ts';
 import { createSimulatedClientCycle } from '../harness/net/index.ts';
-import type { Check, Scenario } from '../harness/runner/scenario.ts';
+import type { Check, Scenario } from '../harness/core/scenario.ts';
 
 const V6_PORT = 81;
 const DUAL_PORT = 82;

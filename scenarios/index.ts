@@ -1,5 +1,5 @@
 import type { DataPathLab } from '../harness/lab/data-path-lab.ts';
-import type { Scenario } from '../harness/runner/scenario.ts';
+import type { Scenario } from '../harness/core/scenario.ts';
 import { bulkTransfer } from './bulk-transfer.ts';
 import { deferAccept } from './defer-accept.ts';
 import { dsrVip } from './dsr-vip.ts';

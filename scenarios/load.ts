@@ -1,7 +1,7 @@
 import type { DataPathLab } from '../harness/lab/data-path-lab.ts';
 import { kernelUnhurt, withToaModule } from '../harness/lab/toa-state.ts';
 import { injectedEndpoint, runThroughBalancer } from '../harness/lab/traffic.ts';
-import { check, type Scenario } from '../harness/runner/scenario.ts';
+import { check, type Scenario } from '../harness/core/scenario.ts';
 import { readToaStats } from '../harness/toa/toa-module.ts';
 
 const CONNECTIONS = 10_000;

@@ -4,7 +4,7 @@ import type { DataPathLab } from '../harness/lab/data-path-lab.ts';
 import { kernelUnhurt, withToaModule } from '../harness/lab/toa-state.ts';
 import { balancerEndpoint, sameEndpoint, runThroughBalancer } from '../harness/lab/traffic.ts';
 import type { SimulatedClient, ToaPlacement } from '../harness/net/index.ts';
-import { check, type Check, type Scenario } from '../harness/runner/scenario.ts';
+import { check, type Check, type Scenario } from '../harness/core/scenario.ts';
 
 /**
  * Hostile option bytes in the balancer's segments. A module may honour a

@@ -3,7 +3,7 @@ import { openHttpRequest, type HttpExchange } from '../harness/client/http-clien
 import type { DataPathLab } from '../harness/lab/data-path-lab.ts';
 import { kernelUnhurt, withToaModule } from '../harness/lab/toa-state.ts';
 import { peersMatch } from '../harness/checks/peer-match.ts';
-import { check, type Check, type Scenario } from '../harness/runner/scenario.ts';
+import { check, type Check, type Scenario } from '../harness/core/scenario.ts';
 import { waitForOpenConnections } from '../harness/guest/tcp-sockets.ts';
 import { isToaModuleLoaded, removeToaModule } from '../harness/toa/toa-module.ts';
 

@@ -3,7 +3,7 @@ import { httpRequest, type HttpExchange } from '../harness/client/http-client.ts
 import type { DataPathLab } from '../harness/lab/data-path-lab.ts';
 import { kernelUnhurt, withToaModule } from '../harness/lab/toa-state.ts';
 import { balancerEndpoint, runThroughBalancer } from '../harness/lab/traffic.ts';
-import { check, type Check, type Scenario } from '../harness/runner/scenario.ts';
+import { check, type Check, type Scenario } from '../harness/core/scenario.ts';
 import { waitForOpenConnections } from '../harness/guest/tcp-sockets.ts';
 import { removeToaModule } from '../harness/toa/toa-module.ts';
 

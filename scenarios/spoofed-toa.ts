@@ -1,7 +1,7 @@
 import { SPOOFER_ADDRESS, type DataPathLab } from '../harness/lab/data-path-lab.ts';
 import { kernelUnhurt, withToaModule } from '../harness/lab/toa-state.ts';
 import { balancerEndpoint, injectedEndpoint, runThroughBalancer, type TrafficRound } from '../harness/lab/traffic.ts';
-import { check, finding, type Check, type Scenario } from '../harness/runner/scenario.ts';
+import { check, finding, type Check, type Scenario } from '../harness/core/scenario.ts';
 import { readToaStats } from '../harness/toa/toa-module.ts';
 
 const BALANCER = '192.0.2.2';

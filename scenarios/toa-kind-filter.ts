@@ -1,8 +1,8 @@
 import type { DataPathLab } from '../harness/lab/data-path-lab.ts';
 import { kernelUnhurt, withToaModule } from '../harness/lab/toa-state.ts';
 import { balancerEndpoint, runThroughBalancer } from '../harness/lab/traffic.ts';
-import type { Scenario } from '../harness/runner/scenario.ts';
-import { check } from '../harness/runner/scenario.ts';
+import type { Scenario } from '../harness/core/scenario.ts';
+import { check } from '../harness/core/scenario.ts';
 import { readToaStats } from '../harness/toa/toa-module.ts';
 
 const CONNECTIONS = 3;

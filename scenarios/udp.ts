@@ -2,7 +2,7 @@ import { udpExchange } from '../harness/client/udp-client.ts';
 import type { DataPathLab } from '../harness/lab/data-path-lab.ts';
 import { kernelUnhurt, withToaModule } from '../harness/lab/toa-state.ts';
 import { UdpBalancer } from '../harness/net/index.ts';
-import { check, type Check, type Scenario } from '../harness/runner/scenario.ts';
+import { check, type Check, type Scenario } from '../harness/core/scenario.ts';
 
 const UDP_PORT = 5300;
 const LOG = `/var/log/toa-backend-udp-${UDP_PORT}.log`;

@@ -1,4 +1,4 @@
-import type { Check } from '../runner/scenario.ts';
+import type { Check } from '../core/scenario.ts';
 import { multisetMatch } from './multiset-match.ts';
 import type { AccessLogRecord } from './python-http-server-log.ts';
 

@@ -1,4 +1,4 @@
-import { check, type Check } from '../runner/scenario.ts';
+import { check, type Check } from '../core/scenario.ts';
 
 /**
  * The shape of every "the log names exactly these" verdict: the values the

@@ -1,6 +1,6 @@
 import type { BackendLogRecord, Endpoint } from './backend-log.ts';
 import { formatEndpoint } from './backend-log.ts';
-import type { Check } from '../runner/scenario.ts';
+import type { Check } from '../core/scenario.ts';
 import { multisetMatch } from './multiset-match.ts';
 
 /**

@@ -6,7 +6,7 @@ import { mergeResultDirs, resultsFile } from '../report/merge-results.ts';
 import { ResultsStore } from '../report/results-store.ts';
 import { writeReports } from '../report/write-reports.ts';
 import { UsageError } from '../runner/run-scenarios.ts';
-import { scenarioPassed } from '../runner/scenario.ts';
+import { scenarioPassed } from '../core/scenario.ts';
 
 export const REPORT_HELP = `usage: toa-lab report merge <run-dir>... [--out DIR]
        toa-lab report diff <old-run-dir> <new-run-dir> [--format md|json]

@@ -17,7 +17,7 @@ import { FULL_OS_SCENARIOS, runFullOsCell, type FullOsScenarioId } from '../runn
 import { runMicroCell } from '../runner/micro-cell.ts';
 import { MAX_GUEST_CPUS, vcpusPerGuest } from '../runner/guest-cpus.ts';
 import { UsageError } from '../runner/run-scenarios.ts';
-import { scenarioPassed, type ScenarioOutcome } from '../runner/scenario.ts';
+import { scenarioPassed, type ScenarioOutcome } from '../core/scenario.ts';
 import { parseShard, shardPairs } from '../runner/shard.ts';
 import { describeChoice, type ToaModuleChoice } from '../toa/module-choice.ts';
 import { SCENARIOS } from '../../scenarios/index.ts';

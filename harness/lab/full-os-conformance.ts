@@ -2,8 +2,8 @@ import type { RunSession } from '../lifecycle/run-session.ts';
 import type { FullOsMachine, MachineTarget } from '../machine/machine.ts';
 import { machineProvider } from '../machine/providers.ts';
 import type { DetectedOs } from '../os/detect-os.ts';
-import type { Check } from '../runner/scenario.ts';
-import type { StepResult } from '../runner/step.ts';
+import type { Check } from '../core/scenario.ts';
+import type { StepResult } from '../core/step.ts';
 import { renderFullOsGuide, renderRowGuide, type GuideStep } from '../toa/install-guide-steps.ts';
 import {
   cloudInitStep,

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { succeeded } from '../exec/command-result.ts';
 import { repoRoot } from '../repo-root.ts';
-import { runStep, StepFailure, StepSkipped, type StepKind, type StepResult } from '../runner/step.ts';
+import { runStep, StepFailure, StepSkipped, type StepKind, type StepResult } from '../core/step.ts';
 import { detectOs, parseReleaseFiles, RELEASE_FILES_COMMAND, type DetectedOs } from '../os/detect-os.ts';
 import type { StepId } from '../os/index.ts';
 import { firstErrors, recogniseFailures } from '../toa/failure-signatures.ts';

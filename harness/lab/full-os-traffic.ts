@@ -4,7 +4,7 @@ import { clientIpsMatch } from '../checks/client-ip-match.ts';
 import { httpRequest, type HttpExchange } from '../client/http-client.ts';
 import type { BalancerToaSettings, FullNatConnectionRecord } from '../net/index.ts';
 import { shellQuote } from '../remote/guest-shell.ts';
-import { check, type Check } from '../runner/scenario.ts';
+import { check, type Check } from '../core/scenario.ts';
 import { NGINX_ACCESS_LOG, PYTHON_ACCESS_LOG } from '../toa/install-guide-steps.ts';
 import type { GuestLab } from '../machine/machine.ts';
 

@@ -1,19 +1,16 @@
-import { kernelFaultsSince, markKernelLog, type KernelFault, type KernelLogMark } from '../checks/kernel-faults.ts';
 import { BackendServer } from '../guest/backend-server.ts';
 import { ensureMicroVmImage, type MicroVmImage } from '../images/microvm/build-microvm-image.ts';
 import type { RunSession } from '../lifecycle/run-session.ts';
+import { MicroVmMachine } from '../machine/micro-vm-machine.ts';
 import type { DebianSuite } from '../toa/suite-chroot.ts';
-import type { FrameTap, FullNatBalancer, NetworkHost } from '../net/index.ts';
-import type { GuestShell } from '../remote/guest-shell.ts';
-import { MicroVm } from '../vm/micro-vm.ts';
-import type { DataPathLab } from './data-path-lab.ts';
-import { disableLabIpv6, enableLabIpv6 } from './guest-ipv6.ts';
-import { LabWireHost, type LabBalancerOptions } from '../machine/lab-wire-host.ts';
+import type { MicroVm } from '../vm/micro-vm.ts';
+import { MachineDataPathLab } from './machine-data-path-lab.ts';
 
 /**
- * The data-path lab: one micro-VM (real Debian kernel, our toa.ko, toa-backend
- * on :80) and the harness's own host on the lab wire, from which scenarios
- * start FULLNAT balancers with whatever TOA policy they test.
+ * The data-path lab on a micro-VM (real Debian kernel, our toa.ko, toa-backend
+ * on :80), from which scenarios start FULLNAT balancers with whatever TOA
+ * policy they test. Everything a scenario sees is MachineDataPathLab's; this
+ * only chooses the image (suite, module) and starts the backend baked into it.
  */
 export interface MicroLabOptions {
   suite?: DebianSuite;
@@ -26,20 +23,8 @@ export interface MicroLabOptions {
   log?: (line: string) => void;
 }
 
-/** The micro-VM's only NIC is the lab wire. */
-const LAB_INTERFACE = 'eth0';
-
-export class MicroLab implements DataPathLab {
-  readonly labInterface = LAB_INTERFACE;
-
-  private constructor(
-    readonly image: MicroVmImage,
-    readonly vm: MicroVm,
-    private readonly wire: LabWireHost,
-    readonly backend: BackendServer,
-    readonly toaKind: number,
-    readonly ownModule: boolean,
-  ) {}
+export class MicroLab extends MachineDataPathLab {
+  declare readonly machine: MicroVmMachine;
 
   static async start(session: RunSession, options: MicroLabOptions = {}): Promise<MicroLab> {
     const log = options.log ?? (() => {});
@@ -48,62 +33,21 @@ export class MicroLab implements DataPathLab {
       ...(options.suite && { suite: options.suite }),
       ...(options.toaModule && { toaModule: options.toaModule }),
     });
-    const vm = await MicroVm.start({ image, session, log, ...(options.cpus && { cpus: options.cpus }) });
-    session.defer(() => vm.stop());
-    const wire = await LabWireHost.attach(session, vm.labWireSocket, vm.guestAddress);
-    const backend = await BackendServer.start(vm.agent);
-    return new MicroLab(image, vm, wire, backend, options.toaKind ?? 254, !options.toaModule);
+    const machine = await MicroVmMachine.start(session, { image, log, ...(options.cpus && { cpus: options.cpus }) });
+    const backend = await BackendServer.start(machine.guest);
+    return new MicroLab(machine, backend, { toaModulePath: image.guestToaModule, toaKind: options.toaKind ?? 254, ownModule: !options.toaModule });
+  }
+
+  get image(): MicroVmImage {
+    return this.machine.image;
+  }
+
+  get vm(): MicroVm {
+    return this.machine.vm;
   }
 
   /** Stops the VM and detaches from the wire (also done by the session's close). */
-  async stop(): Promise<void> {
-    this.wire.close();
-    await this.vm.stop();
-  }
-
-  get guest(): GuestShell {
-    return this.vm.agent;
-  }
-
-  get host(): NetworkHost {
-    return this.wire.host;
-  }
-
-  get guestAddress(): string {
-    return this.vm.guestAddress;
-  }
-
-  get balancerAddress(): string {
-    return this.wire.balancerAddress;
-  }
-
-  get toaModulePath(): string {
-    return this.image.guestToaModule;
-  }
-
-  watchFrames(listener: FrameTap): () => void {
-    return this.wire.watchFrames(listener);
-  }
-
-  startBalancer(options: LabBalancerOptions): Promise<FullNatBalancer> {
-    return this.wire.startBalancer(options, this.backend.port);
-  }
-
-  enableIpv6(): Promise<void> {
-    return enableLabIpv6(this.guest, this.host, LAB_INTERFACE);
-  }
-
-  disableIpv6(): Promise<void> {
-    return disableLabIpv6(this.guest, this.host, LAB_INTERFACE, true);
-  }
-
-  /** The ring buffer is cleared at the mark (the serial console log keeps the full record). */
-  markKernelLog(): Promise<KernelLogMark> {
-    return markKernelLog({ guest: this.guest, console: this.vm.console });
-  }
-
-  /** The serial console (loglevel 5 prints warnings and worse), plus the ring buffer as it is now. */
-  kernelFaultsSince(mark: KernelLogMark): Promise<KernelFault[]> {
-    return kernelFaultsSince({ guest: this.guest, console: this.vm.console }, mark);
+  stop(): Promise<void> {
+    return this.machine.stop();
   }
 }

@@ -1,5 +1,5 @@
 import type { CommandResult } from '../exec/command-result.ts';
-import { check, type Check } from '../runner/scenario.ts';
+import { check, type Check, type CheckKind } from '../core/scenario.ts';
 import { recogniseFailures } from '../toa/failure-signatures.ts';
 import {
   insertToaModule,
@@ -24,7 +24,7 @@ export async function withToaModule(lab: DataPathLab, params: ToaModuleParams): 
   const loaded = insmod.exitCode === 0 && messages.some((m) => /TOA: toa loaded/i.test(m));
   const dmesg = loaded ? '' : (await lab.guest.run('dmesg | tail -20')).stdout;
   const recognised = recogniseFailures(`${insmod.stderr}\n${dmesg}`);
-  return check(
+  return withKind('module-load', check(
     'toa.ko loads (dmesg | grep TOA)',
     loaded,
     '"TOA: toa loaded" in dmesg',
@@ -32,7 +32,7 @@ export async function withToaModule(lab: DataPathLab, params: ToaModuleParams): 
       ? messages.find((m) => /toa loaded/i.test(m))!.trim()
       : `insmod exit ${insmod.exitCode}: ${insmod.stderr.trim()}${recognised.map((r) => ` — ${r.signature.explanation}; ${r.signature.remedy}`).join('')}`,
     [`$ ${insmod.command}`, insmod.stdout, insmod.stderr, ...messages, dmesg].filter(Boolean).join('\n'),
-  );
+  ));
 }
 
 export async function withoutToaModule(lab: DataPathLab): Promise<Check> {
@@ -44,11 +44,15 @@ export async function withoutToaModule(lab: DataPathLab): Promise<Check> {
 /** The kernel's state after a scenario: no oops, BUG, WARN or panic anywhere in its logs. */
 export async function kernelUnhurt(lab: DataPathLab, since: KernelLogMark): Promise<Check> {
   const faults = await lab.kernelFaultsSince(since);
-  return check(
+  return withKind('kernel-faults', check(
     'kernel unhurt (no oops/BUG/WARN in console or dmesg)',
     faults.length === 0,
     'no fault lines',
     faults.length === 0 ? 'none' : `${faults.length}: ${faults[0]!.line}`,
     faults.map((f) => `[${f.kind}] ${f.line}`).join('\n') || undefined,
-  );
+  ));
+}
+
+function withKind(kind: CheckKind, verdict: Check): Check {
+  return { ...verdict, kind };
 }

@@ -3,7 +3,7 @@ import { formatEndpoint } from '../checks/backend-log.ts';
 import { openHttpRequest, type HttpExchange } from '../client/http-client.ts';
 import type { BackendServer } from '../guest/backend-server.ts';
 import type { FullNatConnectionRecord } from '../net/index.ts';
-import { check, type Check } from '../runner/scenario.ts';
+import { check, type Check } from '../core/scenario.ts';
 import type { DataPathLab, LabBalancerOptions } from './data-path-lab.ts';
 
 /**

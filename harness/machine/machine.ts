@@ -1,5 +1,6 @@
 import type { DiskFormat } from '../images/disk-format.ts';
 import type { BalancerToaSettings, FullNatBalancer, SimulatedClient } from '../net/index.ts';
+import type { GuestShell } from '../remote/guest-shell.ts';
 import type { SshGuestShell } from '../remote/ssh-guest-shell.ts';
 import type { ConsoleLog } from '../vm/console-log.ts';
 import type { LabWireHost } from './lab-wire-host.ts';
@@ -66,8 +67,12 @@ export interface RebootableGuestLab extends GuestLab {
   reboot(): Promise<RebootEvidence>;
 }
 
-/** A booted whole machine, from any provider. */
-export interface FullOsMachine extends RebootableGuestLab {
+/**
+ * Any booted machine, from any provider: the micro-VM (serial agent), the
+ * patched-kernel disk (serial agent, modprobe), a whole OS (SSH). The data-path
+ * lab (harness/lab/machine-data-path-lab.ts) needs nothing more.
+ */
+export interface Machine {
   /** The cell's name: the image's. */
   readonly name: string;
   /** The registry name of the provider that booted it. */
@@ -78,12 +83,27 @@ export interface FullOsMachine extends RebootableGuestLab {
   readonly kernelRelease: string;
   /** The guest's serial console, kept as the run's evidence. */
   readonly console: ConsoleLog;
-  /** The guest's interface on the lab wire, found by its MAC (distros name NICs their own way). */
+  /** A root shell in the guest. */
+  readonly guest: GuestShell;
+  /** The harness's side of the lab wire. */
+  readonly wire: LabWireHost;
+  /** The guest's interface on the lab wire (found by its MAC on a foreign image: distros name NICs their own way). */
   readonly labInterface: string;
-  /** From the provider's start to the first working SSH login. */
+  /**
+   * True when the guest booted with IPv6 off on the lab NIC (to keep the wire quiet) and it
+   * goes off again after an IPv6 scenario; false when the OS keeps it on and only the lab
+   * address is taken away.
+   */
+  readonly ipv6OffByDefault: boolean;
+  /** From the provider's start to a working shell. */
   readonly bootMs: number;
   /** Stops the machine (QEMU ends; a Vagrant domain is destroyed). The session's close does it too. */
   stop(): Promise<void>;
+}
+
+/** A booted whole OS: SSH (files and folders too), and an operator's reboot. */
+export interface FullOsMachine extends Machine, RebootableGuestLab {
+  readonly guest: SshGuestShell;
 }
 
 export interface GuestBalancerOptions {

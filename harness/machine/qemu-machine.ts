@@ -55,6 +55,8 @@ const LAB_IMAGE_INTERFACE = 'eth1';
 
 export class QemuMachine implements FullOsMachine {
   readonly provider = 'qemu';
+  /** The lab's images and cloud images alike boot with IPv6 on: only the lab address comes and goes. */
+  readonly ipv6OffByDefault = false;
 
   private constructor(
     readonly name: string,

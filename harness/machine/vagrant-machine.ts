@@ -30,6 +30,7 @@ export interface VagrantMachineOptions {
 
 export class VagrantMachine implements FullOsMachine {
   readonly provider = 'vagrant';
+  readonly ipv6OffByDefault = false;
   readonly origin = 'lab';
   /** The box's ifupdown names the lab NIC eth1, as on the QEMU provider (same image, same command line). */
   readonly labInterface = 'eth1';

@@ -1,10 +1,10 @@
 import { succeeded, type CommandResult } from '../exec/command-result.ts';
-import { FullOsDataPathLab } from '../lab/full-os-data-path-lab.ts';
+import { prepareFullOsDataPath } from '../lab/full-os-data-path-lab.ts';
 import { QemuMachine } from '../machine/qemu-machine.ts';
 import { runGuideStep } from '../lab/full-os-procedure.ts';
 import { pythonBackend, sendThroughBalancer } from '../lab/full-os-traffic.ts';
-import { StepFailure, type StepRecorder } from '../runner/step.ts';
-import type { Check, ScenarioOutcome } from '../runner/scenario.ts';
+import { StepFailure, type StepRecorder } from '../core/step.ts';
+import type { Check, ScenarioOutcome } from '../core/scenario.ts';
 import { renderFullOsGuide } from '../toa/install-guide-steps.ts';
 import { fullnatToaV4 } from '../../scenarios/fullnat-toa-v4.ts';
 import type { DirectKernelBoot } from '../vm/full-os-vm.ts';
@@ -225,7 +225,7 @@ export async function runPatchedKernelOnDebian12(options: PatchedKernelRunOption
 
   await step(`8c. The FULLNAT TOA scenario (${fullnatToaV4.id}) on the -toa kernel: toa-backend's log names each injected client`, async (rec) => {
     // The scenario file every image runs, on the module modprobe finds (modinfo -n toa: the in-tree one).
-    const prepared = await FullOsDataPathLab.prepare(lab!, { toaKind });
+    const prepared = await prepareFullOsDataPath(lab!, { toaKind });
     for (const c of prepared.step.commands) rec.record(c);
     if (!prepared.lab) throw new StepFailure(`toa-backend did not start: ${prepared.step.summary}`);
     const scenarioChecks = await fullnatToaV4.run(prepared.lab);

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { repoRoot } from '../repo-root.ts';
 import { succeeded, type CommandResult } from '../exec/command-result.ts';
-import { runStep, StepFailure, type StepRecorder, type StepResult } from '../runner/step.ts';
+import { runStep, StepFailure, type StepRecorder, type StepResult } from '../core/step.ts';
 import { describeSource, type KernelSource } from './kernel-source.ts';
 import { configValue, applyGuideConfig } from './kernel-config.ts';
 import { appendExtraversion } from './kernel-makefile.ts';

@@ -5,7 +5,7 @@ import { join, relative } from 'node:path';
 import { cacheRoot, ensureCached, recipeHash } from '../cache/artifact-cache.ts';
 import { runHostCommand } from '../exec/run-host-command.ts';
 import { repoRoot } from '../repo-root.ts';
-import { runStep, StepFailure, type StepResult } from '../runner/step.ts';
+import { runStep, StepFailure, type StepResult } from '../core/step.ts';
 import { buildPatchedKernel, type KernelBuildOutcome } from './kernel-build.ts';
 import { CONFIG_TARGETS, DEBIAN_LINUX_SOURCE, type KernelSource } from './kernel-source.ts';
 import { HostMachine } from './tree-access.ts';

@@ -1,18 +1,61 @@
-import { kernelFaultsSince, markKernelLog, type KernelFault } from '../checks/kernel-faults.ts';
 import type { CommandResult } from '../exec/command-result.ts';
 import { BackendServer } from '../guest/backend-server.ts';
-import type { DataPathLab, KernelLogMark, LabBalancerOptions } from '../lab/data-path-lab.ts';
-import { disableLabIpv6, enableLabIpv6 } from '../lab/guest-ipv6.ts';
-import { LabWireHost } from '../machine/lab-wire-host.ts';
+import { MachineDataPathLab } from '../lab/machine-data-path-lab.ts';
 import type { RunSession } from '../lifecycle/run-session.ts';
-import type { FrameTap, FullNatBalancer, NetworkHost } from '../net/index.ts';
+import { LabWireHost } from '../machine/lab-wire-host.ts';
+import type { Machine } from '../machine/machine.ts';
 import { shellQuote, type GuestShell } from '../remote/guest-shell.ts';
+import type { ConsoleLog } from '../vm/console-log.ts';
 import type { DiskVm } from './patched-kernel-vm.ts';
 
 /**
- * The data-path lab on the patched-kernel guest: the harness's host on the lab
- * wire, FULLNAT balancers, toa-backend on :80, around a guest booted from its
- * disk, so the scenarios run unchanged.
+ * The patched-kernel provider's machine: a guest booted from its own disk by the
+ * harness as firmware + GRUB (patched-kernel-vm.ts), its guest agent on the second
+ * serial port, the lab wire as eth0. It implements the same Machine contract as
+ * every other provider, so the data-path lab and the scenarios run on it unchanged.
+ */
+export class PatchedKernelMachine implements Machine {
+  readonly provider = 'patched-kernel';
+  readonly origin = 'lab';
+  readonly labInterface = 'eth0';
+  /** Its init (like the micro-VM's) leaves IPv6 off on the wire until a scenario asks. */
+  readonly ipv6OffByDefault = true;
+  readonly name = 'patched-kernel';
+
+  private constructor(
+    readonly vm: DiskVm,
+    readonly wire: LabWireHost,
+  ) {}
+
+  static async attach(session: RunSession, vm: DiskVm): Promise<PatchedKernelMachine> {
+    return new PatchedKernelMachine(vm, await LabWireHost.attach(session, vm.labWireSocket, vm.guestAddress));
+  }
+
+  get guest(): GuestShell {
+    return this.vm.agent;
+  }
+
+  get console(): ConsoleLog {
+    return this.vm.console;
+  }
+
+  get kernelRelease(): string {
+    return this.vm.kernelRelease;
+  }
+
+  get bootMs(): number {
+    return this.vm.bootMs;
+  }
+
+  async stop(): Promise<void> {
+    this.wire.close();
+    await this.vm.stop();
+  }
+}
+
+/**
+ * The data-path lab on the patched-kernel guest: toa-backend on :80 and the
+ * in-tree toa.ko, so the scenarios run unchanged.
  *
  * One difference, on purpose: on this path the module is part of the kernel's
  * own tree and is loaded by name, as the guide's step 8 says (`modprobe toa`).
@@ -21,69 +64,22 @@ import type { DiskVm } from './patched-kernel-vm.ts';
  * toa.ko, found through modules.dep — and the result names the command that
  * really ran, so a report shows `modprobe toa`.
  */
-const LAB_INTERFACE = 'eth0';
-
-export class PatchedKernelLab implements DataPathLab {
-  readonly labInterface = LAB_INTERFACE;
-  readonly toaKind = 254;
-  readonly ownModule = true;
-
-  private constructor(
-    readonly vm: DiskVm,
-    private readonly wire: LabWireHost,
-    readonly backend: BackendServer,
-    readonly guest: GuestShell,
-    /** Where modprobe finds toa.ko: /lib/modules/<release>/kernel/net/toa/toa.ko */
-    readonly toaModulePath: string,
-  ) {}
+export class PatchedKernelLab extends MachineDataPathLab {
+  declare readonly machine: PatchedKernelMachine;
 
   static async start(session: RunSession, vm: DiskVm): Promise<PatchedKernelLab> {
-    const wire = await LabWireHost.attach(session, vm.labWireSocket, vm.guestAddress);
+    const machine = await PatchedKernelMachine.attach(session, vm);
     const modulePath = `/lib/modules/${vm.kernelRelease}/kernel/net/toa/toa.ko`;
-    const guest = new ModprobeGuestShell(vm.agent, modulePath);
     const backend = await BackendServer.start(vm.agent);
-    return new PatchedKernelLab(vm, wire, backend, guest, modulePath);
+    return new PatchedKernelLab(machine, backend, { toaModulePath: modulePath, toaKind: 254, ownModule: true }, new ModprobeGuestShell(vm.agent, modulePath));
   }
 
-  get host(): NetworkHost {
-    return this.wire.host;
+  get vm(): DiskVm {
+    return this.machine.vm;
   }
 
-  get guestAddress(): string {
-    return this.vm.guestAddress;
-  }
-
-  get balancerAddress(): string {
-    return this.wire.balancerAddress;
-  }
-
-  startBalancer(options: LabBalancerOptions): Promise<FullNatBalancer> {
-    return this.wire.startBalancer(options, this.backend.port);
-  }
-
-  watchFrames(listener: FrameTap): () => void {
-    return this.wire.watchFrames(listener);
-  }
-
-  enableIpv6(): Promise<void> {
-    return enableLabIpv6(this.guest, this.host, LAB_INTERFACE);
-  }
-
-  disableIpv6(): Promise<void> {
-    return disableLabIpv6(this.guest, this.host, LAB_INTERFACE, true);
-  }
-
-  markKernelLog(): Promise<KernelLogMark> {
-    return markKernelLog({ guest: this.guest, console: this.vm.console });
-  }
-
-  kernelFaultsSince(mark: KernelLogMark): Promise<KernelFault[]> {
-    return kernelFaultsSince({ guest: this.guest, console: this.vm.console }, mark);
-  }
-
-  async stop(): Promise<void> {
-    this.wire.close();
-    await this.vm.stop();
+  stop(): Promise<void> {
+    return this.machine.stop();
   }
 }
 

@@ -1,4 +1,4 @@
-import { runStep, type StepRecorder, type StepResult } from '../runner/step.ts';
+import { runStep, type StepRecorder, type StepResult } from '../core/step.ts';
 import { ensurePatchedKernel, KernelBuildError, refreshToaModule, type PatchedKernel } from './kernel-cache.ts';
 
 /**

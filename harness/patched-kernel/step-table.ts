@@ -1,4 +1,4 @@
-import type { StepResult } from '../runner/step.ts';
+import type { StepResult } from '../core/step.ts';
 
 /** The steps as a Markdown table: name, status, duration, summary. */
 export function formatStepTable(steps: readonly StepResult[]): string {

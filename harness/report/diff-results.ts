@@ -1,4 +1,4 @@
-import { scenarioPassed } from '../runner/scenario.ts';
+import { scenarioPassed } from '../core/scenario.ts';
 import type { ResultRecord } from './results-store.ts';
 
 /**

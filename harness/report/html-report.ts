@@ -1,6 +1,6 @@
 import type { ResultRecord } from './results-store.ts';
-import { scenarioPassed, type Check, type ScenarioOutcome } from '../runner/scenario.ts';
-import type { StepResult } from '../runner/step.ts';
+import { scenarioPassed, type Check, type ScenarioOutcome } from '../core/scenario.ts';
+import type { StepResult } from '../core/step.ts';
 
 /**
  * report.html: one self-contained page (no scripts, no external assets) with

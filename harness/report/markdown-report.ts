@@ -1,5 +1,5 @@
 import type { ResultRecord } from './results-store.ts';
-import { scenarioPassed } from '../runner/scenario.ts';
+import { scenarioPassed } from '../core/scenario.ts';
 
 /** report.md: the cell × scenario matrix, then each scenario's checks with their evidence. */
 export function renderMarkdownReport(records: readonly ResultRecord[], context: { title: string; notes: string[] }): string {

@@ -1,6 +1,6 @@
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ScenarioOutcome } from '../runner/scenario.ts';
+import type { ScenarioOutcome } from '../core/scenario.ts';
 import { toaLabVersion } from '../version.ts';
 
 /**

@@ -1,5 +1,5 @@
-import type { ScenarioOutcome } from '../runner/scenario.ts';
-import { scenarioPassed } from '../runner/scenario.ts';
+import type { ScenarioOutcome } from '../core/scenario.ts';
+import { scenarioPassed } from '../core/scenario.ts';
 
 /**
  * TAP 13, streamed: one test point per scenario, its checks as YAML

@@ -1,5 +1,5 @@
 import type { RunSession } from '../lifecycle/run-session.ts';
-import type { ScenarioOutcome } from './scenario.ts';
+import type { ScenarioOutcome } from '../core/scenario.ts';
 
 /**
  * What one matrix cell (one image) needs from the run around it: a session
@@ -20,7 +20,7 @@ export interface CellContext {
 
 /** An outcome for a scenario that could not run because its image or module could not be had. */
 export function notRun(scenario: { id: string; title: string }, reason: string): ScenarioOutcome {
-  return { scenario: scenario.id, title: scenario.title, checks: [], durationMs: 0, error: reason };
+  return { scenario: scenario.id, title: scenario.title, checks: [], durationMs: 0, error: reason, failure: 'not-run' };
 }
 
 export function errorText(error: unknown): string {

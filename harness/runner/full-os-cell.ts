@@ -3,14 +3,14 @@ import { join } from 'node:path';
 import type { DataPathLab } from '../lab/data-path-lab.ts';
 import { runFullOsConformance, type FullOsConformance } from '../lab/full-os-conformance.ts';
 import type { MachineTarget } from '../machine/machine.ts';
-import { FullOsDataPathLab } from '../lab/full-os-data-path-lab.ts';
+import { prepareFullOsDataPath } from '../lab/full-os-data-path-lab.ts';
 import { fetchToaSource } from '../toa/module-choice.ts';
 import { guestGone } from '../lab/guest-health.ts';
 import { errorText, notRun, type CellContext } from './cell.ts';
 import { moduleVerdict } from './module-verdict.ts';
 import { runScenarios } from './run-scenarios.ts';
-import { check, type Check, type Scenario, type ScenarioOutcome } from './scenario.ts';
-import type { StepKind, StepResult } from './step.ts';
+import { check, type Check, type Scenario, type ScenarioOutcome } from '../core/scenario.ts';
+import type { StepKind, StepResult } from '../core/step.ts';
 
 /**
  * A whole OS in one boot: the guides' procedure (toolchain, make, insmod,
@@ -147,7 +147,7 @@ async function runDataPathScenarios(
     return;
   }
   ctx.status('data path: building toa-backend in the guest…');
-  const prepared = await FullOsDataPathLab.prepare(run.lab, { toaKind, ownModule });
+  const prepared = await prepareFullOsDataPath(run.lab, { toaKind, ownModule });
   ctx.progress(`${prepared.step.status} ${(prepared.step.durationMs / 1000).toFixed(1)} s  ${prepared.step.name}: ${prepared.step.summary}`);
   if (!prepared.lab) {
     for (const scenario of scenarios) ctx.record(notRun(scenario, `the data-path set-up failed: ${prepared.step.summary}`));

@@ -8,8 +8,8 @@ import { guestGone } from '../lab/guest-health.ts';
 import { errorText, notRun, type CellContext } from './cell.ts';
 import { runScenarios } from './run-scenarios.ts';
 import { moduleVerdict } from './module-verdict.ts';
-import { check, scenarioPassed, type Scenario, type ScenarioOutcome } from './scenario.ts';
-import type { StepResult } from './step.ts';
+import { check, scenarioPassed, type Scenario, type ScenarioOutcome } from '../core/scenario.ts';
+import type { StepResult } from '../core/step.ts';
 
 /**
  * One micro-VM image through its scenarios: get the module under test for

@@ -1,4 +1,5 @@
-import type { Scenario, ScenarioOutcome } from './scenario.ts';
+import { UsageError } from '../core/usage-error.ts';
+import type { Scenario, ScenarioOutcome } from '../core/scenario.ts';
 
 export interface RunScenariosOptions {
   onStart?: (scenario: { id: string }, index: number) => void;
@@ -47,10 +48,11 @@ export async function runScenarios<Lab>(
         checks: [],
         durationMs: Date.now() - started,
         error: gone ? `${message} — ${gone}` : message,
+        ...(gone && { failure: 'guest-gone' as const }),
       });
       if (gone) {
         for (const rest of scenarios.slice(index + 1)) {
-          record({ scenario: rest.id, title: rest.title, checks: [], durationMs: 0, error: `not run: ${gone} (since ${scenario.id})` });
+          record({ scenario: rest.id, title: rest.title, checks: [], durationMs: 0, error: `not run: ${gone} (since ${scenario.id})`, failure: 'not-run' });
         }
         break;
       }
@@ -69,7 +71,4 @@ export function selectScenarios<Lab>(all: ReadonlyArray<Scenario<Lab>>, ids: rea
   return all.filter((s) => ids.includes(s.id));
 }
 
-/** A mistake in how the harness was called: exit code 2, no stack trace. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+export { UsageError } from '../core/usage-error.ts';

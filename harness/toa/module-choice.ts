@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runHostCommand } from '../exec/run-host-command.ts';
 import type { GuestKernel } from '../images/microvm/guest-kernel.ts';
-import { runStep, StepFailure, type StepResult } from '../runner/step.ts';
+import { runStep, StepFailure, type StepResult } from '../core/step.ts';
 import { firstErrors, recogniseFailures } from './failure-signatures.ts';
 
 /**

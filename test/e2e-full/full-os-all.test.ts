@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatStepTable, runFullOsConformance, type FullOsConformance } from '../../harness/lab/full-os-conformance.ts';
-import { FullOsDataPathLab } from '../../harness/lab/full-os-data-path-lab.ts';
+import { prepareFullOsDataPath } from '../../harness/lab/full-os-data-path-lab.ts';
+import type { MachineDataPathLab } from '../../harness/lab/machine-data-path-lab.ts';
 import { RunSession } from '../../harness/lifecycle/run-session.ts';
 import { SCENARIOS } from '../../scenarios/index.ts';
 import { expectScenarioPassed } from '../helpers/scenario-verdict.ts';
@@ -15,7 +16,7 @@ import { expectScenarioPassed } from '../helpers/scenario-verdict.ts';
 describe.each(['debian-11', 'debian-13'])('full OS: %s', (image) => {
   const sessions: RunSession[] = [];
   let run: FullOsConformance | undefined;
-  let dataPath: FullOsDataPathLab | undefined;
+  let dataPath: MachineDataPathLab | undefined;
   afterAll(async () => {
     for (const session of sessions) await session.close();
   });
@@ -33,7 +34,7 @@ describe.each(['debian-11', 'debian-13'])('full OS: %s', (image) => {
 
   it('runs toa-backend built in the guest, for the data-path scenarios', async () => {
     expect(run?.completed, 'the procedure did not complete').toBe(true);
-    const prepared = await FullOsDataPathLab.prepare(run!.lab);
+    const prepared = await prepareFullOsDataPath(run!.lab);
     expect(prepared.step.status, prepared.step.summary).toBe('passed');
     dataPath = prepared.lab;
   });

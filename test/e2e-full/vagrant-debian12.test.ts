@@ -8,8 +8,8 @@ import { pushToaSource, runGuideStep } from '../../harness/lab/full-os-procedure
 import { pythonBackend, sendThroughBalancer } from '../../harness/lab/full-os-traffic.ts';
 import { RunSession } from '../../harness/lifecycle/run-session.ts';
 import { repoRoot } from '../../harness/repo-root.ts';
-import type { Check } from '../../harness/runner/scenario.ts';
-import type { StepResult } from '../../harness/runner/step.ts';
+import type { Check } from '../../harness/core/scenario.ts';
+import type { StepResult } from '../../harness/core/step.ts';
 import { renderFullOsGuide, type GuideStep } from '../../harness/toa/install-guide-steps.ts';
 import { domainExists, reapOrphanedDomains, runVirsh } from '../../harness/vm/vagrant/index.ts';
 import { VagrantMachine } from '../../harness/machine/vagrant-machine.ts';

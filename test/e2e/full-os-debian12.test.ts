@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FULL_OS_PLAN, formatStepTable, runFullOsConformance, type FullOsConformance } from '../../harness/lab/full-os-conformance.ts';
-import { FullOsDataPathLab } from '../../harness/lab/full-os-data-path-lab.ts';
+import { prepareFullOsDataPath } from '../../harness/lab/full-os-data-path-lab.ts';
+import type { MachineDataPathLab } from '../../harness/lab/machine-data-path-lab.ts';
 import { RunSession } from '../../harness/lifecycle/run-session.ts';
-import type { StepResult } from '../../harness/runner/step.ts';
+import type { StepResult } from '../../harness/core/step.ts';
 import { SCENARIOS } from '../../scenarios/index.ts';
 import { expectScenarioPassed } from '../helpers/scenario-verdict.ts';
 
@@ -74,10 +75,10 @@ describe("full OS: Debian 12 with the guides' TOA and VIP procedure", () => {
   });
 
   describe('the data-path scenarios on the installed toa.ko', () => {
-    let dataPath: FullOsDataPathLab;
+    let dataPath: MachineDataPathLab;
 
     it("builds toa-backend with the guest's gcc and finds toa.ko where the guide installed it", async () => {
-      const prepared = await FullOsDataPathLab.prepare(run.lab);
+      const prepared = await prepareFullOsDataPath(run.lab);
       expect(prepared.step.status, evidenceOf(prepared.step)).toBe('passed');
       dataPath = prepared.lab!;
       expect(dataPath.toaModulePath).toBe(`/lib/modules/${run.lab.kernelRelease}/extra/toa.ko`);

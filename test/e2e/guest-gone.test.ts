@@ -4,7 +4,7 @@ import { MicroLab } from '../../harness/lab/micro-lab.ts';
 import { RunSession } from '../../harness/lifecycle/run-session.ts';
 import { moduleVerdict } from '../../harness/runner/module-verdict.ts';
 import { runScenarios } from '../../harness/runner/run-scenarios.ts';
-import type { Scenario, ScenarioOutcome } from '../../harness/runner/scenario.ts';
+import type { Scenario, ScenarioOutcome } from '../../harness/core/scenario.ts';
 import type { DataPathLab } from '../../harness/lab/data-path-lab.ts';
 import { fullnatToaV4 } from '../../scenarios/fullnat-toa-v4.ts';
 import { qemuProcessesUnder } from '../helpers/qemu-processes.ts';

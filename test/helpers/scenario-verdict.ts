@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import type { Check } from '../../harness/runner/scenario.ts';
+import type { Check } from '../../harness/core/scenario.ts';
 
 /**
  * A scenario's checks pass as a verdict: at least two real checks (a scenario

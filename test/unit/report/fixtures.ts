@@ -1,6 +1,6 @@
 import type { ResultRecord } from '../../../harness/report/results-store.ts';
 import { RESULTS_FORMAT_VERSION } from '../../../harness/report/results-store.ts';
-import type { ScenarioOutcome } from '../../../harness/runner/scenario.ts';
+import type { ScenarioOutcome } from '../../../harness/core/scenario.ts';
 import { toaLabVersion } from '../../../harness/version.ts';
 
 /** A result as a run writes it; `passed` false makes its second check fail. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runScenarios } from '../../../harness/runner/run-scenarios.ts';
-import { check, type Scenario, type ScenarioOutcome } from '../../../harness/runner/scenario.ts';
+import { check, type Scenario, type ScenarioOutcome } from '../../../harness/core/scenario.ts';
 
 // The runner's bookkeeping only; test/e2e/guest-gone.test.ts crashes a real guest through it.
 function scenario(id: string, run: () => Promise<void> = async () => {}): Scenario<null> {

@@ -30,7 +30,21 @@ export interface Check {
    * ARP for the VIP"): `passed` then says whether the finding is benign.
    */
   informational?: boolean;
+  /** What the check is about, where a verdict depends on it (never on `name`). */
+  kind?: CheckKind;
 }
+
+/**
+ * Checks that a module's one-word verdict branches on: whether it loaded, and
+ * whether the kernel stayed unhurt. Other checks need no kind.
+ */
+export type CheckKind = 'module-load' | 'kernel-faults';
+
+/**
+ * Why a scenario could not give a verdict of its own, for the verdicts above it:
+ * the guest stopped answering (crashed or hung), or the image or module was never had.
+ */
+export type OutcomeFailure = 'guest-gone' | 'not-run';
 
 export interface ScenarioOutcome {
   scenario: string;
@@ -41,6 +55,8 @@ export interface ScenarioOutcome {
   steps?: StepResult[];
   /** Set when the scenario itself failed to run (a crash is a failure, never a pass). */
   error?: string;
+  /** With `error`: what kind of failure it was, when the runner knows. */
+  failure?: OutcomeFailure;
   /** Set when the scenario does not apply here, with the reason: neither a pass nor a failure. */
   skipped?: string;
 }
