@@ -8,7 +8,7 @@ import { TapWriter } from '../report/tap-writer.ts';
 import { writeReports } from '../report/write-reports.ts';
 import type { CellContext } from '../runner/cell.ts';
 import { IMAGES, type LabImage } from '../runner/lab-images.ts';
-import { configuredRowTarget, diskImageFileTarget } from '../runner/disk-image-targets.ts';
+import { checkDiskImage, configuredRowTarget, diskImageFileTarget } from '../runner/disk-image-targets.ts';
 import { MACHINE_PROVIDERS, machineProvider, UnknownProviderError } from '../machine/providers.ts';
 import type { MachineTarget } from '../machine/machine.ts';
 import { loadProfiles } from './user-config.ts';
@@ -110,6 +110,7 @@ export async function runCommand(args: string[]): Promise<number> {
   for (const image of images) {
     const refusal = image.kind === 'full-os' ? machineProvider(provider).refuses(fullOsTarget(image)) : null;
     if (refusal) throw new UsageError(`--provider ${provider}: ${refusal}`);
+    if (image.kind === 'full-os' && image.disk) image.disk = await checkDiskImage(image.disk);
   }
   const shard = values.shard ? parseShard(values.shard) : undefined;
   const parallel = values.parallel ? Number(values.parallel) : defaultParallelism();

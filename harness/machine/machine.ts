@@ -33,6 +33,8 @@ export interface DiskImageTarget {
   file: string;
   /** Default: detected by `qemu-img info`. */
   format?: DiskFormat;
+  /** The file's expected SHA-256 (from the config): checked before anything boots. */
+  sha256?: string;
   /** Default: detected from the partition table (an EFI system partition and no BIOS boot partition: UEFI). */
   firmware?: 'bios' | 'uefi';
   /** The user's own SSH login instead of a cloud-init seed (a Vagrant box's key, an image with a known user). */

@@ -1,5 +1,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
+import { ChecksumMismatchError, verifySha256 } from '../images/checksum.ts';
+import { BrokenImageError } from '../images/debian/disk-image.ts';
+import { inspectDiskImage } from '../images/disk-format.ts';
 import type { DiskImageTarget } from '../machine/machine.ts';
 import type { ImageSource, OsProfile } from '../os/index.ts';
 import { UsageError } from './run-scenarios.ts';
@@ -25,7 +28,7 @@ export function configuredRowTarget(profile: OsProfile, configFile: string | und
   if (local) {
     const file = resolve(local.path);
     if (!existsSync(file)) throw new UsageError(`${profile.id}: the configured local-image ${file} does not exist${configFile ? ` (${configFile})` : ''}`);
-    return { kind: 'disk-image', name: profile.id, file };
+    return { kind: 'disk-image', name: profile.id, file, ...(local.sha256 && { sha256: local.sha256 }) };
   }
   const said = sources.map((s) => s.kind).join(', ');
   throw new UsageError(
@@ -35,6 +38,21 @@ export function configuredRowTarget(profile: OsProfile, configFile: string | und
       `  { "images": { "${profile.id}": [{ "kind": "local-image", "path": "/srv/images/${profile.id}.qcow2" }] } }\n` +
       'or run the file directly: toa-lab run --image-file /srv/images/IMAGE.qcow2',
   );
+}
+
+/**
+ * What can be known of a disk before booting it, as usage errors (exit 2, nothing started):
+ * a file that is no disk image or a broken one (qemu-img's words), a checksum that does not match.
+ */
+export async function checkDiskImage(target: DiskImageTarget): Promise<DiskImageTarget> {
+  try {
+    const info = await inspectDiskImage(target.file, target.format);
+    if (target.sha256) await verifySha256(target.file, target.sha256);
+    return { ...target, format: info.format };
+  } catch (error) {
+    if (error instanceof BrokenImageError || error instanceof ChecksumMismatchError) throw new UsageError(`${target.name}: ${error.message}`);
+    throw error;
+  }
 }
 
 /** A cell name from a file name: letters, digits, dots and dashes (reports and file names use it). */

@@ -45,7 +45,8 @@ export const NGINX_ACCESS_LOG = '/var/log/toa-lab/nginx-access.log';
 
 /** Under TCG on a shared 2-core host: make takes 20–70 s, networking restart and netplan apply 10–40 s. */
 const TIMEOUT_MS: Record<StepId, number> = {
-  toolchain: 180_000,
+  // A stock image installs gcc and the headers from its repositories: minutes of dpkg under TCG.
+  toolchain: 900_000,
   'toa-build': 420_000,
   'toa-load': 60_000,
   autoload: 120_000,

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createOverlay } from '../images/debian/disk-image.ts';
@@ -116,10 +116,24 @@ export class FullOsVm {
     return GUEST_LAB_ADDRESS;
   }
 
-  /** Null while QEMU runs; otherwise why it is gone, in words (for readiness waits). */
+  /**
+   * Null while the guest may still come up; otherwise why it will not, in words (for
+   * readiness waits): QEMU exited, or the firmware found nothing to boot — SeaBIOS
+   * then retries forever, so without this a disk with no boot loader would only end
+   * at the boot timeout.
+   */
   exitReason(): string | null {
     const exit = this.qemu.hasExited;
-    return exit ? `QEMU exited (code ${exit.code}, signal ${exit.signal}); see ${join(this.dir, 'qemu.stderr')}` : null;
+    if (exit) return `QEMU exited (code ${exit.code}, signal ${exit.signal}); see ${join(this.dir, 'qemu.stderr')}`;
+    const firmware = this.firmwareVerdict();
+    return firmware ? `the firmware found nothing to boot: "${firmware}" (${join(this.dir, 'firmware.log')})` : null;
+  }
+
+  private firmwareVerdict(): string | null {
+    const log = join(this.dir, 'firmware.log');
+    if (!existsSync(log)) return null;
+    // SeaBIOS: "Boot failed: not a bootable disk" per device, then "No bootable device." once all failed.
+    return /No bootable device\.?|Boot failed: [^\n]*/.exec(readFileSync(log, 'latin1'))?.[0] ?? null;
   }
 
   /** Starts QEMU and returns at once: readiness is the caller's (an SSH login is the only real proof). */
@@ -227,6 +241,7 @@ async function launch(options: FullOsVmOptions, accelerator: Accelerator, choice
     consoleLog,
     disk: { path: overlay, format: 'qcow2' },
     ...(options.image.kind === 'disk-image' && options.image.seed && { cdrom: options.image.seed }),
+    ...(options.image.kind === 'disk-image' && { firmwareLog: join(dir, 'firmware.log') }),
     managementNic: {
       mac: options.managementMac ?? '52:54:00:00:00:10',
       sshHostPort: sshPort,

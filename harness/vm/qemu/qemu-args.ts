@@ -29,6 +29,11 @@ export interface QemuMachineSpec {
   /** A read-only CD-ROM, e.g. a cloud-init NoCloud seed (volume label `cidata`). */
   cdrom?: string;
   /**
+   * Where the firmware's own messages go (SeaBIOS writes them to the debug port 0x402):
+   * "No bootable device." is the evidence for a disk without a boot loader.
+   */
+  firmwareLog?: string;
+  /**
    * Full-OS guests: a user-mode NIC for the harness's SSH only. It comes
    * before the lab wire on the PCI bus, so it is the guest's eth0.
    */
@@ -97,6 +102,9 @@ export function buildQemuArgs(spec: QemuMachineSpec): string[] {
       // The disk is the one thing to boot from: SeaBIOS/OVMF must not try the NICs first (PXE).
       ...(firmware ? ['-boot', 'order=c'] : []),
     );
+  }
+  if (spec.firmwareLog) {
+    args.push('-chardev', `file,id=firmware,path=${optionValue(spec.firmwareLog)}`, '-device', 'isa-debugcon,iobase=0x402,chardev=firmware');
   }
   if (spec.cdrom) {
     args.push('-drive', `file=${optionValue(spec.cdrom)},if=none,id=seed,media=cdrom,readonly=on`, '-device', 'ide-cd,drive=seed');

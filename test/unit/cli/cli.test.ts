@@ -75,6 +75,15 @@ describe('toa-lab CLI', { timeout: SLOW }, () => {
     expect(vagrant.code).toBe(2);
     expect(vagrant.stderr).toContain('the vagrant provider boots the lab\'s own images only');
     expect(toaLab('run', '--image-file', disk, '--profile', 'beos-5').stderr).toContain("--profile: unknown guide row 'beos-5'");
+    const notADisk = toaLab('run', '--image-file', disk);
+    expect(notADisk.code).toBe(2);
+    expect(notADisk.stderr).toContain(`disk: disk image ${disk} is not usable: not a disk image: no partition table`);
+    const real = join(dir, 'real.qcow2');
+    spawnSync('qemu-img', ['create', '-q', '-f', 'qcow2', real, '16M']);
+    writeFileSync(config, JSON.stringify({ images: { 'centos-7': [{ kind: 'local-image', path: real, sha256: '0'.repeat(64) }] } }));
+    const mismatch = toaLab('run', '--image', 'centos-7', '--config', config);
+    expect(mismatch.code).toBe(2);
+    expect(mismatch.stderr).toMatch(new RegExp(`centos-7: ${real}: sha256 [0-9a-f]{64}, but the config says 0{64}`));
   });
 
   it('prints CI matrices for GitHub Actions and GitLab', () => {

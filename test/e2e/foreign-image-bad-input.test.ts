@@ -1,0 +1,29 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { qemuProcessesUnder } from '../helpers/qemu-processes.ts';
+import { removeRunFolders, runToaLab } from '../helpers/toa-lab-run.ts';
+
+/**
+ * A disk that never boots — a valid qcow2 with nothing on it, as a truncated or
+ * wrongly converted vendor image would be — next to an image that works: the bad
+ * one's cell ends within seconds with the firmware's own words (not at the boot
+ * timeout), the other image goes on and passes, nothing is left running.
+ */
+describe('a disk image that never boots', () => {
+  afterAll(() => removeRunFolders());
+
+  it("ends its own cell with the firmware's words, quickly; the other image goes on", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'toa-lab-blank-'));
+    const blank = join(dir, 'blank.qcow2');
+    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', blank, '256M']);
+    const run = runToaLab(['--image', 'microvm-bookworm', '--image-file', blank, '--scenario', 'fullnat-toa-v4', '--parallel', '1'], { timeoutMs: 900_000 });
+    expect(run.code, run.stderr).toBe(1);
+    const failed = run.outcome('blank', 'fullnat-toa-v4');
+    expect(failed?.error).toMatch(/the image did not start: .*the firmware found nothing to boot: "(No bootable device|Boot failed)/);
+    expect(run.outcome('microvm-bookworm', 'fullnat-toa-v4')?.checks.every((c) => c.passed)).toBe(true);
+    expect(qemuProcessesUnder(`/tmp/toa-lab/s-${run.pid}-`)).toEqual([]);
+  });
+});
