@@ -110,7 +110,7 @@ export async function runCommand(args: string[]): Promise<number> {
   for (const image of images) {
     const refusal = image.kind === 'full-os' ? machineProvider(provider).refuses(fullOsTarget(image)) : null;
     if (refusal) throw new UsageError(`--provider ${provider}: ${refusal}`);
-    if (image.kind === 'full-os' && image.disk) image.disk = await checkDiskImage(image.disk);
+    if (image.kind === 'full-os' && image.disk) image.disk = await checkDiskImage(image.disk, (line) => process.stderr.write(`toa-lab: ${line}\n`));
   }
   const shard = values.shard ? parseShard(values.shard) : undefined;
   const parallel = values.parallel ? Number(values.parallel) : defaultParallelism();

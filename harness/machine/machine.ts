@@ -35,6 +35,8 @@ export interface DiskImageTarget {
   format?: DiskFormat;
   /** The file's expected SHA-256 (from the config): checked before anything boots. */
   sha256?: string;
+  /** Where `file` comes from when it is not on the machine yet: a cloud image, downloaded once into the cache. */
+  download?: { url: string; sha256: string | null };
   /** Default: detected from the partition table (an EFI system partition and no BIOS boot partition: UEFI). */
   firmware?: 'bios' | 'uefi';
   /** The user's own SSH login instead of a cloud-init seed (a Vagrant box's key, an image with a known user). */

@@ -117,6 +117,7 @@ export class QemuMachine implements FullOsMachine {
     const bootMs = Date.now() - vm.startedAt;
     log(`${name}: ssh login works ${(bootMs / 1000).toFixed(1)} s after QEMU started (host key ${ssh.hostKeys.fingerprint})`);
 
+    if (shell.usesSudo) await assertPasswordlessSudo(shell, login.user);
     const labInterface = target.kind === 'lab-image' ? LAB_IMAGE_INTERFACE : await findInterfaceByMac(shell, vm.labWireMac);
     if (target.kind !== 'lab-image') await configureLabInterface(shell, labInterface, vm.guestAddress);
     const kernelRelease = labKernel ?? (await shell.check('uname -r')).stdout.trim();
@@ -222,6 +223,17 @@ export class QemuMachine implements FullOsMachine {
       if (Date.now() > deadline) throw new Error(`the guest did not reboot within the boot timeout: boot id is still ${bootIdBefore}`);
       await new Promise((r) => setTimeout(r, 2_000));
     }
+  }
+}
+
+/**
+ * The Huawei guide's prerequisite: "users other than root must have sudo permissions".
+ * `true` cannot fail, so a failure here is sudo's own (a password wanted, no sudoers entry).
+ */
+async function assertPasswordlessSudo(shell: SshGuestShell, user: string): Promise<void> {
+  const probe = await shell.run('true', { timeoutMs: 30_000 });
+  if (probe.exitCode !== 0) {
+    throw new Error(`${user} logs in but cannot become root with sudo -n (the guide needs sudo permissions for users other than root): ${probe.stderr.trim() || `exit ${probe.exitCode}`}`);
   }
 }
 

@@ -3,6 +3,7 @@ import { basename, resolve } from 'node:path';
 import { ChecksumMismatchError, verifySha256 } from '../images/checksum.ts';
 import { BrokenImageError } from '../images/debian/disk-image.ts';
 import { inspectDiskImage } from '../images/disk-format.ts';
+import { DownloadError, ensureDownloadedImage } from '../images/download.ts';
 import type { DiskImageTarget } from '../machine/machine.ts';
 import type { ImageSource, OsProfile } from '../os/index.ts';
 import { UsageError } from './run-scenarios.ts';
@@ -30,10 +31,13 @@ export function configuredRowTarget(profile: OsProfile, configFile: string | und
     if (!existsSync(file)) throw new UsageError(`${profile.id}: the configured local-image ${file} does not exist${configFile ? ` (${configFile})` : ''}`);
     return { kind: 'disk-image', name: profile.id, file, ...(local.sha256 && { sha256: local.sha256 }) };
   }
+  const cloud = sources.find((s): s is Extract<ImageSource, { kind: 'cloud-image' }> => s.kind === 'cloud-image');
+  // Only a user's config makes a row's cloud image ours to fetch: the built-in URLs are unverified (sha256 null).
+  if (cloud && configFile) return { kind: 'disk-image', name: profile.id, file: '', download: { url: cloud.url, sha256: cloud.sha256 } };
   const said = sources.map((s) => s.kind).join(', ');
   throw new UsageError(
     `${profile.id} (${profile.displayName}) has no image on this machine${said ? ` (its sources: ${said}; ` +
-      'only local-image files boot here: cloud images cannot be downloaded and Vagrant boxes of other OSes cannot be fetched offline)' : ''}.\n` +
+      'local-image files boot, cloud-image URLs named in your config are downloaded once and verified; Vagrant boxes of other OSes need the vagrant provider and a libvirt box)' : ''}.\n` +
       `Add one to ${configFile ?? 'toa-lab.config.json'} (or pass --config FILE), e.g.\n` +
       `  { "images": { "${profile.id}": [{ "kind": "local-image", "path": "/srv/images/${profile.id}.qcow2" }] } }\n` +
       'or run the file directly: toa-lab run --image-file /srv/images/IMAGE.qcow2',
@@ -44,13 +48,14 @@ export function configuredRowTarget(profile: OsProfile, configFile: string | und
  * What can be known of a disk before booting it, as usage errors (exit 2, nothing started):
  * a file that is no disk image or a broken one (qemu-img's words), a checksum that does not match.
  */
-export async function checkDiskImage(target: DiskImageTarget): Promise<DiskImageTarget> {
+export async function checkDiskImage(target: DiskImageTarget, onProgress: (line: string) => void = () => {}): Promise<DiskImageTarget> {
   try {
-    const info = await inspectDiskImage(target.file, target.format);
-    if (target.sha256) await verifySha256(target.file, target.sha256);
-    return { ...target, format: info.format };
+    const file = target.download ? (await ensureDownloadedImage(target.download.url, target.download.sha256, onProgress)).file : target.file;
+    const info = await inspectDiskImage(file, target.format);
+    if (target.sha256) await verifySha256(file, target.sha256);
+    return { ...target, file, format: info.format };
   } catch (error) {
-    if (error instanceof BrokenImageError || error instanceof ChecksumMismatchError) throw new UsageError(`${target.name}: ${error.message}`);
+    if (error instanceof BrokenImageError || error instanceof ChecksumMismatchError || error instanceof DownloadError) throw new UsageError(`${target.name}: ${error.message}`);
     throw error;
   }
 }
