@@ -14,6 +14,7 @@ debian_packages=(
   linux-headers-amd64 mmdebstrap util-linux xz-utils zstd ca-certificates
   libxml2-utils chromium shellcheck
   fdisk dosfstools mtools genisoimage ovmf
+  tinyproxy-bin socat
 )
 missing=()
 for pkg in "${debian_packages[@]}"; do

@@ -74,6 +74,8 @@ function renderCloudConfig(options: NoCloudSeedOptions): string {
       },
     ],
     ssh_pwauth: false,
+    // The hostname resolves (sudo otherwise warns "unable to resolve host" on every command).
+    manage_etc_hosts: true,
     package_update: false,
     package_upgrade: false,
   };
