@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 # static backend; mmdebstrap to build the other suites' chroots; util-linux for setpriv;
 # xmllint (JUnit schema check), chromium (the HTML report in a real browser), shellcheck;
 # sfdisk (fdisk), dosfstools and mtools to make cloud-format disks on files (GPT, FAT ESP,
-# never mounted), genisoimage for cloud-init NoCloud seeds, ovmf (UEFI firmware for QEMU).
+# never mounted), genisoimage for cloud-init NoCloud seeds, ovmf (UEFI firmware for QEMU);
+# tinyproxy and socat: the package proxy that foreign guests reach through a guest forward.
 debian_packages=(
   qemu-system-x86 qemu-utils busybox-static cpio kmod gcc make libc6-dev
   linux-headers-amd64 mmdebstrap util-linux xz-utils zstd ca-certificates
