@@ -7,14 +7,13 @@ import { ResultsStore } from '../report/results-store.ts';
 import { TapWriter } from '../report/tap-writer.ts';
 import { writeReports } from '../report/write-reports.ts';
 import type { CellContext } from '../runner/cell.ts';
-import { IMAGES, type LabImage } from '../runner/lab-images.ts';
+import { IMAGES, PATCHED_KERNEL_IMAGE, type LabImage } from '../runner/lab-images.ts';
 import { checkDiskImage, configuredRowTarget, diskImageFileTarget } from '../runner/disk-image-targets.ts';
 import { MACHINE_PROVIDERS, machineProvider, UnknownProviderError } from '../machine/providers.ts';
-import type { MachineTarget } from '../machine/machine.ts';
 import { loadProfiles } from './user-config.ts';
 import { GUIDE_PROFILES } from '../os/index.ts';
-import { FULL_OS_SCENARIOS, runFullOsCell, type FullOsScenarioId } from '../runner/full-os-cell.ts';
-import { runMicroCell } from '../runner/micro-cell.ts';
+import { FULL_OS_SCENARIOS } from '../runner/full-os-cell.ts';
+import { fullOsTarget, runCell, scenarioApplies } from '../runner/cell-runners.ts';
 import { MAX_GUEST_CPUS, vcpusPerGuest } from '../runner/guest-cpus.ts';
 import { UsageError } from '../runner/run-scenarios.ts';
 import { scenarioPassed, type ScenarioOutcome } from '../core/scenario.ts';
@@ -40,6 +39,9 @@ serial console log.
 
   --image      images (default: ${IMAGES.filter((i) => i.byDefault).map((i) => i.name).join(', ')});
                the lab's: ${IMAGES.map((i) => i.name).join(', ')};
+               ${PATCHED_KERNEL_IMAGE}: the guide's 2.6.32 path (kernel rebuilt with TOA in-tree,
+               grub.conf, reboot, modprobe, then every data-path scenario); never by default: a
+               cold kernel build takes 10–26 min, said before it starts, cached after that;
                a guide row (${GUIDE_PROFILES.map((p) => p.id).join(', ')}) boots the image
                toa-lab.config.json (or --config) names for it: a local-image file
   --image-file your own disk (qcow2, raw, vmdk, vhdx; never written: each run boots an overlay),
@@ -118,9 +120,7 @@ export async function runCommand(args: string[]): Promise<number> {
 
   // The work, as (image, scenario) pairs in canonical order, then this shard's share.
   // Whole OSes run the data-path scenarios too, after the guide's procedure installed toa.ko.
-  const applies = (image: LabImage, id: string): boolean =>
-    SCENARIOS.some((s) => s.id === id) || (image.kind === 'full-os' && FULL_OS_SCENARIOS.some((s) => s.id === id));
-  const pairs = shardPairs(images.flatMap((image) => scenarioIds.filter((id) => applies(image, id)).map((id) => ({ image, id }))), shard);
+  const pairs = shardPairs(images.flatMap((image) => scenarioIds.filter((id) => scenarioApplies(image, id)).map((id) => ({ image, id }))), shard);
   const plan = images
     .map((image) => ({ image, ids: pairs.filter((p) => p.image === image).map((p) => p.id) }))
     .filter((p) => p.ids.length > 0);
@@ -153,29 +153,14 @@ export async function runCommand(args: string[]): Promise<number> {
         note: (text) => notes.push(text),
       };
       try {
-        if (image.kind === 'micro') {
-          await runMicroCell(ctx, {
-            suite: image.suite,
-            scenarios: SCENARIOS.filter((s) => ids.includes(s.id)),
-            module,
-            toaKind,
-            keepOnFailure: values['keep-on-failure'] === true,
-            vcpus,
-          });
-        } else {
-          // The guide builds from source in the guest; a prebuilt .ko is a micro-VM matter (its kernel is known).
-          if (module.origin === 'prebuilt') ctx.note(`${image.name}: --toa-ko applies to micro-VMs; the guide's procedure here builds native/toa`);
-          await runFullOsCell(ctx, {
-            target: fullOsTarget(image),
-            ...(values.profile && { profile: values.profile }),
-            scenarios: ids.filter((id): id is FullOsScenarioId => FULL_OS_SCENARIOS.some((s) => s.id === id)),
-            dataPath: SCENARIOS.filter((s) => ids.includes(s.id)),
-            provider,
-            toaKind,
-            vcpus,
-            ...(module.origin === 'source' && { toaSource: module.location }),
-          });
-        }
+        await runCell(ctx, image, ids, {
+          module,
+          toaKind,
+          vcpus,
+          provider,
+          keepOnFailure: values['keep-on-failure'] === true,
+          ...(values.profile && { profile: values.profile }),
+        });
       } finally {
         status.remove(image.name);
       }
@@ -229,9 +214,6 @@ function selectImages(names: readonly string[], files: readonly string[], config
   return all;
 }
 
-function fullOsTarget(image: Extract<LabImage, { kind: 'full-os' }>): MachineTarget {
-  return image.disk ?? { kind: 'lab-image', image: image.name };
-}
 
 
 function list(values: readonly string[] | undefined): string[] {

@@ -47,6 +47,8 @@ export interface PatchedKernelRun {
     /** Debian 12 target: systemctl reboot to an SSH login on the chosen kernel. */
     rebootMs?: number;
   };
+  /** The booted -toa guest, once step 7a has run (busybox-grub-legacy target). */
+  vm?: DiskVm;
   /** Stops the guest now (the session would at its close). */
   stop(): Promise<void>;
 }
@@ -68,6 +70,11 @@ export interface PatchedKernelRunOptions {
   extraversion?: string;
   /** Test hook: skip the guide's grub.conf edit (the machine then boots its old kernel). */
   skipBootLoaderEdit?: boolean;
+  /**
+   * Stop after step 7 and leave the guest running (`run.vm`): `toa-lab run` then carries
+   * out step 8 itself, every data-path scenario through the ordinary scenario runner.
+   */
+  scenariosByCaller?: boolean;
   log?: (line: string) => void;
 }
 
@@ -140,6 +147,7 @@ export async function runPatchedKernelProcedure(options: PatchedKernelRunOptions
   // Step 7: reboot into it.
   await step('7a. Reboot: firmware boots grub.conf\'s default entry from the disk', async (rec) => {
     vm = await bootFromDisk({ session: options.session, disk, log });
+    run.vm = vm;
     options.session.defer(() => vm?.stop());
     run.timings.bootMs = vm.bootMs;
     rec.evidence(vm.console.contents.split('\n').filter((l) => /toa-lab:|TOA/.test(l)).join('\n'));
@@ -192,6 +200,7 @@ export async function runPatchedKernelProcedure(options: PatchedKernelRunOptions
     return `startup script and cron (${files.rootCrontab.content.trim()}) both run modprobe toa; after rmmod, the monitor reloaded it`;
   });
 
+  if (options.scenariosByCaller) return finish();
   await step('8. FULLNAT TOA scenario (fullnat-toa-v4) on the -toa kernel', async (rec) => {
     const lab = await PatchedKernelLab.start(options.session, vm!);
     const scenarioStarted = Date.now();

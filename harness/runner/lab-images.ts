@@ -12,11 +12,17 @@ import type { DiskImageTarget } from '../machine/machine.ts';
 export type LabImage =
   | { kind: 'micro'; name: string; suite: DebianSuite; byDefault: true }
   /** A whole OS: one of the lab's images, or (`disk`) a user's disk booted through its own boot loader. */
-  | { kind: 'full-os'; name: string; byDefault: boolean; disk?: DiskImageTarget };
+  | { kind: 'full-os'; name: string; byDefault: boolean; disk?: DiskImageTarget }
+  /** The Huawei guide's 2.6.32 path (a kernel rebuilt with TOA in-tree): never in the default set, its kernel takes long to build. */
+  | { kind: 'patched-kernel'; name: string; byDefault: false };
+
+/** The patched-kernel row: the guide's CentOS 6.8 procedure on a CentOS 6 disk layout (GRUB legacy). */
+export const PATCHED_KERNEL_IMAGE = 'centos-6.8-patched-kernel';
 
 export const IMAGES: readonly LabImage[] = [
   ...MICROVM_SUITES.map((suite): LabImage => ({ kind: 'micro', name: microVmImageName(suite), suite, byDefault: true })),
   ...DEBIAN_IMAGES.map((d): LabImage => ({ kind: 'full-os', name: d.name, byDefault: d.name === 'debian-12' })),
+  { kind: 'patched-kernel', name: PATCHED_KERNEL_IMAGE, byDefault: false },
 ];
 
 

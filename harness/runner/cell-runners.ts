@@ -1,0 +1,73 @@
+import { SCENARIOS } from '../../scenarios/index.ts';
+import type { MachineTarget } from '../machine/machine.ts';
+import type { ToaModuleChoice } from '../toa/module-choice.ts';
+import type { CellContext } from './cell.ts';
+import { FULL_OS_SCENARIOS, runFullOsCell, type FullOsScenarioId } from './full-os-cell.ts';
+import type { LabImage } from './lab-images.ts';
+import { runMicroCell } from './micro-cell.ts';
+import { runPatchedKernelCell } from './patched-kernel-cell.ts';
+
+/**
+ * How each kind of image becomes a cell: one runner per LabImage kind, picked
+ * from this table by the image's typed kind — a new kind of image is one
+ * runner and one line here, not another branch in the CLI.
+ */
+export interface CellSettings {
+  module: ToaModuleChoice;
+  toaKind: number;
+  vcpus: number;
+  /** Full OSes: the registry name of the machine provider. */
+  provider: string;
+  /** Foreign images: the guide row to follow instead of the detected one. */
+  profile?: string;
+  keepOnFailure: boolean;
+}
+
+type CellRunner<Kind extends LabImage['kind']> = (ctx: CellContext, image: Extract<LabImage, { kind: Kind }>, ids: readonly string[], settings: CellSettings) => Promise<void>;
+
+const dataPath = (ids: readonly string[]) => SCENARIOS.filter((s) => ids.includes(s.id));
+
+export const CELL_RUNNERS: { [Kind in LabImage['kind']]: CellRunner<Kind> } = {
+  micro: (ctx, image, ids, settings) =>
+    runMicroCell(ctx, {
+      suite: image.suite,
+      scenarios: dataPath(ids),
+      module: settings.module,
+      toaKind: settings.toaKind,
+      keepOnFailure: settings.keepOnFailure,
+      vcpus: settings.vcpus,
+    }),
+  'full-os': (ctx, image, ids, settings) => {
+    // The guide builds from source in the guest; a prebuilt .ko is a micro-VM matter (its kernel is known).
+    if (settings.module.origin === 'prebuilt') ctx.note(`${image.name}: --toa-ko applies to micro-VMs; the guide's procedure here builds native/toa`);
+    return runFullOsCell(ctx, {
+      target: fullOsTarget(image),
+      ...(settings.profile && { profile: settings.profile }),
+      scenarios: ids.filter((id): id is FullOsScenarioId => FULL_OS_SCENARIOS.some((s) => s.id === id)),
+      dataPath: dataPath(ids),
+      provider: settings.provider,
+      toaKind: settings.toaKind,
+      vcpus: settings.vcpus,
+      ...(settings.module.origin === 'source' && { toaSource: settings.module.location }),
+    });
+  },
+  'patched-kernel': (ctx, _image, ids, settings) => {
+    if (settings.module.origin !== 'toa-lab') ctx.note(`${ctx.cell}: the patched-kernel path builds toa-lab's module in-tree; the vendor module is not used here`);
+    return runPatchedKernelCell(ctx, { dataPath: dataPath(ids), procedure: ids.includes('guide-procedure') });
+  },
+};
+
+export function runCell(ctx: CellContext, image: LabImage, ids: readonly string[], settings: CellSettings): Promise<void> {
+  return (CELL_RUNNERS[image.kind] as CellRunner<LabImage['kind']>)(ctx, image, ids, settings);
+}
+
+export function fullOsTarget(image: Extract<LabImage, { kind: 'full-os' }>): MachineTarget {
+  return image.disk ?? { kind: 'lab-image', image: image.name };
+}
+
+/** The scenarios an image of this kind can run: the data path everywhere, the procedure rows where there is a procedure. */
+export function scenarioApplies(image: LabImage, id: string): boolean {
+  if (SCENARIOS.some((s) => s.id === id)) return true;
+  if (image.kind === 'full-os') return FULL_OS_SCENARIOS.some((s) => s.id === id);
+  return image.kind === 'patched-kernel' && id === 'guide-procedure';
+}
