@@ -49,6 +49,10 @@ export async function imagesCommand(args: string[]): Promise<number> {
         const sources = profile.images.map(describeSource).join(' | ');
         process.stdout.write(`${profile.id.padEnd(18)} ${profile.displayName} — ${sources}\n`);
       }
+      process.stdout.write(
+        `${'windows'.padEnd(18)} Windows (UCloud guide: loopback adapter, VIP, netsh weak host model) — rendered as PowerShell ` +
+          '(harness/os/windows) and checked statically; NOT run here: no Windows image can be built or fetched on this machine\n',
+      );
       return 0;
     }
     default:
