@@ -99,6 +99,7 @@ describe('toa-lab CLI', { timeout: SLOW }, () => {
     const list = toaLab('images', 'list');
     expect(list.code).toBe(0);
     for (const id of ['microvm-bookworm', 'centos-6.8', 'ubuntu-20.04', 'rocky-8.5', 'debian-12']) expect(list.stdout).toContain(id);
+    expect(list.stdout).toMatch(/^windows .*NOT run here: no Windows image/m);
     const dir = mkdtempSync(join(tmpdir(), 'toa-lab-config-'));
     const config = join(dir, 'toa-lab.config.json');
     writeFileSync(config, JSON.stringify({ images: { 'centos-7': [{ kind: 'local-image', path: '/srv/images/centos7.qcow2' }] } }));
