@@ -50,6 +50,10 @@ serial console log.
                its guide row's procedure runs, then every data-path scenario. Repeatable.
   --config     a toa-lab.config.json other than the working folder's
   --profile    the guide row to follow on --image-file disks instead of the detected one
+  --boot-timeout  seconds a whole OS may take to a working SSH login, at its first boot and
+               after the guide's reboot (default 180 for the lab's images, 600 for a disk's
+               first boot with cloud-init under TCG); a guest that never lets the harness in
+               (no cloud-init, wrong credentials) ends its cell with sshd's answer then
   --scenario   scenarios (default: all): data path (every image): ${SCENARIOS.map((s) => s.id).join(', ')};
                full OS only: ${FULL_OS_SCENARIOS.map((s) => s.id).join(', ')} (a full-OS cell always carries
                out the guide's procedure: the data-path scenarios test the toa.ko it installs)
@@ -88,6 +92,7 @@ export async function runCommand(args: string[]): Promise<number> {
       'image-file': { type: 'string', multiple: true },
       config: { type: 'string' },
       profile: { type: 'string' },
+      'boot-timeout': { type: 'string' },
       out: { type: 'string' },
     },
   });
@@ -115,6 +120,10 @@ export async function runCommand(args: string[]): Promise<number> {
     if (image.kind === 'full-os' && image.disk) image.disk = await checkDiskImage(image.disk, (line) => process.stderr.write(`toa-lab: ${line}\n`));
   }
   const shard = values.shard ? parseShard(values.shard) : undefined;
+  const bootTimeoutSeconds = values['boot-timeout'] === undefined ? undefined : Number(values['boot-timeout']);
+  if (bootTimeoutSeconds !== undefined && !(Number.isInteger(bootTimeoutSeconds) && bootTimeoutSeconds > 0)) {
+    throw new UsageError(`--boot-timeout wants whole seconds > 0, got '${values['boot-timeout']}'`);
+  }
   const parallel = values.parallel ? Number(values.parallel) : defaultParallelism();
   if (!Number.isInteger(parallel) || parallel < 1) throw new UsageError(`--parallel wants a whole number ≥ 1, got '${values.parallel}'`);
 
@@ -160,6 +169,7 @@ export async function runCommand(args: string[]): Promise<number> {
           provider,
           keepOnFailure: values['keep-on-failure'] === true,
           ...(values.profile && { profile: values.profile }),
+          ...(bootTimeoutSeconds && { bootTimeoutMs: bootTimeoutSeconds * 1000 }),
         });
       } finally {
         status.remove(image.name);

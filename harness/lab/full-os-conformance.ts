@@ -56,6 +56,8 @@ export interface FullOsConformanceOptions {
   toaSource?: { dir: string; label: string };
   /** The guest's vCPUs under the QEMU provider (default 2). */
   cpus?: number;
+  /** Boot (and reboot) to a working SSH login (default: the provider's; 600 s for a first boot with cloud-init). */
+  bootTimeoutMs?: number;
   /** The guide row to follow on a foreign image instead of the detected one. */
   profile?: string;
 }
@@ -68,7 +70,11 @@ export async function runFullOsConformance(
   options: FullOsConformanceOptions = {},
 ): Promise<FullOsConformance> {
   const resolved: MachineTarget = typeof target === 'string' ? { kind: 'lab-image', image: target } : target;
-  const lab = await machineProvider(options.provider ?? 'qemu').boot(session, resolved, { log, ...(options.cpus && { cpus: options.cpus }) });
+  const lab = await machineProvider(options.provider ?? 'qemu').boot(session, resolved, {
+    log,
+    ...(options.cpus && { cpus: options.cpus }),
+    ...(options.bootTimeoutMs && { bootTimeoutMs: options.bootTimeoutMs }),
+  });
   return runProcedureOn(lab, log, options);
 }
 

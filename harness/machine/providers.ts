@@ -11,6 +11,8 @@ import { VagrantMachine } from './vagrant-machine.ts';
  */
 export interface MachineBootOptions {
   cpus?: number;
+  /** Boot (and reboot) to a working login; the provider's default otherwise. */
+  bootTimeoutMs?: number;
   log?: (line: string) => void;
 }
 
@@ -36,6 +38,7 @@ const VAGRANT: MachineProvider = {
   refuses: (target) => (target.kind === 'lab-image' ? null : `the vagrant provider boots the lab's own images only; ${target.name} is a disk file: use --provider qemu`),
   boot: (session, target, options) => {
     if (target.kind !== 'lab-image') throw new Error(VAGRANT.refuses(target)!);
+    // vagrant up has its own boot timeout (the box's config.vm.boot_timeout).
     return VagrantMachine.start(session, { image: target.image, ...(options.log && { log: options.log }) });
   },
 };

@@ -21,6 +21,8 @@ export interface CellSettings {
   /** Foreign images: the guide row to follow instead of the detected one. */
   profile?: string;
   keepOnFailure: boolean;
+  /** Full OSes: boot (and reboot) to a working login, if not the provider's default. */
+  bootTimeoutMs?: number;
 }
 
 type CellRunner<Kind extends LabImage['kind']> = (ctx: CellContext, image: Extract<LabImage, { kind: Kind }>, ids: readonly string[], settings: CellSettings) => Promise<void>;
@@ -48,6 +50,7 @@ export const CELL_RUNNERS: { [Kind in LabImage['kind']]: CellRunner<Kind> } = {
       provider: settings.provider,
       toaKind: settings.toaKind,
       vcpus: settings.vcpus,
+      ...(settings.bootTimeoutMs && { bootTimeoutMs: settings.bootTimeoutMs }),
       ...(settings.module.origin === 'source' && { toaSource: settings.module.location }),
     });
   },

@@ -49,6 +49,8 @@ export interface FullOsCellOptions {
   toaSource?: string;
   /** The guest's vCPUs (default 2). */
   vcpus?: number;
+  /** Boot (and reboot) to a working SSH login, if not the provider's default. */
+  bootTimeoutMs?: number;
 }
 
 export async function runFullOsCell(ctx: CellContext, options: FullOsCellOptions): Promise<void> {
@@ -75,6 +77,7 @@ export async function runFullOsCell(ctx: CellContext, options: FullOsCellOptions
       provider: options.provider ?? 'qemu',
       ...(fetched?.moduleDir && { toaSource: { dir: fetched.moduleDir, label: vendor! } }),
       ...(options.vcpus && { cpus: options.vcpus }),
+      ...(options.bootTimeoutMs && { bootTimeoutMs: options.bootTimeoutMs }),
       ...(options.profile && { profile: options.profile }),
     });
   } catch (error) {

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { ensureCloudImage } from '../../harness/images/cloud/build-cloud-image.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { qemuProcessesUnder } from '../helpers/qemu-processes.ts';
 import { removeRunFolders, runToaLab } from '../helpers/toa-lab-run.ts';
@@ -24,6 +25,18 @@ describe('a disk image that never boots', () => {
     const failed = run.outcome('blank', 'fullnat-toa-v4');
     expect(failed?.error).toMatch(/the image did not start: .*the firmware found nothing to boot: "(No bootable device|Boot failed)/);
     expect(run.outcome('microvm-bookworm', 'fullnat-toa-v4')?.checks.every((c) => c.passed)).toBe(true);
+    expect(qemuProcessesUnder(`/tmp/toa-lab/s-${run.pid}-`)).toEqual([]);
+  });
+
+  it('ends a guest that does not let the harness in within --boot-timeout, with its console', async () => {
+    // A real cloud disk whose first boot (cloud-init included) takes longer than 40 s under TCG.
+    const image = await ensureCloudImage('debian-12-genericcloud');
+    const started = Date.now();
+    const run = runToaLab(['--image-file', image.disk, '--scenario', 'fullnat-toa-v4', '--boot-timeout', '40'], { timeoutMs: 600_000 });
+    expect(run.code, run.stderr).toBe(1);
+    const cell = basename(image.disk).replace(/\.qcow2$/, '');
+    expect(run.outcome(cell, 'fullnat-toa-v4')?.error).toMatch(/the image did not start: .*within 40 s[\s\S]*last console lines/);
+    expect(Date.now() - started).toBeLessThan(300_000);
     expect(qemuProcessesUnder(`/tmp/toa-lab/s-${run.pid}-`)).toEqual([]);
   });
 });
