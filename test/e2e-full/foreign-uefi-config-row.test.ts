@@ -1,0 +1,43 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sha256File } from '../../harness/images/checksum.ts';
+import { ensureCloudImage } from '../../harness/images/cloud/build-cloud-image.ts';
+import { SCENARIOS } from '../../scenarios/index.ts';
+import { removeRunFolders, runToaLab, type ToaLabRun } from '../helpers/toa-lab-run.ts';
+
+/**
+ * A vendor's UEFI image named once in toa-lab.config.json, as a `local-image`
+ * row with its checksum, then run by the row's name: a cloud-format Debian 13
+ * disk (GPT, an EFI system partition and no BIOS boot partition, GRUB for
+ * x86_64-efi) — booted through OVMF, its firmware detected from the partition
+ * table, the whole conformance set on it.
+ */
+describe('a local-image config row: a UEFI Debian 13 disk, by the row name', () => {
+  let run: ToaLabRun;
+
+  beforeAll(async () => {
+    const image = await ensureCloudImage('debian-13-genericcloud-uefi', (line) => console.log(line));
+    const config = join(mkdtempSync(join(tmpdir(), 'toa-lab-config-')), 'toa-lab.config.json');
+    writeFileSync(config, JSON.stringify({ images: { 'debian-13': [{ kind: 'local-image', path: image.disk, sha256: await sha256File(image.disk) }] } }));
+    run = runToaLab(['--config', config, '--image', 'debian-13'], { timeoutMs: 3_000_000 });
+    console.log(run.stdout.split('\n').filter((l) => l.startsWith('#')).join('\n'));
+  }, 3_300_000);
+
+  afterAll(() => removeRunFolders());
+
+  it('boots it through OVMF, detected from its partition table', () => {
+    expect(run.stdout).toMatch(/uefi \(GPT with an EFI system partition and no BIOS boot partition\)/);
+    expect(run.outcome('debian-13', 'guide-procedure')?.steps?.find((s) => s.kind === 'detect-os')?.summary).toMatch(/Debian GNU\/Linux 13.*the guide's row debian-13/);
+  });
+
+  it("passes the guide's row, the reboot and every data-path scenario", () => {
+    for (const id of ['guide-procedure', 'reboot-persistence', ...SCENARIOS.map((s) => s.id)]) {
+      const outcome = run.outcome('debian-13', id);
+      expect(outcome?.error, id).toBeUndefined();
+      expect(outcome?.checks.filter((c) => !c.passed && !c.informational) ?? [], id).toEqual([]);
+    }
+    expect(run.code).toBe(0);
+  });
+});
