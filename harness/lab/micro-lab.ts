@@ -2,7 +2,7 @@ import { kernelFaultsSince, markKernelLog, type KernelFault, type KernelLogMark 
 import { BackendServer } from '../guest/backend-server.ts';
 import { ensureMicroVmImage, type MicroVmImage } from '../images/microvm/build-microvm-image.ts';
 import type { RunSession } from '../lifecycle/run-session.ts';
-import type { DebianSuite } from '../toa/suite-chroot.ts';
+import type { DebianSuite } from '../kernels/debian-suite.ts';
 import type { FrameTap, FullNatBalancer, NetworkHost } from '../net/index.ts';
 import type { GuestShell } from '../remote/guest-shell.ts';
 import { MicroVm } from '../vm/micro-vm.ts';

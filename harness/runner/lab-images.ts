@@ -1,6 +1,6 @@
 import { DEBIAN_IMAGES } from '../images/debian/debian-image-catalog.ts';
 import { MICROVM_SUITES, microVmImageName } from '../images/microvm/build-microvm-image.ts';
-import type { DebianSuite } from '../toa/suite-chroot.ts';
+import type { DebianSuite } from '../kernels/debian-suite.ts';
 
 /**
  * The lab's images: micro-VMs (a Debian kernel + busybox, seconds to boot) run

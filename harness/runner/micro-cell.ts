@@ -2,7 +2,7 @@ import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveGuestKernel } from '../images/microvm/guest-kernel.ts';
 import { MicroLab } from '../lab/micro-lab.ts';
-import type { DebianSuite } from '../toa/suite-chroot.ts';
+import type { DebianSuite } from '../kernels/debian-suite.ts';
 import { prepareModule, type ToaModuleChoice } from '../toa/module-choice.ts';
 import { guestGone } from '../lab/guest-health.ts';
 import { errorText, notRun, type CellContext } from './cell.ts';

@@ -23,7 +23,7 @@ import { cp, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
-export type DebianSuite = 'bullseye' | 'bookworm' | 'trixie';
+import type { DebianSuite } from '../kernels/debian-suite.ts';
 
 export interface SuiteRecipe {
   suite: DebianSuite;

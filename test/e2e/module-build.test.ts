@@ -15,12 +15,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  type DebianSuite,
   ensureSuiteChroot,
   makeInChroot,
   SuiteUnavailableError,
   warningLines,
 } from '../../harness/toa/suite-chroot.ts';
+import type { DebianSuite } from '../../harness/kernels/debian-suite.ts';
 
 const SRC = fileURLToPath(new URL('../../native/toa', import.meta.url));
 const SUITES: { suite: DebianSuite; kernelPrefix: string }[] = [

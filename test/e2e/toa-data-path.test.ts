@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MicroLab } from '../../harness/lab/micro-lab.ts';
 import { withToaModule } from '../../harness/lab/toa-state.ts';
 import { RunSession } from '../../harness/lifecycle/run-session.ts';
-import type { DebianSuite } from '../../harness/toa/suite-chroot.ts';
+import type { DebianSuite } from '../../harness/kernels/debian-suite.ts';
 import { SCENARIOS } from '../../scenarios/index.ts';
 import { expectScenarioPassed } from '../helpers/scenario-verdict.ts';
 

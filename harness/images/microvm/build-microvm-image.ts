@@ -5,7 +5,7 @@ import { hashSourceTrees } from '../../cache/source-hash.ts';
 import { ensureCached } from '../../cache/artifact-cache.ts';
 import { runHostCommand } from '../../exec/run-host-command.ts';
 import { repoRoot } from '../../repo-root.ts';
-import type { DebianSuite } from '../../toa/suite-chroot.ts';
+import type { DebianSuite } from '../../kernels/debian-suite.ts';
 import { candidatePackage, downloadDeb, extractDeb, type DebianPackage } from '../debian/debian-packages.ts';
 import { HOST_SUITE, resolveGuestKernel } from './guest-kernel.ts';
 import { writeCpioNewc, type CpioEntry } from './cpio-newc.ts';

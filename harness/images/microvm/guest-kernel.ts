@@ -2,7 +2,8 @@ import { readdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CommandResult } from '../../exec/command-result.ts';
 import { runHostCommand } from '../../exec/run-host-command.ts';
-import { ensureSuiteChroot, makeInChroot, type DebianSuite } from '../../toa/suite-chroot.ts';
+import type { DebianSuite } from '../../kernels/debian-suite.ts';
+import { ensureSuiteChroot, makeInChroot } from '../../toa/suite-chroot.ts';
 import {
   candidatePackage,
   downloadDeb,
