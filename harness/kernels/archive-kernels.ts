@@ -87,11 +87,20 @@ export async function suiteKernels(suite: DebianSuite, log?: (line: string) => v
   return { kernels, lists, defaults };
 }
 
+/** An archive kernel and the apt lists it was read from (to download its packages with). */
+export interface ResolvedKernel extends ArchiveKernel {
+  spec: KernelSpec;
+  /** apt options that reach the suite's lists (for `apt-get download`). */
+  aptOptions: string[];
+  /** Said to the user: expired Release file accepted, stale lists used. */
+  notes: string[];
+}
+
 /** Exactly one archive kernel for a spec, or KernelNotServedError saying what the suite does serve. */
-export async function resolveKernel(spec: KernelSpec, log?: (line: string) => void): Promise<ArchiveKernel & { notes: string[] }> {
+export async function resolveKernel(spec: KernelSpec, log?: (line: string) => void): Promise<ResolvedKernel> {
   const { kernels, lists, defaults } = await suiteKernels(spec.suite, log);
   const found = pickKernel(spec, kernels, defaults);
-  return { ...found, notes: lists.notes };
+  return { ...found, spec, aptOptions: lists.aptOptions, notes: lists.notes };
 }
 
 /** Pure part of resolveKernel. */

@@ -3,6 +3,7 @@ import { BackendServer } from '../guest/backend-server.ts';
 import { ensureMicroVmImage, type MicroVmImage } from '../images/microvm/build-microvm-image.ts';
 import type { RunSession } from '../lifecycle/run-session.ts';
 import type { DebianSuite } from '../kernels/debian-suite.ts';
+import type { KernelSpec } from '../kernels/kernel-spec.ts';
 import type { FrameTap, FullNatBalancer, NetworkHost } from '../net/index.ts';
 import type { GuestShell } from '../remote/guest-shell.ts';
 import { MicroVm } from '../vm/micro-vm.ts';
@@ -17,6 +18,8 @@ import { LabWireHost, type LabBalancerOptions } from './lab-wire-host.ts';
  */
 export interface MicroLabOptions {
   suite?: DebianSuite;
+  /** Any kernel the archive serves (`--kernel`); wins over `suite`. */
+  kernel?: KernelSpec;
   /** A vendor's toa.ko, built for this suite's kernel, instead of ours. */
   toaModule?: string;
   /** The option kind the balancer sends (default 254). */
@@ -46,6 +49,7 @@ export class MicroLab implements DataPathLab {
     const image = await ensureMicroVmImage({
       onProgress: log,
       ...(options.suite && { suite: options.suite }),
+      ...(options.kernel && { kernel: options.kernel }),
       ...(options.toaModule && { toaModule: options.toaModule }),
     });
     const vm = await MicroVm.start({ image, session, log, ...(options.cpus && { cpus: options.cpus }) });
