@@ -10,6 +10,7 @@ import type { CellContext } from '../runner/cell.ts';
 import { IMAGES, type LabImage } from '../runner/lab-images.ts';
 import { FULL_OS_SCENARIOS, runFullOsCell, type FullOsScenarioId } from '../runner/full-os-cell.ts';
 import { runMicroCell } from '../runner/micro-cell.ts';
+import { kernelCells } from '../runner/kernel-cells.ts';
 import { MAX_GUEST_CPUS, vcpusPerGuest } from '../runner/guest-cpus.ts';
 import { UsageError } from '../runner/run-scenarios.ts';
 import { scenarioPassed, type ScenarioOutcome } from '../runner/scenario.ts';
@@ -19,7 +20,7 @@ import { SCENARIOS } from '../../scenarios/index.ts';
 
 const SCENARIO_IDS = [...SCENARIOS.map((s) => s.id), ...FULL_OS_SCENARIOS.map((s) => s.id)];
 
-export const RUN_HELP = `usage: toa-lab run [--image NAME[,NAME...]] [--scenario ID[,ID...]] [--shard i/n]
+export const RUN_HELP = `usage: toa-lab run [--image NAME[,NAME...]] [--kernel SPEC ...] [--scenario ID[,ID...]] [--shard i/n]
                    [--parallel N] [--toa-source DIR|TARBALL|GIT-URL | --toa-ko FILE]
                    [--toa-kind N] [--provider qemu|vagrant] [--keep-on-failure] [--out DIR]
 
@@ -34,6 +35,11 @@ serial console log.
 
   --image      images (default: ${IMAGES.filter((i) => i.byDefault).map((i) => i.name).join(', ')});
                all: ${IMAGES.map((i) => i.name).join(', ')}
+  --kernel     a kernel Debian's archive serves, booted as a micro-VM cell running the data-path
+               scenarios: SUITE[:FLAVOUR][=VERSION], e.g. sid, bookworm:cloud, bookworm=6.1.176-1,
+               trixie-backports=7.2 (newest 7.2.x), trixie-backports:rt; repeatable; cell
+               microvm-<suite>[-<flavour>][-<version>]; 'toa-lab kernels list' shows what is served.
+               Without --image, only the named kernels run.
   --scenario   scenarios (default: all): data path (every image): ${SCENARIOS.map((s) => s.id).join(', ')};
                full OS only: ${FULL_OS_SCENARIOS.map((s) => s.id).join(', ')} (a full-OS cell always carries
                out the guide's procedure: the data-path scenarios test the toa.ko it installs)
@@ -62,6 +68,7 @@ export async function runCommand(args: string[]): Promise<number> {
     args,
     options: {
       image: { type: 'string', multiple: true },
+      kernel: { type: 'string', multiple: true },
       scenario: { type: 'string', multiple: true },
       shard: { type: 'string' },
       parallel: { type: 'string' },
@@ -82,7 +89,10 @@ export async function runCommand(args: string[]): Promise<number> {
   const unknownScenarios = wantedScenarios.filter((id) => !SCENARIO_IDS.includes(id));
   if (unknownScenarios.length) throw new UsageError(`unknown scenario ${unknownScenarios.join(', ')}; known: ${SCENARIO_IDS.join(', ')}`);
   const scenarioIds = wantedScenarios.length ? SCENARIO_IDS.filter((id) => wantedScenarios.includes(id)) : SCENARIO_IDS;
-  const images = selectImages(list(values.image));
+  // --kernel: each spec a micro-VM cell, checked against the archive first (not served: exit 2).
+  const kernels = await kernelCells(values.kernel ?? [], (line) => process.stderr.write(`toa-lab: ${line}\n`));
+  const named = list(values.image);
+  const images = [...(kernels.length && !named.length ? [] : selectImages(named)), ...kernels.filter((k) => !named.includes(k.name))];
   const shard = values.shard ? parseShard(values.shard) : undefined;
   const parallel = values.parallel ? Number(values.parallel) : defaultParallelism();
   if (!Number.isInteger(parallel) || parallel < 1) throw new UsageError(`--parallel wants a whole number ≥ 1, got '${values.parallel}'`);
@@ -127,6 +137,7 @@ export async function runCommand(args: string[]): Promise<number> {
         if (image.kind === 'micro') {
           await runMicroCell(ctx, {
             suite: image.suite,
+            ...(image.kernel && { kernel: image.kernel }),
             scenarios: SCENARIOS.filter((s) => ids.includes(s.id)),
             module,
             toaKind,

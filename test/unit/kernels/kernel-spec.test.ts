@@ -114,3 +114,16 @@ describe('kernels from the package lists', () => {
     expect(() => pickKernel({ suite: 'sid', flavour: 'rt' }, kernels)).toThrow(/no rt kernel/);
   });
 });
+
+describe('the default lab', () => {
+  it('boots one micro-VM per series (5.10, 6.1, 6.12, 7.2, 7.3) and a cloud flavour, every cell named once', async () => {
+    const { IMAGES, defaultImages } = await import('../../../harness/runner/lab-images.ts');
+    const micro = defaultImages().filter((i) => i.kind === 'micro');
+    expect(micro.map((i) => i.name)).toEqual([
+      'microvm-bookworm', 'microvm-bullseye', 'microvm-trixie',
+      'microvm-trixie-backports-7.2', 'microvm-trixie-backports-7.3', 'microvm-trixie-cloud',
+    ]);
+    expect(micro.filter((i) => i.kind === 'micro' && i.kernel?.flavour === 'cloud')).toHaveLength(1);
+    expect(new Set(IMAGES.map((i) => i.name)).size).toBe(IMAGES.length);
+  });
+});
