@@ -127,3 +127,16 @@ describe('the default lab', () => {
     expect(new Set(IMAGES.map((i) => i.name)).size).toBe(IMAGES.length);
   });
 });
+
+describe('kernel versions', () => {
+  it('read uname -r of every layout as numbers and compare them', async () => {
+    const { atLeast, parseKernelRelease } = await import('../../../harness/kernels/kernel-version.ts');
+    expect(parseKernelRelease('7.2.13+deb14-amd64\n')).toEqual({ major: 7, minor: 2, patch: 13 });
+    expect(parseKernelRelease('6.1.0-57-amd64')).toEqual({ major: 6, minor: 1, patch: 0 });
+    expect(parseKernelRelease('7.3-amd64')).toEqual({ major: 7, minor: 3, patch: 0 });
+    expect(atLeast(parseKernelRelease('7.2.13+deb14-amd64'), 7, 2)).toBe(true);
+    expect(atLeast(parseKernelRelease('6.12.117+deb13-amd64'), 7, 2)).toBe(false);
+    expect(atLeast(parseKernelRelease('10.0.1'), 7, 2)).toBe(true);
+    expect(() => parseKernelRelease('')).toThrow(/not a kernel release/);
+  });
+});
