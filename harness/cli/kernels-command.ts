@@ -28,7 +28,7 @@ export async function kernelsCommand(args: string[]): Promise<number> {
   if (bad.length) throw new UsageError(`unknown suite ${bad.join(', ')}; known: ${DEBIAN_SUITES.join(', ')}`);
   const suites = wanted.length ? (wanted as DebianSuite[]) : [...DEBIAN_SUITES];
 
-  const rows: string[][] = [['SPEC', 'SUITE', 'FLAVOUR', 'VERSION', 'RELEASE', 'PACKAGES']];
+  const rows: string[][] = [['SPEC', 'SUITE', 'FLAVOUR', 'VERSION', 'RELEASE', 'PACKAGES', 'HEADERS']];
   const notes: string[] = [];
   for (const suite of suites) {
     const { kernels, lists, defaults } = await suiteKernels(suite, (line) => process.stderr.write(`${line}\n`));
@@ -37,7 +37,7 @@ export async function kernelsCommand(args: string[]): Promise<number> {
     for (const k of shown) {
       const isDefault = defaults.get(k.flavour) === k.image.name;
       const spec = formatKernelSpec({ suite, flavour: k.flavour, ...(isDefault ? {} : { version: k.image.version }) });
-      rows.push([spec, suite, k.flavour, k.image.version, k.release, k.packages.length > 1 ? 'split' : 'single']);
+      rows.push([spec, suite, k.flavour, k.image.version, k.release, k.packages.length > 1 ? 'split' : 'single', k.headersServed ? 'yes' : 'gone (not runnable)']);
     }
   }
   process.stdout.write(table(rows));

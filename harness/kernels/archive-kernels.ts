@@ -30,6 +30,12 @@ export interface ArchiveKernel {
    */
   packages: ArchivePackage[];
   headers: ArchivePackage;
+  /**
+   * Whether the suite serves those headers too. Pockets keep older signed
+   * images after their headers are gone (trixie-backports: images from 6.16,
+   * headers from 7.2.6 only); without headers toa.ko cannot be built.
+   */
+  headersServed: boolean;
 }
 
 export class KernelNotServedError extends Error {
@@ -39,8 +45,8 @@ export class KernelNotServedError extends Error {
 /** linux-image-<release> where release ends in -amd64 / -cloud-amd64 / -rt-amd64 (not -dbg, -unsigned). */
 const IMAGE_NAME = /^linux-image-(\d[\w.+~-]*?-(?:(cloud|rt)-)?amd64)$/;
 
-/** Pure: the package stanzas of `apt-cache show` → the suite's kernels. */
-export function kernelsFromStanzas(suite: DebianSuite, showOutput: string): ArchiveKernel[] {
+/** Pure: the package stanzas of `apt-cache show` → the suite's kernels; `headerNames`: the suite's linux-headers-* names. */
+export function kernelsFromStanzas(suite: DebianSuite, showOutput: string, headerNames?: ReadonlySet<string>): ArchiveKernel[] {
   const stanzas = parseStanzas(showOutput);
   const byName = new Map<string, Array<Record<string, string>>>();
   for (const s of stanzas) byName.set(s.Package ?? '', [...(byName.get(s.Package ?? '') ?? []), s]);
@@ -62,6 +68,7 @@ export function kernelsFromStanzas(suite: DebianSuite, showOutput: string): Arch
       series: /^(\d+\.\d+)/.exec(version)?.[1] ?? '?',
       packages: [image, ...parts.map((name) => ({ name, version }))],
       headers: { name: `linux-headers-${release}`, version },
+      headersServed: headerNames ? headerNames.has(`linux-headers-${release}`) : true,
     });
   }
   return kernels.sort((a, b) => compareVersions(a.image.version, b.image.version) || a.release.localeCompare(b.release));
@@ -74,7 +81,8 @@ export async function suiteKernels(suite: DebianSuite, log?: (line: string) => v
   const wanted = names.stdout.split('\n').filter((n) => IMAGE_NAME.test(n) || /^linux-image-(cloud-|rt-)?amd64$/.test(n));
   if (wanted.length === 0) return { kernels: [], lists, defaults: new Map() };
   const shown = await runHostCommand('apt-cache', [...lists.aptOptions, 'show', ...wanted], { check: false });
-  const kernels = kernelsFromStanzas(suite, shown.stdout);
+  const headers = await runHostCommand('apt-cache', [...lists.aptOptions, 'pkgnames', 'linux-headers-']);
+  const kernels = kernelsFromStanzas(suite, shown.stdout, new Set(headers.stdout.split('\n').filter(Boolean)));
   // What `apt install linux-image-<flavour>-amd64` would give: the default when no version is named.
   const defaults = new Map<KernelFlavour, string>();
   for (const s of parseStanzas(shown.stdout)) {
@@ -114,6 +122,13 @@ export function pickKernel(spec: KernelSpec, kernels: readonly ArchiveKernel[], 
     found = ofFlavour.filter((k) => k.series === spec.version).at(-1);
   } else {
     found = ofFlavour.find((k) => k.image.version === spec.version);
+  }
+  if (found && !found.headersServed) {
+    throw new KernelNotServedError(
+      `the archive serves ${found.image.name} ${found.image.version} (${formatKernelSpec(spec)}) but no longer its headers ` +
+        `${found.headers.name}: toa.ko cannot be built for it; kernels of ${spec.suite} with headers: ` +
+        `${[...new Set(ofFlavour.filter((k) => k.headersServed).map((k) => k.image.version))].slice(-8).join(', ') || 'none'}`,
+    );
   }
   if (found) return found;
   const served = [...new Set(ofFlavour.map((k) => k.image.version))];

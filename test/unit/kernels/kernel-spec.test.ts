@@ -140,3 +140,15 @@ describe('kernel versions', () => {
     expect(() => parseKernelRelease('')).toThrow(/not a kernel release/);
   });
 });
+
+describe('a kernel whose headers the archive no longer serves', () => {
+  it('is listed but refused by name, saying why and which kernels can be built', () => {
+    const show = `Package: linux-image-7.0.13+deb13-amd64\nVersion: 7.0.13-1~bpo13+1\n\nPackage: linux-image-7.3.4+deb13-amd64\nVersion: 7.3.4-1~bpo13+1\n`;
+    const kernels = kernelsFromStanzas('trixie-backports', show, new Set(['linux-headers-7.3.4+deb13-amd64']));
+    expect(kernels.map((k) => k.headersServed)).toEqual([false, true]);
+    expect(() => pickKernel({ suite: 'trixie-backports', flavour: 'generic', version: '7.0' }, kernels)).toThrow(
+      /no longer its headers linux-headers-7\.0\.13\+deb13-amd64: toa\.ko cannot be built for it; kernels of trixie-backports with headers: 7\.3\.4-1~bpo13\+1/,
+    );
+    expect(pickKernel({ suite: 'trixie-backports', flavour: 'generic' }, kernels).release).toBe('7.3.4+deb13-amd64');
+  });
+});
