@@ -1,4 +1,6 @@
 import { parseArgs } from 'node:util';
+import { DEFAULT_KERNELS } from '../kernels/default-kernels.ts';
+import { formatKernelSpec, kernelCellName } from '../kernels/kernel-spec.ts';
 import { ensureMicroVmImage, MICROVM_SUITES, microVmImageName } from '../images/microvm/build-microvm-image.ts';
 import type { ImageSource } from '../os/index.ts';
 import { UsageError } from '../runner/run-scenarios.ts';
@@ -37,11 +39,18 @@ export async function imagesCommand(args: string[]): Promise<number> {
         const image = await ensureMicroVmImage({ suite, onProgress: (line) => process.stderr.write(`${line}\n`) });
         process.stdout.write(`${image.name}  ${image.kernelRelease}  ${image.dir}\n`);
       }
+      for (const kernel of DEFAULT_KERNELS) {
+        const image = await ensureMicroVmImage({ kernel, onProgress: (line) => process.stderr.write(`${line}\n`) });
+        process.stdout.write(`${image.name}  ${image.kernelRelease}  ${image.dir}\n`);
+      }
       return 0;
     }
     case 'list': {
       for (const suite of MICROVM_SUITES) {
         process.stdout.write(`${microVmImageName(suite).padEnd(18)} Debian ${suite}'s kernel + busybox initramfs + toa.ko (built offline)\n`);
+      }
+      for (const kernel of DEFAULT_KERNELS) {
+        process.stdout.write(`${kernelCellName(kernel)} kernel ${formatKernelSpec(kernel)} from Debian's archive + busybox initramfs + toa.ko (any other: run --kernel)\n`);
       }
       const { profiles, configFile } = loadProfiles(values.config);
       if (configFile) process.stdout.write(`\n(with image sources from ${configFile})\n`);

@@ -11,6 +11,7 @@ usage: toa-lab <command> [options]
 commands:
   run        conformance run on the micro-VM lab (TAP on stdout, reports in --out)
   images     build or list the lab's images
+  kernels    list the kernels Debian's archive serves (each runnable with run --kernel)
   report     merge shards' results, or diff two runs
   matrix     the CI matrix (GitHub Actions, GitLab) of images × shards
   doctor     check this host: QEMU, KVM, disk, memory, tools
@@ -32,6 +33,10 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   images: async () => {
     const m = await import('./images-command.ts');
     return { run: m.imagesCommand, help: m.IMAGES_HELP };
+  },
+  kernels: async () => {
+    const m = await import('./kernels-command.ts');
+    return { run: m.kernelsCommand, help: m.KERNELS_HELP };
   },
   report: async () => {
     const m = await import('./report-command.ts');

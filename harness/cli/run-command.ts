@@ -14,6 +14,7 @@ import { loadProfiles } from './user-config.ts';
 import { GUIDE_PROFILES } from '../os/index.ts';
 import { FULL_OS_SCENARIOS } from '../runner/full-os-cell.ts';
 import { fullOsTarget, runCell, scenarioApplies } from '../runner/cell-runners.ts';
+import { kernelCells } from '../runner/kernel-cells.ts';
 import { MAX_GUEST_CPUS, vcpusPerGuest } from '../runner/guest-cpus.ts';
 import { UsageError } from '../runner/run-scenarios.ts';
 import { scenarioPassed, type ScenarioOutcome } from '../core/scenario.ts';
@@ -23,8 +24,8 @@ import { SCENARIOS } from '../../scenarios/index.ts';
 
 const SCENARIO_IDS = [...SCENARIOS.map((s) => s.id), ...FULL_OS_SCENARIOS.map((s) => s.id)];
 
-export const RUN_HELP = `usage: toa-lab run [--image NAME[,NAME...]] [--image-file DISK] [--config FILE] [--profile ID]
-                   [--scenario ID[,ID...]] [--shard i/n]
+export const RUN_HELP = `usage: toa-lab run [--image NAME[,NAME...]] [--kernel SPEC ...] [--image-file DISK] [--config FILE]
+                   [--profile ID] [--scenario ID[,ID...]] [--shard i/n]
                    [--parallel N] [--toa-source DIR|TARBALL|GIT-URL | --toa-ko FILE]
                    [--toa-kind N] [--provider ${[...MACHINE_PROVIDERS.keys()].join('|')}] [--keep-on-failure] [--out DIR]
 
@@ -54,6 +55,11 @@ serial console log.
                after the guide's reboot (default 180 for the lab's images, 600 for a disk's
                first boot with cloud-init under TCG); a guest that never lets the harness in
                (no cloud-init, wrong credentials) ends its cell with sshd's answer then
+  --kernel     a kernel Debian's archive serves, booted as a micro-VM cell running the data-path
+               scenarios: SUITE[:FLAVOUR][=VERSION], e.g. sid, bookworm:cloud, bookworm=6.1.176-1,
+               trixie-backports=7.2 (newest 7.2.x), trixie-backports:rt; repeatable; cell
+               microvm-<suite>[-<flavour>][-<version>]; 'toa-lab kernels list' shows what is served.
+               Without --image or --image-file, only the named kernels run.
   --scenario   scenarios (default: all): data path (every image): ${SCENARIOS.map((s) => s.id).join(', ')};
                full OS only: ${FULL_OS_SCENARIOS.map((s) => s.id).join(', ')} (a full-OS cell always carries
                out the guide's procedure: the data-path scenarios test the toa.ko it installs)
@@ -81,6 +87,7 @@ export async function runCommand(args: string[]): Promise<number> {
     args,
     options: {
       image: { type: 'string', multiple: true },
+      kernel: { type: 'string', multiple: true },
       scenario: { type: 'string', multiple: true },
       shard: { type: 'string' },
       parallel: { type: 'string' },
@@ -110,7 +117,12 @@ export async function runCommand(args: string[]): Promise<number> {
   const unknownScenarios = wantedScenarios.filter((id) => !SCENARIO_IDS.includes(id));
   if (unknownScenarios.length) throw new UsageError(`unknown scenario ${unknownScenarios.join(', ')}; known: ${SCENARIO_IDS.join(', ')}`);
   const scenarioIds = wantedScenarios.length ? SCENARIO_IDS.filter((id) => wantedScenarios.includes(id)) : SCENARIO_IDS;
-  const images = selectImages(list(values.image), values['image-file'] ?? [], values.config);
+  // --kernel: each spec a micro-VM cell, checked against the archive first (not served: exit 2).
+  const kernels = await kernelCells(values.kernel ?? [], (line) => process.stderr.write(`toa-lab: ${line}\n`));
+  const named = list(values.image);
+  const files = values['image-file'] ?? [];
+  const onlyKernels = kernels.length > 0 && named.length === 0 && files.length === 0;
+  const images = [...(onlyKernels ? [] : selectImages(named, files, values.config)), ...kernels.filter((k) => !named.includes(k.name))];
   if (values.profile && !loadProfiles(values.config).profiles.some((p) => p.id === values.profile)) {
     throw new UsageError(`--profile: unknown guide row '${values.profile}'; known: ${GUIDE_PROFILES.map((p) => p.id).join(', ')}`);
   }

@@ -1,8 +1,9 @@
 import { BackendServer } from '../guest/backend-server.ts';
 import { ensureMicroVmImage, type MicroVmImage } from '../images/microvm/build-microvm-image.ts';
 import type { RunSession } from '../lifecycle/run-session.ts';
+import type { DebianSuite } from '../kernels/debian-suite.ts';
+import type { KernelSpec } from '../kernels/kernel-spec.ts';
 import { MicroVmMachine } from '../machine/micro-vm-machine.ts';
-import type { DebianSuite } from '../toa/suite-chroot.ts';
 import type { MicroVm } from '../vm/micro-vm.ts';
 import { MachineDataPathLab } from './machine-data-path-lab.ts';
 
@@ -14,6 +15,8 @@ import { MachineDataPathLab } from './machine-data-path-lab.ts';
  */
 export interface MicroLabOptions {
   suite?: DebianSuite;
+  /** Any kernel the archive serves (`--kernel`); wins over `suite`. */
+  kernel?: KernelSpec;
   /** A vendor's toa.ko, built for this suite's kernel, instead of ours. */
   toaModule?: string;
   /** The option kind the balancer sends (default 254). */
@@ -31,6 +34,7 @@ export class MicroLab extends MachineDataPathLab {
     const image = await ensureMicroVmImage({
       onProgress: log,
       ...(options.suite && { suite: options.suite }),
+      ...(options.kernel && { kernel: options.kernel }),
       ...(options.toaModule && { toaModule: options.toaModule }),
     });
     const machine = await MicroVmMachine.start(session, { image, log, ...(options.cpus && { cpus: options.cpus }) });

@@ -7,6 +7,8 @@
  * (VIP on loopback).
  */
 
+import type { DebianRelease } from '../kernels/debian-suite.ts';
+
 export type PackageManager = 'yum' | 'dnf' | 'apt' | 'zypper';
 
 /** What starts things at boot; decides which autoload and restart commands exist. */
@@ -60,7 +62,8 @@ export interface BackendPython {
   package: string;
 }
 
-export type OfflineDebianSuite = 'bullseye' | 'bookworm' | 'trixie';
+/** The releases the lab builds whole systems of (harness/kernels/debian-suite.ts). */
+export type OfflineDebianSuite = DebianRelease;
 
 /** Where a bootable image for the row comes from. A profile lists alternatives, preferred first. */
 export type ImageSource =

@@ -33,6 +33,7 @@ export const CELL_RUNNERS: { [Kind in LabImage['kind']]: CellRunner<Kind> } = {
   micro: (ctx, image, ids, settings) =>
     runMicroCell(ctx, {
       suite: image.suite,
+      ...(image.kernel && { kernel: image.kernel }),
       scenarios: dataPath(ids),
       module: settings.module,
       toaKind: settings.toaKind,

@@ -2,7 +2,8 @@ import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveGuestKernel } from '../images/microvm/guest-kernel.ts';
 import { MicroLab } from '../lab/micro-lab.ts';
-import type { DebianSuite } from '../toa/suite-chroot.ts';
+import type { DebianSuite } from '../kernels/debian-suite.ts';
+import type { KernelSpec } from '../kernels/kernel-spec.ts';
 import { prepareModule, type ToaModuleChoice } from '../toa/module-choice.ts';
 import { guestGone } from '../lab/guest-health.ts';
 import { errorText, notRun, type CellContext } from './cell.ts';
@@ -20,6 +21,8 @@ export async function runMicroCell(
   ctx: CellContext,
   options: {
     suite: DebianSuite;
+    /** Any archive kernel (`--kernel`); wins over `suite`. */
+    kernel?: KernelSpec;
     scenarios: ReadonlyArray<Scenario<MicroLab>>;
     module: ToaModuleChoice;
     toaKind: number;
@@ -37,7 +40,7 @@ export async function runMicroCell(
   ctx.status('preparing the image and module…');
   let lab: MicroLab;
   try {
-    const prepared = await prepareModule(options.module, await resolveGuestKernel(options.suite, ctx.say), await ctx.session.subdir('module'));
+    const prepared = await prepareModule(options.module, await resolveGuestKernel(options.kernel ?? options.suite, ctx.say), await ctx.session.subdir('module'));
     if (prepared.buildFailure) {
       record(moduleOutcome(prepared.steps, `did not build: ${prepared.buildFailure}`));
       for (const scenario of options.scenarios) record(notRun(scenario, 'the TOA module did not build for this kernel'));
@@ -47,6 +50,7 @@ export async function runMicroCell(
     ctx.status('booting…');
     lab = await MicroLab.start(ctx.session, {
       suite: options.suite,
+      ...(options.kernel && { kernel: options.kernel }),
       log: ctx.say,
       toaKind: options.toaKind,
       ...(options.vcpus && { cpus: options.vcpus }),

@@ -16,6 +16,12 @@
 // - "Cannot fetch at all" (archive unreachable, suite missing) is reported as a
 //   SuiteUnavailableError so a test can skip with the reason; any other failure
 //   is a plain Error carrying the tool's output.
+// - A chroot for one archive kernel (ensureKernelChroot: sid, a backports pocket,
+//   a cloud flavour) is the pocket's base release plus the pocket, with exactly
+//   that kernel's headers; rolling suites (sid, forky, experimental) are fetched
+//   with Acquire::Check-Valid-Until=false, their Release files being expired here.
+// - Builds run with /proc mounted in the chroot (a private mount namespace, gone
+//   with the build): objtool in the 7.2 headers reads /proc/self (LAB-NOTES).
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -23,7 +29,8 @@ import { cp, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
-export type DebianSuite = 'bullseye' | 'bookworm' | 'trixie';
+import type { ArchiveKernel } from '../kernels/archive-kernels.ts';
+import { sourceLines, suiteAptOptions, suiteInfo, type DebianSuite } from '../kernels/debian-suite.ts';
 
 export interface SuiteRecipe {
   suite: DebianSuite;
@@ -31,6 +38,12 @@ export interface SuiteRecipe {
   variant: 'minbase';
   arch: 'amd64';
   packages: readonly string[];
+  /** Further `deb` lines (a pocket over its base release); absent for a plain suite. */
+  pockets?: readonly string[];
+  /** apt options for mmdebstrap (`--aptopt`), e.g. Acquire::Check-Valid-Until=false; absent when none. */
+  aptOptions?: readonly string[];
+  /** The kernel release whose headers the build uses; absent: the suite's newest. */
+  kernelRelease?: string;
   /** bump to invalidate every cached chroot built by an older recipe */
   recipeVersion: 1;
 }
@@ -83,10 +96,43 @@ export function recipeKey(recipe: SuiteRecipe): string {
   return `${recipe.suite}-${createHash('sha256').update(canonical).digest('hex').slice(0, 12)}`;
 }
 
+/**
+ * The recipe of a chroot that builds modules for one archive kernel: its suite's
+ * base release (its gcc), plus the pocket the kernel comes from, plus exactly
+ * that kernel's headers (which pull the gcc-N they were built with).
+ */
+export function kernelChrootRecipe(kernel: Pick<ArchiveKernel, 'suite' | 'headers' | 'release'>, mirror = DEFAULT_MIRROR): SuiteRecipe {
+  const base = suiteInfo(kernel.suite).base;
+  const pockets = sourceLines(kernel.suite).slice(1);
+  // `-o Key=value` for apt-get becomes apt.conf's `Key "value"` for mmdebstrap's --aptopt.
+  const aptOptions = suiteAptOptions(kernel.suite)
+    .filter((o) => o !== '-o')
+    .map((o) => o.replace(/^([^=]+)=(.*)$/, '$1 "$2"'));
+  return {
+    suite: base,
+    mirror,
+    variant: 'minbase',
+    arch: 'amd64',
+    packages: ['gcc', 'make', 'libc6-dev', kernel.headers.name],
+    ...(pockets.length && { pockets }),
+    ...(aptOptions.length && { aptOptions }),
+    kernelRelease: kernel.release,
+    recipeVersion: 1,
+  };
+}
+
 export async function ensureSuiteChroot(suite: DebianSuite, opts: EnsureOptions = {}): Promise<SuiteChroot> {
+  return ensureChroot(suiteRecipe(suite, opts.mirror), opts);
+}
+
+export async function ensureKernelChroot(kernel: Pick<ArchiveKernel, 'suite' | 'headers' | 'release'>, opts: EnsureOptions = {}): Promise<SuiteChroot> {
+  return ensureChroot(kernelChrootRecipe(kernel, opts.mirror), opts);
+}
+
+async function ensureChroot(recipe: SuiteRecipe, opts: EnsureOptions): Promise<SuiteChroot> {
+  const suite = recipe.suite;
   const started = Date.now();
   const progress = opts.onProgress ?? ((l: string) => process.stderr.write(`[chroot ${suite}] ${l}\n`));
-  const recipe = suiteRecipe(suite, opts.mirror);
   const root = join(opts.cacheRoot ?? cacheRoot(), 'chroots');
   const key = recipeKey(recipe);
   const finalDir = join(root, key);
@@ -94,7 +140,7 @@ export async function ensureSuiteChroot(suite: DebianSuite, opts: EnsureOptions 
   await reapDeadTemps(root, progress);
 
   if (await isComplete(finalDir)) {
-    const h = await findHeaders(finalDir);
+    const h = await findHeaders(finalDir, recipe.kernelRelease);
     return { suite, dir: finalDir, ...h, cached: true, durationMs: Date.now() - started };
   }
 
@@ -112,19 +158,21 @@ export async function ensureSuiteChroot(suite: DebianSuite, opts: EnsureOptions 
       `--include=${recipe.packages.join(',')}`,
       // Docs, man pages and locales are dead weight in a build chroot.
       ...['doc', 'man', 'locale', 'info'].map((d) => `--dpkgopt=path-exclude=/usr/share/${d}/*`),
+      ...(recipe.aptOptions ?? []).map((o) => `--aptopt=${o}`),
       recipe.suite,
       tmpDir,
       recipe.mirror,
+      ...(recipe.pockets ?? []),
     ];
     const r = await run('mmdebstrap', args, progress);
     if (r.exitCode !== 0) {
       const tail = r.output.split('\n').slice(-30).join('\n');
-      if (/Failed to fetch|Unable to locate package|does not have a Release file|Could not resolve/i.test(r.output)) {
+      if (/is expired|Failed to fetch|Unable to locate package|does not have a Release file|Could not resolve/i.test(r.output)) {
         throw new SuiteUnavailableError(suite, `mmdebstrap could not fetch packages:\n${tail}`);
       }
       throw new Error(`mmdebstrap ${suite} failed (exit ${r.exitCode}):\n${tail}`);
     }
-    const h = await findHeaders(tmpDir);
+    const h = await findHeaders(tmpDir, recipe.kernelRelease);
     await writeFile(join(tmpDir, '.toa-lab-recipe.json'), JSON.stringify({ ...recipe, key, ...h, builtAt: new Date().toISOString() }, null, 2));
     try {
       await rename(tmpDir, finalDir);
@@ -172,9 +220,9 @@ export async function makeInChroot(
       recursive: true,
       filter: (p) => !/\.(o|ko|mod|mod\.c|cmd|symvers|order)$/.test(p) && !p.includes('/.tmp_versions'),
     });
-    const args = [chroot.dir, 'make', '-C', inner, `KDIR=${chroot.headersDir}`, ...(opts.targets ?? [])];
+    const [command, args] = chrootCommand(chroot.dir, ['make', '-C', inner, `KDIR=${chroot.headersDir}`, ...(opts.targets ?? [])]);
     const started = Date.now();
-    const r = await run('chroot', args, opts.onProgress ?? (() => undefined), { LC_ALL: 'C', PATH: '/usr/sbin:/usr/bin:/sbin:/bin' });
+    const r = await run(command, args, opts.onProgress ?? (() => undefined), { LC_ALL: 'C', PATH: '/usr/sbin:/usr/bin:/sbin:/bin' });
     const artifacts: Record<string, string> = {};
     if (opts.outDir && r.exitCode === 0) {
       await mkdir(opts.outDir, { recursive: true });
@@ -185,7 +233,7 @@ export async function makeInChroot(
       }
     }
     return {
-      command: `chroot ${args.join(' ')}`,
+      command: `${command} ${args.join(' ')}`,
       exitCode: r.exitCode,
       output: r.output,
       durationMs: Date.now() - started,
@@ -195,6 +243,14 @@ export async function makeInChroot(
   } finally {
     await rm(hostCopy, { recursive: true, force: true });
   }
+}
+
+/**
+ * `chroot DIR ARGV` with /proc mounted inside, in a private mount and PID
+ * namespace, so the mount ends with the command and two builds never share it.
+ */
+export function chrootCommand(dir: string, argv: readonly string[]): [string, string[]] {
+  return ['unshare', ['--fork', '--pid', `--mount-proc=${join(dir, 'proc')}`, 'chroot', dir, ...argv]];
 }
 
 export function warningLines(output: string): string[] {
@@ -207,10 +263,10 @@ async function isComplete(dir: string): Promise<boolean> {
   return existsSync(join(dir, '.toa-lab-recipe.json'));
 }
 
-async function findHeaders(dir: string): Promise<{ headersDir: string; kernelRelease: string }> {
+async function findHeaders(dir: string, release?: string): Promise<{ headersDir: string; kernelRelease: string }> {
   const src = join(dir, 'usr/src');
   const names = (await readdir(src).catch(() => [] as string[])).filter((n) => /^linux-headers-.*-amd64$/.test(n)).sort();
-  const name = names.at(-1);
+  const name = release ? names.find((n) => n === `linux-headers-${release}`) : names.at(-1);
   if (!name) throw new Error(`no linux-headers-*-amd64 under ${src}`);
   return { headersDir: `/usr/src/${name}`, kernelRelease: name.replace(/^linux-headers-/, '') };
 }

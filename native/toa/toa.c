@@ -104,7 +104,9 @@
 #define TOA_INET_DPORT(sk)     (inet_sk(sk)->inet_dport)
 #define TOA_INET_NUM(sk)       (inet_sk(sk)->inet_num)
 #define TOA_INET_RCV_SADDR(sk) (inet_sk(sk)->inet_rcv_saddr)
+#define TOA_GUARD_INET "inet_prefix>=2.6.33"
 #else
+#define TOA_GUARD_INET "inet_prefix<2.6.33"
 #define TOA_INET_DADDR(sk)     (inet_sk(sk)->daddr)
 #define TOA_INET_DPORT(sk)     (inet_sk(sk)->dport)
 #define TOA_INET_NUM(sk)       (inet_sk(sk)->num)
@@ -116,7 +118,9 @@
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(3, 13, 0)
 #define TOA_SK_V6_DADDR(sk)     ((sk)->sk_v6_daddr)
 #define TOA_SK_V6_RCV_SADDR(sk) ((sk)->sk_v6_rcv_saddr)
+#define TOA_GUARD_V6ADDR " v6_addr>=3.13"
 #else
+#define TOA_GUARD_V6ADDR " v6_addr<3.13"
 #define TOA_SK_V6_DADDR(sk)     (inet6_sk(sk)->daddr)
 #define TOA_SK_V6_RCV_SADDR(sk) (inet6_sk(sk)->rcv_saddr)
 #endif
@@ -131,8 +135,10 @@
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(4, 16, 0) && defined(CONFIG_TRACEPOINTS) && \
 	!defined(TOA_FORCE_KPROBE_RX)
 #define TOA_RX_TRACEPOINTS 1
+#define TOA_GUARD_RX " rx=tracepoints>=4.16"
 #else
 #define TOA_RX_TRACEPOINTS 0
+#define TOA_GUARD_RX " rx=kprobes"
 #endif
 
 /*
@@ -147,32 +153,40 @@
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(4, 4, 0)
 #define TOA_NF_HOOK_FN(name) \
 	static unsigned int name(void *priv, struct sk_buff *skb, const struct nf_hook_state *state)
+#define TOA_GUARD_NF " nf_hook>=4.4"
 #elif LINUX_VERSION_CODE >= KERNEL_VERSION(4, 1, 0)
 #define TOA_NF_HOOK_FN(name) \
 	static unsigned int name(const struct nf_hook_ops *ops, struct sk_buff *skb, \
 				 const struct nf_hook_state *state)
+#define TOA_GUARD_NF " nf_hook=4.1-4.3"
 #elif LINUX_VERSION_CODE >= KERNEL_VERSION(3, 13, 0)
 #define TOA_NF_HOOK_FN(name) \
 	static unsigned int name(const struct nf_hook_ops *ops, struct sk_buff *skb, \
 				 const struct net_device *in, const struct net_device *out, \
 				 int (*okfn)(struct sk_buff *))
+#define TOA_GUARD_NF " nf_hook=3.13-4.0"
 #else
 #define TOA_NF_HOOK_FN(name) \
 	static unsigned int name(unsigned int hooknum, struct sk_buff *skb, \
 				 const struct net_device *in, const struct net_device *out, \
 				 int (*okfn)(struct sk_buff *))
+#define TOA_GUARD_NF " nf_hook<3.13"
 #endif
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(4, 13, 0)
 #define TOA_NF_PERNET 1
+#define TOA_GUARD_PERNET " nf_pernet>=4.13"
 #else
 #define TOA_NF_PERNET 0
+#define TOA_GUARD_PERNET " nf_global<4.13"
 #endif
 
 /* ipv6_skip_exthdr() gained the fragment-offset argument in 3.3. */
 #if TOA_IPV6
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(3, 3, 0)
 #define TOA_SKIP_EXTHDR(skb, start, nh) ({ __be16 _fo; ipv6_skip_exthdr((skb), (start), (nh), &_fo); })
+#define TOA_GUARD_EXTHDR " skip_exthdr>=3.3"
 #else
+#define TOA_GUARD_EXTHDR " skip_exthdr<3.3"
 #define TOA_SKIP_EXTHDR(skb, start, nh) ipv6_skip_exthdr((skb), (start), (nh))
 #endif
 #endif
@@ -189,7 +203,9 @@
 #define TOA_GETNAME_PEER_ARG 2
 /* The return value is an int: look at the low 32 bits of the register only. */
 #define TOA_GETNAME_OK(ret) ((int)(ret) >= 0)
+#define TOA_GUARD_GETNAME " getname>=4.17"
 #else
+#define TOA_GUARD_GETNAME " getname<4.17"
 #define TOA_GETNAME_PEER_ARG 3
 #define TOA_GETNAME_OK(ret) ((int)(ret) == 0)
 #endif
@@ -198,7 +214,9 @@
 #if defined(CONFIG_HAVE_FUNCTION_ARG_ACCESS_API) && \
 	LINUX_VERSION_CODE >= KERNEL_VERSION(4, 20, 0)
 #define toa_arg(regs, n) regs_get_kernel_argument((regs), (n))
+#define TOA_GUARD_ARGS " args=regs_get_kernel_argument>=4.20"
 #elif defined(CONFIG_X86_64)
+#define TOA_GUARD_ARGS " args=x86_64_regs"
 static unsigned long toa_arg(struct pt_regs *regs, unsigned int n)
 {
 	switch (n) {
@@ -212,6 +230,7 @@ static unsigned long toa_arg(struct pt_regs *regs, unsigned int n)
 	}
 }
 #elif defined(CONFIG_X86_32)
+#define TOA_GUARD_ARGS " args=i386_regparm"
 /* The i386 kernel is built with -mregparm=3. */
 static unsigned long toa_arg(struct pt_regs *regs, unsigned int n)
 {
@@ -223,6 +242,7 @@ static unsigned long toa_arg(struct pt_regs *regs, unsigned int n)
 	}
 }
 #elif defined(CONFIG_ARM64)
+#define TOA_GUARD_ARGS " args=arm64_regs"
 static unsigned long toa_arg(struct pt_regs *regs, unsigned int n)
 {
 	return n < 8 ? regs->regs[n] : 0;
@@ -238,9 +258,24 @@ static unsigned long toa_arg(struct pt_regs *regs, unsigned int n)
 /* /proc entries take struct proc_ops since 5.6. */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 6, 0)
 #define TOA_PROC_OPS 1
+#define TOA_GUARD_PROC " proc_ops>=5.6"
 #else
 #define TOA_PROC_OPS 0
+#define TOA_GUARD_PROC " file_operations<5.6"
 #endif
+
+#if !TOA_IPV6
+#define TOA_GUARD_V6ADDR " ipv6=off"
+#define TOA_GUARD_EXTHDR ""
+#endif
+
+/*
+ * Which branch of each version guard this build compiled, readable from the
+ * .ko (`modinfo -F toa_guards`): the build test lists them per kernel, so a
+ * guard range no tested kernel compiles is visible as such.
+ */
+MODULE_INFO(toa_guards, TOA_GUARD_INET TOA_GUARD_V6ADDR TOA_GUARD_RX TOA_GUARD_NF TOA_GUARD_PERNET
+	    TOA_GUARD_EXTHDR TOA_GUARD_GETNAME TOA_GUARD_ARGS TOA_GUARD_PROC);
 
 /* ------------------------------------------------------------------------ */
 /* Parameters */

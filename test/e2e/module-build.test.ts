@@ -4,7 +4,12 @@
 //   - bookworm 6.1  on the host (gcc-12, /usr/src/linux-headers-6.1*-amd64),
 //   - bullseye 5.10 and trixie 6.12 in cached chroots of those suites, each with
 //     its own gcc (the host's gcc-12 cannot build for 6.12).
+//   - the default lab's newer kernels (trixie-backports 7.2 and 7.3, trixie's cloud
+//     flavour) and sid's, each in a chroot of its suite with exactly its headers
+//     (sid: Check-Valid-Until off, /proc mounted for 7.2's objtool).
 // "Warning" means any line with `warning:` (any case: modpost says WARNING:).
+// Each build's compiled guard branches (`modinfo -F toa_guards`) are listed at
+// the end, with the branches toa.c declares that no build here compiled.
 // A suite is skipped, with the reason, only when its packages cannot be fetched
 // at all; every other failure fails the test.
 import { spawn } from 'node:child_process';
@@ -14,13 +19,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { resolveKernel } from '../../harness/kernels/archive-kernels.ts';
+import { DEFAULT_KERNELS } from '../../harness/kernels/default-kernels.ts';
+import { formatKernelSpec, type KernelSpec } from '../../harness/kernels/kernel-spec.ts';
 import {
-  type DebianSuite,
+  ensureKernelChroot,
   ensureSuiteChroot,
   makeInChroot,
   SuiteUnavailableError,
   warningLines,
 } from '../../harness/toa/suite-chroot.ts';
+import type { DebianSuite } from '../../harness/kernels/debian-suite.ts';
 
 const SRC = fileURLToPath(new URL('../../native/toa', import.meta.url));
 const SUITES: { suite: DebianSuite; kernelPrefix: string }[] = [
@@ -36,12 +45,32 @@ interface Timing {
   warnings: number;
 }
 const timings: Timing[] = [];
+/** Per build: the guard branches it compiled. */
+const guards = new Map<string, string[]>();
+
+/** The branches toa.c declares (every `#define TOA_GUARD_X " name"`). */
+function declaredGuards(): string[] {
+  const source = readFileSync(join(SRC, 'toa.c'), 'utf8');
+  return [...source.matchAll(/#define TOA_GUARD_\w+ "\s*([^"]+)"/g)].map((m) => m[1]!.trim());
+}
+
+function recordGuards(target: string, ko: string): void {
+  const m = /toa_guards=([^\0]*)/.exec(readFileSync(ko).toString('latin1'));
+  guards.set(target, (m?.[1] ?? '').split(' ').filter(Boolean));
+}
 
 afterAll(() => {
+  if (guards.size) {
+    const compiled = new Set([...guards.values()].flat());
+    const lines = [...guards].map(([target, g]) => `  ${target.padEnd(28)} ${g.join(' ')}`);
+    const never = declaredGuards().filter((g) => !compiled.has(g));
+    console.log(`toa.ko guard branches compiled:\n${lines.join('\n')}\n  never compiled here: ${never.join(', ') || 'none'}`);
+  }
+
   if (!timings.length) return;
   const rows = timings.map(
     (t) =>
-      `  ${t.target.padEnd(9)} ${t.kernel.padEnd(24)} chroot ${(t.chroot ?? '-').padEnd(18)} build ${(t.buildMs / 1000).toFixed(1).padStart(5)} s  warnings ${t.warnings}`,
+      `  ${t.target.padEnd(22)} ${t.kernel.padEnd(24)} chroot ${(t.chroot ?? '-').padEnd(18)} build ${(t.buildMs / 1000).toFixed(1).padStart(5)} s  warnings ${t.warnings}`,
   );
   console.log(`toa.ko build timings:\n${rows.join('\n')}`);
 });
@@ -94,6 +123,7 @@ describe('toa.ko builds with zero warnings', () => {
       expect(r.exitCode, r.output).toBe(0);
       expect(warnings, r.output).toEqual([]);
       expect(vermagic(join(work, 'toa.ko'))).toBe(release);
+      recordGuards(`bookworm ${release}`, join(work, 'toa.ko'));
     } finally {
       await rm(work, { recursive: true, force: true });
     }
@@ -142,6 +172,43 @@ describe('toa.ko builds with zero warnings', () => {
         expect(r.exitCode, r.output).toBe(0);
         expect(r.warnings, r.output).toEqual([]);
         expect(vermagic(join(out, 'toa.ko'))).toBe(chroot.kernelRelease);
+        recordGuards(`${suite} ${chroot.kernelRelease}`, join(out, 'toa.ko'));
+      } finally {
+        await rm(out, { recursive: true, force: true });
+      }
+    });
+  }
+
+  const KERNELS: KernelSpec[] = [...DEFAULT_KERNELS, { suite: 'sid', flavour: 'generic' }];
+  for (const spec of KERNELS) {
+    it(`${formatKernelSpec(spec)} in a chroot with exactly its headers`, { timeout: 900_000 }, async (ctx) => {
+      if (process.getuid?.() !== 0) {
+        console.warn(`skipping ${formatKernelSpec(spec)}: building a chroot needs root`);
+        ctx.skip();
+        return;
+      }
+      const kernel = await resolveKernel(spec);
+      let chroot;
+      try {
+        chroot = await ensureKernelChroot(kernel, { onProgress: () => {} });
+      } catch (e) {
+        if (e instanceof SuiteUnavailableError) {
+          console.warn(`skipping ${formatKernelSpec(spec)}: ${e.reason}`);
+          ctx.skip();
+          return;
+        }
+        throw e;
+      }
+      expect(chroot.kernelRelease).toBe(kernel.release);
+      const out = await mkdtemp(join(tmpdir(), 'toa-kernel-'));
+      try {
+        const r = await makeInChroot(chroot, SRC, { artifacts: ['toa.ko'], outDir: out });
+        const target = formatKernelSpec(spec);
+        timings.push({ target, kernel: kernel.release, chroot: chroot.cached ? 'cached' : 'cold', buildMs: r.durationMs, warnings: r.warnings.length });
+        expect(r.exitCode, r.output).toBe(0);
+        expect(r.warnings, r.output).toEqual([]);
+        expect(vermagic(join(out, 'toa.ko'))).toBe(kernel.release);
+        recordGuards(`${target} ${kernel.release}`, join(out, 'toa.ko'));
       } finally {
         await rm(out, { recursive: true, force: true });
       }

@@ -4,12 +4,12 @@
  * own kernel), a backend (python3, nginx), both VIP methods the guides use on
  * Debian/Ubuntu (ifupdown, netplan) and sshd for the harness.
  */
-export type DebianSuite = 'bullseye' | 'bookworm' | 'trixie';
+import type { DebianRelease } from '../../kernels/debian-suite.ts';
 
 export interface DebianImageDefinition {
   /** The image's name in the lab (and its hostname), e.g. `debian-12`. */
   name: string;
-  suite: DebianSuite;
+  suite: DebianRelease;
   /** The kernel series the suite ships, for messages ("5.10"). */
   kernelSeries: string;
   /** Every package the image is built with (apt resolves their dependencies, not recommends). */
@@ -51,13 +51,13 @@ export const FULL_OS_PACKAGES: readonly string[] = [
  * ifupdown's `inet dhcp` needs a DHCP client, which it only recommends.
  * Trixie's ifupdown prefers dhcpcd; the older suites use ISC's client.
  */
-const DHCP_CLIENT: Record<DebianSuite, string> = {
+const DHCP_CLIENT: Record<DebianRelease, string> = {
   bullseye: 'isc-dhcp-client',
   bookworm: 'isc-dhcp-client',
   trixie: 'dhcpcd-base',
 };
 
-function definition(name: string, suite: DebianSuite, kernelSeries: string): DebianImageDefinition {
+function definition(name: string, suite: DebianRelease, kernelSeries: string): DebianImageDefinition {
   return { name, suite, kernelSeries, packages: [...FULL_OS_PACKAGES, DHCP_CLIENT[suite]] };
 }
 

@@ -3,7 +3,7 @@ import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cacheRoot } from '../../cache/artifact-cache.ts';
 import { runHostCommand } from '../../exec/run-host-command.ts';
-import type { DebianSuite } from './debian-image-catalog.ts';
+import type { DebianSuite } from '../../kernels/debian-suite.ts';
 import { resolveMetapackage, type DebianPackage } from './debian-packages.ts';
 
 /**

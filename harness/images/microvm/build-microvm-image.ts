@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { hashSourceTrees } from '../../cache/source-hash.ts';
 import { ensureCached } from '../../cache/artifact-cache.ts';
 import { runHostCommand } from '../../exec/run-host-command.ts';
 import { repoRoot } from '../../repo-root.ts';
-import type { DebianSuite } from '../../toa/suite-chroot.ts';
+import type { DebianSuite } from '../../kernels/debian-suite.ts';
+import { kernelCellName, type KernelSpec } from '../../kernels/kernel-spec.ts';
 import { candidatePackage, downloadDeb, extractDeb, type DebianPackage } from '../debian/debian-packages.ts';
 import { HOST_SUITE, resolveGuestKernel } from './guest-kernel.ts';
 import { writeCpioNewc, type CpioEntry } from './cpio-newc.ts';
@@ -45,15 +47,18 @@ export function microVmImageName(suite: DebianSuite): string {
 
 export interface MicroVmImageOptions {
   suite?: DebianSuite;
+  /** Any kernel the archive serves (harness/kernels); wins over `suite`. */
+  kernel?: KernelSpec;
   /** A TOA module to bake in instead of ours (a vendor's, already built for this kernel). */
   toaModule?: string;
   onProgress?: (line: string) => void;
 }
 
 export async function ensureMicroVmImage(options: MicroVmImageOptions = {}): Promise<MicroVmImage> {
-  const suite = options.suite ?? HOST_SUITE;
   const onProgress = options.onProgress ?? (() => {});
-  const kernel = await resolveGuestKernel(suite, onProgress);
+  const kernel = await resolveGuestKernel(options.kernel ?? options.suite ?? HOST_SUITE, onProgress);
+  const suite = kernel.suite;
+  const name = options.kernel ? kernelCellName(options.kernel) : microVmImageName(suite);
   const { kernelPackage, kernelRelease } = kernel;
   const busybox = await candidatePackage('busybox-static');
   const recipe = {
@@ -64,15 +69,16 @@ export async function ensureMicroVmImage(options: MicroVmImageOptions = {}): Pro
     toaModule: options.toaModule ? createHash('sha256').update(await readFile(options.toaModule)).digest('hex') : 'ours',
   };
 
-  const artifact = await ensureCached(`microvm-${suite}`, recipe, async (dir) => {
+  const artifact = await ensureCached(name, recipe, async (dir) => {
     onProgress(`building micro-VM image for ${kernelPackage.name} ${kernelPackage.version} (${suite})`);
     const debs = join(dir, 'debs');
     const root = join(dir, 'extracted');
     await mkdir(debs, { recursive: true });
-    onProgress(`  fetching ${kernelPackage.name} ${kernelPackage.version}, ${busybox.name} ${busybox.version}`);
-    await extractDeb(await kernel.fetchDeb(debs), root);
+    const kernelDebs = await kernel.fetchDebs(debs);
+    onProgress(`  fetched ${kernelDebs.map((d) => basename(d)).join(', ')}; ${busybox.name} ${busybox.version}`);
+    for (const deb of kernelDebs) await extractDeb(deb, root);
     await extractDeb(await downloadDeb(busybox, debs), root);
-    await cp(join(root, 'boot', `vmlinuz-${kernelRelease}`), join(dir, 'vmlinuz'));
+    await cp(findVmlinuz(root, kernelRelease), join(dir, 'vmlinuz'));
 
     onProgress('  building toa.ko and toa-backend');
     // toa.ko must be built against the exact headers of the guest's kernel.
@@ -115,7 +121,7 @@ export async function ensureMicroVmImage(options: MicroVmImageOptions = {}): Pro
 
   if (artifact.built) onProgress(`micro-VM image ready in ${artifact.dir}`);
   return {
-    name: microVmImageName(suite),
+    name,
     suite,
     dir: artifact.dir,
     kernel: join(artifact.dir, 'vmlinuz'),
@@ -125,6 +131,22 @@ export async function ensureMicroVmImage(options: MicroVmImageOptions = {}): Pro
     guestToaModule: GUEST_TOA_MODULE,
     built: artifact.built,
   };
+}
+
+/**
+ * Where the kernel itself sits: /boot/vmlinuz-<rel> in one-package kernels
+ * (≤ 6.x), /usr/lib/modules/<rel>/vmlinuz in Debian's split 7.x packages
+ * (linux-binary-<rel>; there is no /boot).
+ */
+export function findVmlinuz(root: string, kernelRelease: string): string {
+  const candidates = [
+    join(root, 'boot', `vmlinuz-${kernelRelease}`),
+    join(root, 'usr', 'lib', 'modules', kernelRelease, 'vmlinuz'),
+    join(root, 'lib', 'modules', kernelRelease, 'vmlinuz'),
+  ];
+  const found = candidates.find((path) => existsSync(path));
+  if (!found) throw new Error(`no kernel image for ${kernelRelease} in its packages (looked for ${candidates.map((c) => c.slice(root.length)).join(', ')})`);
+  return found;
 }
 
 /** trixie ships modules xz-compressed; busybox's insmod wants them plain. */

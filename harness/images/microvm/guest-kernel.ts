@@ -1,8 +1,11 @@
-import { readdir, rename } from 'node:fs/promises';
+import { mkdir, readdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CommandResult } from '../../exec/command-result.ts';
 import { runHostCommand } from '../../exec/run-host-command.ts';
-import { ensureSuiteChroot, makeInChroot, type DebianSuite } from '../../toa/suite-chroot.ts';
+import { resolveKernel, type ResolvedKernel } from '../../kernels/archive-kernels.ts';
+import type { DebianSuite } from '../../kernels/debian-suite.ts';
+import type { KernelSpec } from '../../kernels/kernel-spec.ts';
+import { chrootCommand, ensureKernelChroot, ensureSuiteChroot, makeInChroot, type SuiteChroot } from '../../toa/suite-chroot.ts';
 import {
   candidatePackage,
   downloadDeb,
@@ -16,7 +19,11 @@ import {
  * - bookworm, the host's own suite: the kernel .deb through the host's apt,
  *   toa.ko against the matching headers installed on the host;
  * - any other suite (bullseye 5.10, trixie 6.12): both through a cached
- *   chroot of that suite, since its headers want its own gcc (LAB-NOTES).
+ *   chroot of that suite, since its headers want its own gcc (LAB-NOTES);
+ * - a kernel named by spec (`--kernel sid`, `bookworm:cloud`, …): resolved in
+ *   the archive's package lists (harness/kernels), its packages fetched by
+ *   following the image's Depends (one package up to 6.x, four from 7.x), and
+ *   toa.ko built in a chroot with exactly its headers.
  */
 export interface GuestKernel {
   suite: DebianSuite;
@@ -24,8 +31,10 @@ export interface GuestKernel {
   kernelRelease: string;
   /** Identifies everything the build depends on, for the cache key. */
   recipe: unknown;
-  /** Downloads the kernel's .deb into `dir`. */
-  fetchDeb(dir: string): Promise<string>;
+  /** Downloads every .deb that carries the kernel's files into `dir`. */
+  fetchDebs(dir: string): Promise<string[]>;
+  /** Said to the user once: e.g. an expired Release file was accepted. */
+  notes: string[];
   /** Builds `sourceDir` (native/toa) for this kernel; returns toa.ko's path. */
   buildToaModule(sourceDir: string, buildDir: string): Promise<string>;
   /**
@@ -37,8 +46,42 @@ export interface GuestKernel {
 
 export const HOST_SUITE: DebianSuite = 'bookworm';
 
-export async function resolveGuestKernel(suite: DebianSuite, onProgress: (line: string) => void): Promise<GuestKernel> {
-  return suite === HOST_SUITE ? hostKernel() : chrootKernel(suite, onProgress);
+/** A suite: one of the three micro-VM suites as they always were; a spec: any kernel the archive serves. */
+export async function resolveGuestKernel(target: DebianSuite | KernelSpec, onProgress: (line: string) => void): Promise<GuestKernel> {
+  if (typeof target !== 'string') return archiveKernel(await resolveKernel(target, onProgress), onProgress);
+  return target === HOST_SUITE ? hostKernel() : chrootKernel(target, onProgress);
+}
+
+async function archiveKernel(kernel: ResolvedKernel, onProgress: (line: string) => void): Promise<GuestKernel> {
+  for (const note of kernel.notes) onProgress(note);
+  const chroot = await ensureKernelChroot(kernel, { onProgress });
+  return {
+    suite: kernel.suite,
+    kernelPackage: kernel.image,
+    kernelRelease: kernel.release,
+    notes: kernel.notes,
+    recipe: { suite: kernel.suite, flavour: kernel.flavour, packages: kernel.packages, headers: kernel.headers, chroot: chroot.dir },
+    async fetchDebs(dir) {
+      await mkdir(dir, { recursive: true });
+      // As root, apt's download sandbox user cannot write into arbitrary folders (APT::Sandbox::User=root is in aptOptions).
+      await runHostCommand('apt-get', [...kernel.aptOptions, 'download', ...kernel.packages.map((p) => `${p.name}=${p.version}`)], {
+        cwd: dir,
+        timeoutMs: 900_000,
+      });
+      const files = await readdir(dir);
+      return kernel.packages.map((p) => {
+        const deb = files.find((f) => f.startsWith(`${p.name}_`) && f.endsWith('.deb'));
+        if (!deb) throw new Error(`apt-get download ${p.name}=${p.version} left no .deb in ${dir}`);
+        return join(dir, deb);
+      });
+    },
+    buildExternalModule: (sourceDir, buildDir) => buildExternalInChroot(chroot, sourceDir, buildDir),
+    async buildToaModule(sourceDir, buildDir) {
+      const built = await makeInChroot(chroot, sourceDir, { artifacts: ['toa.ko'], outDir: buildDir });
+      if (built.exitCode !== 0) throw new Error(`toa.ko does not build for ${kernel.release}:\n${built.output.slice(-3000)}`);
+      return built.artifacts['toa.ko']!;
+    },
+  };
 }
 
 async function hostKernel(): Promise<GuestKernel> {
@@ -50,7 +93,8 @@ async function hostKernel(): Promise<GuestKernel> {
     kernelPackage,
     kernelRelease,
     recipe: { kernelPackage, headers },
-    fetchDeb: (dir) => downloadDeb(kernelPackage, dir),
+    notes: [],
+    fetchDebs: async (dir) => [await downloadDeb(kernelPackage, dir)],
     async buildExternalModule(sourceDir, buildDir) {
       await ensureHostPackages([headers]);
       await runHostCommand('cp', ['-r', sourceDir, buildDir]);
@@ -87,7 +131,8 @@ async function chrootKernel(suite: DebianSuite, onProgress: (line: string) => vo
     kernelPackage,
     kernelRelease: chroot.kernelRelease,
     recipe: { suite, kernelPackage, chroot: chroot.dir },
-    async fetchDeb(dir) {
+    notes: [],
+    async fetchDebs(dir) {
       const inner = `/tmp/toa-lab-kernel-${process.pid}`;
       await inChroot(
         `apt-get -q update >/dev/null && rm -rf ${inner} && mkdir -p ${inner} && cd ${inner} && apt-get -o APT::Sandbox::User=root download ${name}=${version}`,
@@ -96,29 +141,32 @@ async function chrootKernel(suite: DebianSuite, onProgress: (line: string) => vo
       if (!deb) throw new Error(`apt-get download ${name} in the ${suite} chroot left no .deb`);
       await rename(join(chroot.dir, inner, deb), join(dir, deb));
       await runHostCommand('rm', ['-rf', join(chroot.dir, inner)]);
-      return join(dir, deb);
+      return [join(dir, deb)];
     },
-    async buildExternalModule(sourceDir, buildDir) {
-      // Built inside the chroot (its gcc matches its headers), then copied out.
-      const inner = `/tmp/toa-lab-external-${process.pid}`;
-      await runHostCommand('rm', ['-rf', join(chroot.dir, inner)]);
-      await runHostCommand('cp', ['-r', sourceDir, join(chroot.dir, inner)]);
-      try {
-        const result = await runHostCommand('chroot', [chroot.dir, 'make', '-C', chroot.headersDir, `M=${inner}`, 'modules'], {
-          check: false,
-          env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' },
-          timeoutMs: 600_000,
-        });
-        await runHostCommand('cp', ['-r', join(chroot.dir, inner), buildDir]);
-        return result;
-      } finally {
-        await runHostCommand('rm', ['-rf', join(chroot.dir, inner)]);
-      }
-    },
+    buildExternalModule: (sourceDir, buildDir) => buildExternalInChroot(chroot, sourceDir, buildDir),
     async buildToaModule(sourceDir, buildDir) {
       const built = await makeInChroot(chroot, sourceDir, { artifacts: ['toa.ko'], outDir: buildDir });
       if (built.exitCode !== 0) throw new Error(`toa.ko does not build for ${chroot.kernelRelease}:\n${built.output.slice(-3000)}`);
       return built.artifacts['toa.ko']!;
     },
   };
+}
+
+/** Any module, the kbuild way, inside the chroot (its gcc matches its headers), then copied out. */
+async function buildExternalInChroot(chroot: SuiteChroot, sourceDir: string, buildDir: string): Promise<CommandResult> {
+  const inner = `/tmp/toa-lab-external-${process.pid}`;
+  await runHostCommand('rm', ['-rf', join(chroot.dir, inner)]);
+  await runHostCommand('cp', ['-r', sourceDir, join(chroot.dir, inner)]);
+  try {
+    const [command, args] = chrootCommand(chroot.dir, ['make', '-C', chroot.headersDir, `M=${inner}`, 'modules']);
+    const result = await runHostCommand(command, args, {
+      check: false,
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' },
+      timeoutMs: 600_000,
+    });
+    await runHostCommand('cp', ['-r', join(chroot.dir, inner), buildDir]);
+    return result;
+  } finally {
+    await runHostCommand('rm', ['-rf', join(chroot.dir, inner)]);
+  }
 }

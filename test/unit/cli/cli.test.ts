@@ -86,10 +86,17 @@ describe('toa-lab CLI', { timeout: SLOW }, () => {
     expect(mismatch.stderr).toMatch(new RegExp(`centos-7: ${real}: sha256 [0-9a-f]{64}, but the config says 0{64}`));
   });
 
+  it('refuses a kernel the archive does not know, before booting anything (exit 2)', () => {
+    const bad = toaLab('run', '--kernel', 'buster');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/unknown suite 'buster'; known: bullseye/);
+  });
+
   it('prints CI matrices for GitHub Actions and GitLab', () => {
     const github = JSON.parse(toaLab('matrix', '--format', 'github', '--shards', '2').stdout) as { include: Array<{ image: string; shard: string }> };
     expect(github.include).toContainEqual({ image: 'microvm-bookworm', shard: '2/2' });
-    expect(github.include).toHaveLength(8); // 3 micro-VMs + Debian 12, × 2 shards
+    expect(github.include).toContainEqual({ image: 'microvm-trixie-backports-7.3', shard: '1/2' });
+    expect(github.include).toHaveLength(14); // 3 suites' micro-VMs + 7.2, 7.3, trixie cloud + Debian 12, × 2 shards
     const gitlab = JSON.parse(toaLab('matrix', '--format', 'gitlab').stdout) as { parallel: { matrix: Array<Record<string, string[]>> } };
     expect(gitlab.parallel.matrix[0]!.IMAGE).toContain('microvm-trixie');
     expect(toaLab('matrix', '--format', 'yaml').code).toBe(2);
