@@ -28,7 +28,7 @@ import {
   makeInChroot,
   SuiteUnavailableError,
   warningLines,
-} from '../../harness/toa/suite-chroot.ts';
+} from '../../harness/kernels/suite-chroot.ts';
 import type { DebianSuite } from '../../harness/kernels/debian-suite.ts';
 
 const SRC = fileURLToPath(new URL('../../native/toa', import.meta.url));

@@ -18,21 +18,24 @@ const DEPS: Record<string, readonly string[]> = {
   client: [],
   checks: ['core'],
   remote: ['exec'],
-  os: ['net', 'remote'],
+  os: ['kernels', 'net', 'remote'],
   lifecycle: [],
-  images: ['cache', 'exec'],
-  toa: ['checks', 'core', 'exec', 'images', 'os', 'remote'],
+  // Kernels as data (suite × flavour × version, the archive's lists) and the chroot that builds for one.
+  kernels: ['cache', 'exec'],
+  images: ['cache', 'exec', 'kernels'],
+  toa: ['checks', 'core', 'exec', 'images', 'kernels', 'os', 'remote'],
   vm: ['cache', 'exec', 'images', 'lifecycle', 'remote'],
   provision: ['lifecycle', 'vm'],
   guest: ['checks', 'remote'],
   // One contract for every machine, and the providers behind it.
   machine: ['exec', 'images', 'lifecycle', 'net', 'provision', 'remote', 'vm'],
   // Labs on machines: the procedure, the data-path lab, traffic.
-  lab: ['checks', 'client', 'core', 'exec', 'guest', 'images', 'lifecycle', 'machine', 'net', 'os', 'remote', 'toa', 'vm'],
+  lab: ['checks', 'client', 'core', 'exec', 'guest', 'images', 'kernels', 'lifecycle', 'machine', 'net', 'os', 'remote', 'toa', 'vm'],
   'patched-kernel': ['cache', 'checks', 'core', 'exec', 'guest', 'images', 'lab', 'lifecycle', 'machine', 'net', 'os', 'remote', 'toa', 'vm', 'scenarios'],
-  runner: ['core', 'images', 'lab', 'lifecycle', 'machine', 'os', 'toa'],
+  // Cells: one runner per kind of image (cell-runners.ts), the patched-kernel cell included.
+  runner: ['core', 'images', 'kernels', 'lab', 'lifecycle', 'machine', 'os', 'patched-kernel', 'scenarios', 'toa'],
   report: ['core', 'exec'],
-  cli: ['cache', 'core', 'exec', 'images', 'lifecycle', 'machine', 'os', 'report', 'runner', 'toa', 'scenarios', 'patched-kernel'],
+  cli: ['cache', 'core', 'exec', 'images', 'kernels', 'lifecycle', 'machine', 'os', 'report', 'runner', 'toa', 'scenarios', 'patched-kernel'],
 };
 
 const HARNESS = join(import.meta.dirname, '..', '..', 'harness');

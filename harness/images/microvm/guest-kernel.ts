@@ -5,7 +5,7 @@ import { runHostCommand } from '../../exec/run-host-command.ts';
 import { resolveKernel, type ResolvedKernel } from '../../kernels/archive-kernels.ts';
 import type { DebianSuite } from '../../kernels/debian-suite.ts';
 import type { KernelSpec } from '../../kernels/kernel-spec.ts';
-import { chrootCommand, ensureKernelChroot, ensureSuiteChroot, makeInChroot, type SuiteChroot } from '../../toa/suite-chroot.ts';
+import { chrootCommand, ensureKernelChroot, ensureSuiteChroot, makeInChroot, type SuiteChroot } from '../../kernels/suite-chroot.ts';
 import {
   candidatePackage,
   downloadDeb,

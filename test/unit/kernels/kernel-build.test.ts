@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findVmlinuz } from '../../../harness/images/microvm/build-microvm-image.ts';
 import { loadOrderFromModulesDep } from '../../../harness/images/microvm/kernel-modules.ts';
-import { chrootCommand, kernelChrootRecipe, recipeKey, suiteRecipe } from '../../../harness/toa/suite-chroot.ts';
+import { chrootCommand, kernelChrootRecipe, recipeKey, suiteRecipe } from '../../../harness/kernels/suite-chroot.ts';
 
 const sid = {
   suite: 'sid' as const,
