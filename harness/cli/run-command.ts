@@ -1,25 +1,25 @@
+import { existsSync } from 'node:fs';
 import { availableParallelism, freemem } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { RunSession } from '../lifecycle/run-session.ts';
 import { LiveStatus } from '../report/live-status.ts';
-import { ResultsStore } from '../report/results-store.ts';
+import { mergeCellNotes, ResultsStore } from '../report/results-store.ts';
 import { TapWriter } from '../report/tap-writer.ts';
 import { writeReports } from '../report/write-reports.ts';
 import type { CellContext } from '../runner/cell.ts';
-import { IMAGES, type LabImage } from '../runner/lab-images.ts';
+import { IMAGES } from '../runner/lab-images.ts';
 import { FULL_OS_SCENARIOS, runFullOsCell, type FullOsScenarioId } from '../runner/full-os-cell.ts';
 import { runMicroCell } from '../runner/micro-cell.ts';
 import { MAX_GUEST_CPUS, vcpusPerGuest } from '../runner/guest-cpus.ts';
 import { UsageError } from '../runner/run-scenarios.ts';
 import { scenarioPassed, type ScenarioOutcome } from '../runner/scenario.ts';
-import { parseShard, shardPairs } from '../runner/shard.ts';
-import { describeChoice, type ToaModuleChoice } from '../toa/module-choice.ts';
+import { describeChoice, isRemoteSource, type ToaModuleChoice } from '../toa/module-choice.ts';
+import { SELECTION_HELP, SELECTION_OPTIONS, planFrom } from './cell-selection.ts';
+import { finalCellNotes, initialCellNotes } from './cell-notes.ts';
 import { SCENARIOS } from '../../scenarios/index.ts';
 
-const SCENARIO_IDS = [...SCENARIOS.map((s) => s.id), ...FULL_OS_SCENARIOS.map((s) => s.id)];
-
-export const RUN_HELP = `usage: toa-lab run [--image NAME[,NAME...]] [--scenario ID[,ID...]] [--shard i/n]
+export const RUN_HELP = `usage: toa-lab run [--image NAME[,NAME...]] [--scenario ID[,ID...]] [--shard i/n] [--rerun-failed DIR]
                    [--parallel N] [--toa-source DIR|TARBALL|GIT-URL | --toa-ko FILE]
                    [--toa-kind N] [--provider qemu|vagrant] [--keep-on-failure] [--out DIR]
 
@@ -37,7 +37,7 @@ serial console log.
   --scenario   scenarios (default: all): data path (every image): ${SCENARIOS.map((s) => s.id).join(', ')};
                full OS only: ${FULL_OS_SCENARIOS.map((s) => s.id).join(', ')} (a full-OS cell always carries
                out the guide's procedure: the data-path scenarios test the toa.ko it installs)
-  --shard      run only shard i of n of the image × scenario pairs (CI matrices)
+${SELECTION_HELP}
   --parallel   images booted at once (default from cores and memory: ${defaultParallelism()}); guests get
                2 vCPUs each, 1 when more guests run at once than the host has cores for two each
   --toa-source test a vendor's TOA module: its source is built against each image's kernel
@@ -61,9 +61,7 @@ export async function runCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
-      image: { type: 'string', multiple: true },
-      scenario: { type: 'string', multiple: true },
-      shard: { type: 'string' },
+      ...SELECTION_OPTIONS, // --image, --scenario, --shard, --rerun-failed: harness/cli/cell-selection.ts
       parallel: { type: 'string' },
       'toa-source': { type: 'string' },
       'toa-ko': { type: 'string' },
@@ -78,26 +76,14 @@ export async function runCommand(args: string[]): Promise<number> {
   if (!Number.isInteger(toaKind) || toaKind < 0 || toaKind > 255) throw new UsageError(`--toa-kind wants an option kind 0–255, got '${values['toa-kind']}'`);
   const provider = values.provider;
   if (provider !== 'qemu' && provider !== 'vagrant') throw new UsageError(`--provider must be qemu or vagrant, got '${provider}'`);
-  const wantedScenarios = list(values.scenario);
-  const unknownScenarios = wantedScenarios.filter((id) => !SCENARIO_IDS.includes(id));
-  if (unknownScenarios.length) throw new UsageError(`unknown scenario ${unknownScenarios.join(', ')}; known: ${SCENARIO_IDS.join(', ')}`);
-  const scenarioIds = wantedScenarios.length ? SCENARIO_IDS.filter((id) => wantedScenarios.includes(id)) : SCENARIO_IDS;
-  const images = selectImages(list(values.image));
-  const shard = values.shard ? parseShard(values.shard) : undefined;
+  const { work: plan, plan: runPlan } = planFrom(values);
+  const shard = runPlan.shard;
   const parallel = values.parallel ? Number(values.parallel) : defaultParallelism();
   if (!Number.isInteger(parallel) || parallel < 1) throw new UsageError(`--parallel wants a whole number ≥ 1, got '${values.parallel}'`);
 
-  // The work, as (image, scenario) pairs in canonical order, then this shard's share.
-  // Whole OSes run the data-path scenarios too, after the guide's procedure installed toa.ko.
-  const applies = (image: LabImage, id: string): boolean =>
-    SCENARIOS.some((s) => s.id === id) || (image.kind === 'full-os' && FULL_OS_SCENARIOS.some((s) => s.id === id));
-  const pairs = shardPairs(images.flatMap((image) => scenarioIds.filter((id) => applies(image, id)).map((id) => ({ image, id }))), shard);
-  const plan = images
-    .map((image) => ({ image, ids: pairs.filter((p) => p.image === image).map((p) => p.id) }))
-    .filter((p) => p.ids.length > 0);
-
   const outDir = resolve(values.out ?? `out/run-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   const store = new ResultsStore(outDir);
+  store.appendPlan(runPlan); // first line: a merge can tell a shard that died from one with nothing to do
   const status = new LiveStatus(process.stdout);
   const tap = new TapWriter((text) => status.write(text));
   const notes: string[] = [`module under test: ${describeChoice(module)}; TOA option kind ${toaKind}`];
@@ -109,6 +95,7 @@ export async function runCommand(args: string[]): Promise<number> {
   const outcomes: ScenarioOutcome[] = [];
   try {
     await forEachConcurrently(plan, parallel, async ({ image, ids }) => {
+      const facts = initialCellNotes(image, provider);
       const ctx: CellContext = {
         cell: image.name,
         session,
@@ -122,6 +109,7 @@ export async function runCommand(args: string[]): Promise<number> {
         },
         record: (outcome) => record(image.name, outcome),
         note: (text) => notes.push(text),
+        facts: (learnt) => Object.assign(facts, learnt),
       };
       try {
         if (image.kind === 'micro') {
@@ -148,10 +136,12 @@ export async function runCommand(args: string[]): Promise<number> {
         }
       } finally {
         status.remove(image.name);
+        store.appendCell(finalCellNotes(facts, outDir));
       }
     });
     tap.end();
-    await writeReports(outDir, ResultsStore.read(store.path), { title: 'toa-lab conformance report', notes });
+    const written = ResultsStore.readRun(store.path);
+    await writeReports(outDir, written.results, { title: 'toa-lab conformance report', notes, cells: mergeCellNotes(written.cells), plan: runPlan });
     const passed = outcomes.filter(scenarioPassed).length;
     process.stdout.write(`# ${passed} passed, ${outcomes.length - passed} failed\n# reports: ${outDir}\n`);
     return passed === outcomes.length ? 0 : 1;
@@ -168,20 +158,11 @@ export async function runCommand(args: string[]): Promise<number> {
 
 function moduleChoice(source: string | undefined, prebuilt: string | undefined): ToaModuleChoice {
   if (source && prebuilt) throw new UsageError('--toa-source and --toa-ko exclude each other');
+  // A local path that is not there is a usage error now, not one failed row per image after every kernel was resolved.
+  if (source && !isRemoteSource(source) && !existsSync(source)) throw new UsageError(`--toa-source: no such directory or tarball: ${source} (nor a git URL)`);
   if (source) return { origin: 'source', location: source };
   if (prebuilt) return { origin: 'prebuilt', path: resolve(prebuilt) };
   return { origin: 'toa-lab' };
-}
-
-function selectImages(names: readonly string[]): LabImage[] {
-  if (names.length === 0) return IMAGES.filter((i) => i.byDefault);
-  const unknown = names.filter((n) => !IMAGES.some((i) => i.name === n));
-  if (unknown.length) throw new UsageError(`unknown image ${unknown.join(', ')}; known: ${IMAGES.map((i) => i.name).join(', ')}`);
-  return IMAGES.filter((i) => names.includes(i.name));
-}
-
-function list(values: readonly string[] | undefined): string[] {
-  return (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
 }
 
 /** A TCG guest keeps two cores busy and needs ~1 GiB with QEMU's overhead. */

@@ -1,5 +1,6 @@
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { RunPlan } from '../runner/cell-plan.ts';
 import type { ScenarioOutcome } from '../runner/scenario.ts';
 import { toaLabVersion } from '../version.ts';
 
@@ -14,6 +15,7 @@ import { toaLabVersion } from '../version.ts';
  * Lines without `kind` are results (format 1 files have only those).
  */
 export const RESULTS_FORMAT_VERSION = 2;
+export type { PlannedCell, RunPlan } from '../runner/cell-plan.ts';
 /** Formats this version reads and merges: format 1 is format 2 without plan and cell lines. */
 export const READABLE_FORMAT_VERSIONS: readonly number[] = [1, 2];
 
@@ -45,21 +47,6 @@ export interface CellNotesRecord extends CellNotes {
   kind: 'cell';
   formatVersion: number;
   toaLabVersion: string;
-}
-
-/** The cells and scenarios a run (or a whole sharded CI run) meant to execute. */
-export interface RunPlan {
-  planVersion: 1;
-  cells: PlannedCell[];
-  shard?: { index: number; count: number };
-}
-
-export interface PlannedCell {
-  /** Stable: the image name (results, JUnit, diff and trend key on it). */
-  id: string;
-  image: string;
-  kind: 'micro' | 'full-os';
-  scenarios: string[];
 }
 
 export interface PlanRecord extends RunPlan {

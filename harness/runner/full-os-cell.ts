@@ -64,6 +64,7 @@ export async function runFullOsCell(ctx: CellContext, options: FullOsCellOptions
     for (const scenario of procedureRows) record(procedureOutcome(scenario, [fetched.step], [], Date.now() - started));
     for (const scenario of dataPath) record(notRun(scenario, `the TOA source could not be had: ${fetched.step.summary}`));
     ctx.note(`${ctx.cell}: module verdict: did not build (${fetched.step.summary})`);
+    ctx.facts?.({ moduleVerdict: 'did not build' });
     return;
   }
   ctx.status("building or booting the image, then the guide's steps…");
@@ -87,8 +88,10 @@ export async function runFullOsCell(ctx: CellContext, options: FullOsCellOptions
     const steps = fetched ? [fetched.step, ...run.steps] : run.steps;
     for (const scenario of procedureRows) record(procedureOutcome(scenario, steps, run.checks, Date.now() - started));
     ctx.note(`${ctx.cell}: full OS, kernel ${run.lab.image.kernelRelease}, provider ${options.provider ?? 'qemu'}`);
+    ctx.facts?.({ kernel: run.lab.image.kernelRelease });
     if (dataPath.length) await runDataPathScenarios({ ...ctx, record }, run, dataPath, options.toaKind ?? 254, !vendor);
     if (vendor) ctx.note(`${ctx.cell}: module verdict: ${fullOsModuleVerdict(steps, outcomes)}`);
+    if (vendor) ctx.facts?.({ moduleVerdict: fullOsModuleVerdict(steps, outcomes) });
   } finally {
     copyFileSync(run.lab.vm.console.path, join(ctx.outDir, `console-${ctx.cell}.log`));
     // The QEMU provider's VM stops; a Vagrant one is destroyed (domain, volume and all).

@@ -42,6 +42,7 @@ export async function runMicroCell(
       record(moduleOutcome(prepared.steps, `did not build: ${prepared.buildFailure}`));
       for (const scenario of options.scenarios) record(notRun(scenario, 'the TOA module did not build for this kernel'));
       ctx.note(`${ctx.cell}: module verdict: did not build`);
+      ctx.facts?.({ moduleVerdict: 'did not build' });
       return;
     }
     ctx.status('booting…');
@@ -59,6 +60,7 @@ export async function runMicroCell(
     return;
   }
   ctx.note(`${ctx.cell}: kernel ${lab.image.kernelPackage.name} ${lab.image.kernelPackage.version}; ${lab.vm.accelerator.accelerator} (${lab.vm.accelerator.reason})`);
+  ctx.facts?.({ kernel: lab.image.kernelRelease, accelerator: lab.vm.accelerator.accelerator });
   try {
     const since = await lab.markKernelLog();
     const booted = lab; // a const, for the closure below
@@ -67,6 +69,7 @@ export async function runMicroCell(
       guestGone: () => guestGone(booted, since),
     });
     ctx.note(`${ctx.cell}: module verdict: ${moduleVerdict(outcomes)}`);
+    ctx.facts?.({ moduleVerdict: moduleVerdict(outcomes) });
     if (options.keepOnFailure && !outcomes.every(scenarioPassed)) await keepForInspection(ctx, lab);
   } finally {
     // The console log is evidence; the session folder goes with the run.

@@ -88,6 +88,21 @@ describe('toa-lab CLI', { timeout: SLOW }, () => {
     expect(mixed.stderr).toMatch(/written by toa-lab 0\.0\.1/);
   });
 
+  it('report merge --expect exits 1 naming what a lost shard did not report, and 0 on complete shards', () => {
+    const base = mkdtempSync(join(tmpdir(), 'toa-lab-expect-'));
+    const plan = join(base, 'plan.json');
+    writeFileSync(plan, JSON.stringify({ planVersion: 1, cells: [{ id: 'a', image: 'a', kind: 'micro', scenarios: ['s1'] }, { id: 'b', image: 'b', kind: 'micro', scenarios: ['s1'] }] }));
+    const shardA = runDir([record('a', 's1')]);
+    const lost = toaLab('report', 'merge', shardA, join(base, 'never-uploaded'), '--expect', plan, '--out', join(base, 'm1'));
+    expect(lost.code).toBe(1);
+    expect(lost.stderr).toContain('cell b: missing (1 scenarios planned, none reported)');
+    expect(toaLab('report', 'merge', shardA, '--expect', '2', '--out', join(base, 'm2')).stderr).toContain('expected 2 cells, found 1: a');
+    const whole = toaLab('report', 'merge', shardA, runDir([record('b', 's1')]), '--expect', plan, '--out', join(base, 'm3'));
+    expect(whole.code).toBe(0);
+    expect(whole.stderr).toBe('');
+    expect(toaLab('report', 'merge', shardA, '--expect', 'nonsense').code).toBe(2);
+  });
+
   it('report diff names what newly fails and exits 1 for it', () => {
     const before = runDir([record('a', 's1'), record('a', 's2', { passed: false })]);
     const after = runDir([record('a', 's1', { passed: false }), record('a', 's2')]);
