@@ -12,7 +12,11 @@ import { record } from '../report/fixtures.ts';
 const BIN = join(import.meta.dirname, '..', '..', '..', 'bin', 'toa-lab.js');
 
 function toaLab(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return toaLabWith({}, ...args);
+}
+
+function toaLabWith(env: Record<string, string>, ...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env } });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -26,7 +30,7 @@ describe('toa-lab CLI', { timeout: SLOW }, () => {
   it('--help lists the commands; every command has its own --help', () => {
     const help = toaLab('--help');
     expect(help.code).toBe(0);
-    for (const command of ['run', 'images', 'report', 'matrix', 'doctor']) {
+    for (const command of ['run', 'list', 'images', 'report', 'matrix', 'cache', 'doctor']) {
       expect(help.stdout).toContain(command);
       const own = toaLab(command, '--help');
       expect(own.code).toBe(0);
@@ -52,6 +56,35 @@ describe('toa-lab CLI', { timeout: SLOW }, () => {
     expect(provider.stderr).toMatch(/--provider must be qemu or vagrant, got 'xen'/);
   });
 
+  it('--version is package.json\'s; names that do not exist are usage errors before anything is resolved or built', () => {
+    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
+    expect(toaLab('--version')).toMatchObject({ code: 0, stdout: `toa-lab ${pkg.version}\n` });
+    const build = toaLab('images', 'build', 'nope');
+    expect(build.code).toBe(2);
+    expect(build.stderr).toMatch(/unknown image nope; known: microvm-bookworm/);
+    const out = join(mkdtempSync(join(tmpdir(), 'toa-lab-nosource-')), 'out');
+    const started = Date.now();
+    const source = toaLab('run', '--toa-source', '/nonexistent/toa', '--out', out);
+    expect(source.code).toBe(2);
+    expect(source.stderr).toContain('--toa-source: no such directory or tarball: /nonexistent/toa');
+    expect(existsSync(out)).toBe(false); // nothing was started, not even the results file
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
+  it('list prints the cells a run would execute; GitLab\'s CI_NODE_* shard it unless --shard is given', () => {
+    const all = JSON.parse(toaLab('list', '--json').stdout) as { planVersion: number; cells: Array<{ id: string; scenarios: string[] }> };
+    expect(all.planVersion).toBe(1);
+    expect(all.cells.map((c) => c.id)).toEqual(['microvm-bookworm', 'microvm-bullseye', 'microvm-trixie', 'debian-12']);
+    const pairs = (plan: typeof all): number => plan.cells.reduce((sum, c) => sum + c.scenarios.length, 0);
+    const gitlab = JSON.parse(toaLabWith({ CI_NODE_INDEX: '2', CI_NODE_TOTAL: '2' }, 'list', '--json').stdout) as typeof all;
+    expect(pairs(gitlab)).toBe(Math.floor(pairs(all) / 2));
+    const explicit = JSON.parse(toaLabWith({ CI_NODE_INDEX: '2', CI_NODE_TOTAL: '2' }, 'list', '--json', '--shard', '1/1').stdout) as typeof all;
+    expect(pairs(explicit)).toBe(pairs(all));
+    const text = toaLab('list', '--image', 'microvm-trixie', '--scenario', 'load,udp');
+    expect(text.stdout).toMatch(/^microvm-trixie\s+micro\s+udp load$/m);
+    expect(toaLab('run', '--help').stdout).toMatch(/CI_NODE_INDEX\/CI_NODE_TOTAL[\s\S]*explicit --shard wins/);
+  });
+
   it('prints CI matrices for GitHub Actions and GitLab', () => {
     const github = JSON.parse(toaLab('matrix', '--format', 'github', '--shards', '2').stdout) as { include: Array<{ image: string; shard: string }> };
     expect(github.include).toContainEqual({ image: 'microvm-bookworm', shard: '2/2' });
@@ -59,6 +92,18 @@ describe('toa-lab CLI', { timeout: SLOW }, () => {
     const gitlab = JSON.parse(toaLab('matrix', '--format', 'gitlab').stdout) as { parallel: { matrix: Array<Record<string, string[]>> } };
     expect(gitlab.parallel.matrix[0]!.IMAGE).toContain('microvm-trixie');
     expect(toaLab('matrix', '--format', 'yaml').code).toBe(2);
+    const one = JSON.parse(toaLab('matrix', '--image', 'microvm-trixie,debian-12', '--shards', '2', '--format', 'json').stdout) as {
+      cells: Array<{ id: string }>;
+      jobs: unknown[];
+    };
+    expect(one.cells.map((c) => c.id)).toEqual(['microvm-trixie', 'debian-12']);
+    expect(one.jobs).toContainEqual({ image: 'debian-12', shard: '2/2' });
+    expect(toaLab('matrix', '--image', 'nope').code).toBe(2);
+    const config = join(mkdtempSync(join(tmpdir(), 'toa-lab-matrix-config-')), 'c.json');
+    writeFileSync(config, JSON.stringify({ images: { 'centos-7': [{ kind: 'local-image', path: '/srv/c7.qcow2' }] } }));
+    expect(toaLab('matrix', '--config', config).code).toBe(0);
+    writeFileSync(config, '{ not json');
+    expect(toaLab('matrix', '--config', config).code).toBe(2);
   });
 
   it('images list shows every guide row with its source; a vendor config replaces sources, and a bad one is refused', () => {
