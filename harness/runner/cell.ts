@@ -29,7 +29,7 @@ export interface CellFacts {
 
 /** An outcome for a scenario that could not run because its image or module could not be had. */
 export function notRun(scenario: { id: string; title: string }, reason: string): ScenarioOutcome {
-  return { scenario: scenario.id, title: scenario.title, checks: [], durationMs: 0, error: reason };
+  return { scenario: scenario.id, title: scenario.title, checks: [], durationMs: 0, error: reason, notRun: true };
 }
 
 export function errorText(error: unknown): string {

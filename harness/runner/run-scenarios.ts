@@ -50,7 +50,7 @@ export async function runScenarios<Lab>(
       });
       if (gone) {
         for (const rest of scenarios.slice(index + 1)) {
-          record({ scenario: rest.id, title: rest.title, checks: [], durationMs: 0, error: `not run: ${gone} (since ${scenario.id})` });
+          record({ scenario: rest.id, title: rest.title, checks: [], durationMs: 0, error: `not run: ${gone} (since ${scenario.id})`, notRun: true });
         }
         break;
       }

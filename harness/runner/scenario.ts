@@ -43,6 +43,8 @@ export interface ScenarioOutcome {
   error?: string;
   /** Set when the scenario does not apply here, with the reason: neither a pass nor a failure. */
   skipped?: string;
+  /** Set (with `error` saying why) when the scenario never started: its image, module or guest was not there. */
+  notRun?: true;
 }
 
 /** Passed, or skipped as not applicable: nothing failed. */

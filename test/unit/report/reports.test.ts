@@ -98,7 +98,7 @@ describe('Markdown report', () => {
     const text = renderMarkdownReport([record('c1', 'a'), record('c1', 'b', { passed: false })], { title: 'T', notes: ['n'] });
     expect(text).toMatch(/\| a \| ✅ pass \(1\.0 s\) \|/);
     expect(text).toMatch(/\| b \| ❌ FAIL/);
-    expect(text).toContain('**1 passed, 1 failed**');
+    expect(text).toContain('**1 passed, 1 failed, 0 skipped, 0 not run**');
     expect(text).toContain('conn peer=192.0.2.2:51000');
   });
 });
