@@ -4,12 +4,14 @@ import { parseArgs } from 'node:util';
 import { diffResults, renderDiffMarkdown } from '../report/diff-results.ts';
 import { mergeRuns, missingFromMerge, parseExpectation, resultsFile, unionPlan, writeMergedResults } from '../report/merge-results.ts';
 import { ResultsStore } from '../report/results-store.ts';
+import { readTrend, renderTrendMarkdown } from '../report/trend.ts';
 import { writeReports } from '../report/write-reports.ts';
 import { UsageError } from '../runner/run-scenarios.ts';
 import { scenarioPassed } from '../runner/scenario.ts';
 
 export const REPORT_HELP = `usage: toa-lab report merge <run-dir>... [--out DIR] [--expect PLAN-FILE|CELL-COUNT]
        toa-lab report diff <old-run-dir> <new-run-dir> [--format md|json]
+       toa-lab report trend <run-dir>... [--format md|json]
 
   merge   joins shards' results.jsonl into one run folder with every report
           (refuses results from another toa-lab version, or a cell reported twice);
@@ -20,6 +22,9 @@ export const REPORT_HELP = `usage: toa-lab report merge <run-dir>... [--out DIR]
           Each shard's own plan (in its results.jsonl) is checked as well.
   diff    newly failing, newly passing, and scenarios/steps 20 % slower or more;
           exits 1 when something newly fails
+  trend   over N runs (ordered by when each ran): per cell × scenario, its status run by
+          run, the last run it passed, the run its current failure began, and its durations;
+          a report, so it exits 0 (1 is for diff's "newly failing")
 `;
 
 export async function reportCommand(args: string[]): Promise<number> {
@@ -59,5 +64,11 @@ export async function reportCommand(args: string[]): Promise<number> {
     process.stdout.write(values.format === 'json' ? `${JSON.stringify(diff, null, 2)}\n` : renderDiffMarkdown(diff));
     return diff.newlyFailing.length ? 1 : 0;
   }
-  throw new UsageError(`report: expected 'merge' or 'diff'\n\n${REPORT_HELP}`);
+  if (action === 'trend') {
+    if (dirs.length === 0) throw new UsageError('report trend: name the run folders to compare');
+    const trend = readTrend(dirs);
+    process.stdout.write(values.format === 'json' ? `${JSON.stringify(trend, null, 2)}\n` : renderTrendMarkdown(trend));
+    return 0;
+  }
+  throw new UsageError(`report: expected 'merge', 'diff' or 'trend'\n\n${REPORT_HELP}`);
 }
