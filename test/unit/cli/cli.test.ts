@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,13 +11,18 @@ import { record } from '../report/fixtures.ts';
 
 const BIN = join(import.meta.dirname, '..', '..', '..', 'bin', 'toa-lab.js');
 
-function toaLab(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+/** `toa-lab ...` as a child process; async, so the cases of this file run side by side. */
+function toaLab(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return toaLabWith({}, ...args);
 }
 
-function toaLabWith(env: Record<string, string>, ...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env } });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+function toaLabWith(env: Record<string, string>, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
 }
 
 function runDir(records: ResultRecord[]): string {
@@ -26,135 +31,135 @@ function runDir(records: ResultRecord[]): string {
   return dir;
 }
 
-describe('toa-lab CLI', { timeout: SLOW }, () => {
-  it('--help lists the commands; every command has its own --help', () => {
-    const help = toaLab('--help');
+describe.concurrent('toa-lab CLI', { timeout: SLOW }, () => {
+  it('--help lists the commands; every command has its own --help', async () => {
+    const help = (await toaLab('--help'));
     expect(help.code).toBe(0);
     for (const command of ['run', 'list', 'images', 'report', 'matrix', 'cache', 'doctor']) {
       expect(help.stdout).toContain(command);
-      const own = toaLab(command, '--help');
+      const own = (await toaLab(command, '--help'));
       expect(own.code).toBe(0);
       expect(own.stdout).toMatch(new RegExp(`usage: toa-lab ${command}`));
     }
   });
 
-  it('exits 2 with a clear message on usage errors, before booting anything', () => {
-    expect(toaLab()).toMatchObject({ code: 2 });
-    const unknown = toaLab('frobnicate');
+  it('exits 2 with a clear message on usage errors, before booting anything', async () => {
+    expect((await toaLab())).toMatchObject({ code: 2 });
+    const unknown = (await toaLab('frobnicate'));
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("unknown command 'frobnicate'");
-    const image = toaLab('run', '--image', 'centos-5');
+    const image = (await toaLab('run', '--image', 'centos-5'));
     expect(image.code).toBe(2);
     expect(image.stderr).toMatch(/unknown image centos-5; known: microvm-bookworm/);
-    const scenario = toaLab('run', '--scenario', 'nope');
+    const scenario = (await toaLab('run', '--scenario', 'nope'));
     expect(scenario.code).toBe(2);
     expect(scenario.stderr).toMatch(/unknown scenario nope; known: fullnat-toa-v4/);
-    expect(toaLab('run', '--shard', '3/2').stderr).toMatch(/--shard wants i\/n/);
-    expect(toaLab('run', '--bogus').code).toBe(2);
-    const provider = toaLab('run', '--provider', 'xen');
+    expect((await toaLab('run', '--shard', '3/2')).stderr).toMatch(/--shard wants i\/n/);
+    expect((await toaLab('run', '--bogus')).code).toBe(2);
+    const provider = (await toaLab('run', '--provider', 'xen'));
     expect(provider.code).toBe(2);
     expect(provider.stderr).toMatch(/--provider must be qemu or vagrant, got 'xen'/);
   });
 
-  it('--version is package.json\'s; names that do not exist are usage errors before anything is resolved or built', () => {
+  it('--version is package.json\'s; names that do not exist are usage errors before anything is resolved or built', async () => {
     const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
-    expect(toaLab('--version')).toMatchObject({ code: 0, stdout: `toa-lab ${pkg.version}\n` });
-    const build = toaLab('images', 'build', 'nope');
+    expect((await toaLab('--version'))).toMatchObject({ code: 0, stdout: `toa-lab ${pkg.version}\n` });
+    const build = (await toaLab('images', 'build', 'nope'));
     expect(build.code).toBe(2);
     expect(build.stderr).toMatch(/unknown image nope; known: microvm-bookworm/);
     const out = join(mkdtempSync(join(tmpdir(), 'toa-lab-nosource-')), 'out');
     const started = Date.now();
-    const source = toaLab('run', '--toa-source', '/nonexistent/toa', '--out', out);
+    const source = (await toaLab('run', '--toa-source', '/nonexistent/toa', '--out', out));
     expect(source.code).toBe(2);
     expect(source.stderr).toContain('--toa-source: no such directory or tarball: /nonexistent/toa');
     expect(existsSync(out)).toBe(false); // nothing was started, not even the results file
-    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(Date.now() - started).toBeLessThan(45_000); // resolving kernels would take minutes
   });
 
-  it('list prints the cells a run would execute; GitLab\'s CI_NODE_* shard it unless --shard is given', () => {
-    const all = JSON.parse(toaLab('list', '--json').stdout) as { planVersion: number; cells: Array<{ id: string; scenarios: string[] }> };
+  it('list prints the cells a run would execute; GitLab\'s CI_NODE_* shard it unless --shard is given', async () => {
+    const all = JSON.parse((await toaLab('list', '--json')).stdout) as { planVersion: number; cells: Array<{ id: string; scenarios: string[] }> };
     expect(all.planVersion).toBe(1);
     expect(all.cells.map((c) => c.id)).toEqual(['microvm-bookworm', 'microvm-bullseye', 'microvm-trixie', 'debian-12']);
     const pairs = (plan: typeof all): number => plan.cells.reduce((sum, c) => sum + c.scenarios.length, 0);
-    const gitlab = JSON.parse(toaLabWith({ CI_NODE_INDEX: '2', CI_NODE_TOTAL: '2' }, 'list', '--json').stdout) as typeof all;
+    const gitlab = JSON.parse((await toaLabWith({ CI_NODE_INDEX: '2', CI_NODE_TOTAL: '2' }, 'list', '--json')).stdout) as typeof all;
     expect(pairs(gitlab)).toBe(Math.floor(pairs(all) / 2));
-    const explicit = JSON.parse(toaLabWith({ CI_NODE_INDEX: '2', CI_NODE_TOTAL: '2' }, 'list', '--json', '--shard', '1/1').stdout) as typeof all;
+    const explicit = JSON.parse((await toaLabWith({ CI_NODE_INDEX: '2', CI_NODE_TOTAL: '2' }, 'list', '--json', '--shard', '1/1')).stdout) as typeof all;
     expect(pairs(explicit)).toBe(pairs(all));
-    const text = toaLab('list', '--image', 'microvm-trixie', '--scenario', 'load,udp');
+    const text = (await toaLab('list', '--image', 'microvm-trixie', '--scenario', 'load,udp'));
     expect(text.stdout).toMatch(/^microvm-trixie\s+micro\s+udp load$/m);
-    expect(toaLab('run', '--help').stdout).toMatch(/CI_NODE_INDEX\/CI_NODE_TOTAL[\s\S]*explicit --shard wins/);
+    expect((await toaLab('run', '--help')).stdout).toMatch(/CI_NODE_INDEX\/CI_NODE_TOTAL[\s\S]*explicit --shard wins/);
   });
 
-  it('prints CI matrices for GitHub Actions and GitLab', () => {
-    const github = JSON.parse(toaLab('matrix', '--format', 'github', '--shards', '2').stdout) as { include: Array<{ image: string; shard: string }> };
+  it('prints CI matrices for GitHub Actions and GitLab', async () => {
+    const github = JSON.parse((await toaLab('matrix', '--format', 'github', '--shards', '2')).stdout) as { include: Array<{ image: string; shard: string }> };
     expect(github.include).toContainEqual({ image: 'microvm-bookworm', shard: '2/2' });
     expect(github.include).toHaveLength(8); // 3 micro-VMs + Debian 12, × 2 shards
-    const gitlab = JSON.parse(toaLab('matrix', '--format', 'gitlab').stdout) as { parallel: { matrix: Array<Record<string, string[]>> } };
+    const gitlab = JSON.parse((await toaLab('matrix', '--format', 'gitlab')).stdout) as { parallel: { matrix: Array<Record<string, string[]>> } };
     expect(gitlab.parallel.matrix[0]!.IMAGE).toContain('microvm-trixie');
-    expect(toaLab('matrix', '--format', 'yaml').code).toBe(2);
-    const one = JSON.parse(toaLab('matrix', '--image', 'microvm-trixie,debian-12', '--shards', '2', '--format', 'json').stdout) as {
+    expect((await toaLab('matrix', '--format', 'yaml')).code).toBe(2);
+    const one = JSON.parse((await toaLab('matrix', '--image', 'microvm-trixie,debian-12', '--shards', '2', '--format', 'json')).stdout) as {
       cells: Array<{ id: string }>;
       jobs: unknown[];
     };
     expect(one.cells.map((c) => c.id)).toEqual(['microvm-trixie', 'debian-12']);
     expect(one.jobs).toContainEqual({ image: 'debian-12', shard: '2/2' });
-    expect(toaLab('matrix', '--image', 'nope').code).toBe(2);
+    expect((await toaLab('matrix', '--image', 'nope')).code).toBe(2);
     const config = join(mkdtempSync(join(tmpdir(), 'toa-lab-matrix-config-')), 'c.json');
     writeFileSync(config, JSON.stringify({ images: { 'centos-7': [{ kind: 'local-image', path: '/srv/c7.qcow2' }] } }));
-    expect(toaLab('matrix', '--config', config).code).toBe(0);
+    expect((await toaLab('matrix', '--config', config)).code).toBe(0);
     writeFileSync(config, '{ not json');
-    expect(toaLab('matrix', '--config', config).code).toBe(2);
+    expect((await toaLab('matrix', '--config', config)).code).toBe(2);
   });
 
-  it('images list shows every guide row with its source; a vendor config replaces sources, and a bad one is refused', () => {
-    const list = toaLab('images', 'list');
+  it('images list shows every guide row with its source; a vendor config replaces sources, and a bad one is refused', async () => {
+    const list = (await toaLab('images', 'list'));
     expect(list.code).toBe(0);
     for (const id of ['microvm-bookworm', 'centos-6.8', 'ubuntu-20.04', 'rocky-8.5', 'debian-12']) expect(list.stdout).toContain(id);
     const dir = mkdtempSync(join(tmpdir(), 'toa-lab-config-'));
     const config = join(dir, 'toa-lab.config.json');
     writeFileSync(config, JSON.stringify({ images: { 'centos-7': [{ kind: 'local-image', path: '/srv/images/centos7.qcow2' }] } }));
-    expect(toaLab('images', 'list', '--config', config).stdout).toMatch(/^centos-7 .*local image \/srv\/images\/centos7\.qcow2$/m);
+    expect((await toaLab('images', 'list', '--config', config)).stdout).toMatch(/^centos-7 .*local image \/srv\/images\/centos7\.qcow2$/m);
     writeFileSync(config, JSON.stringify({ images: { 'centos-77': [{ kind: 'vagrant-box', box: 'x/y' }] } }));
-    const bad = toaLab('images', 'list', '--config', config);
+    const bad = (await toaLab('images', 'list', '--config', config));
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/unknown profiles: centos-77/);
   });
 
-  it('report merge writes every report and says whether anything failed', () => {
+  it('report merge writes every report and says whether anything failed', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'toa-lab-merged-')), 'merged');
-    const ok = toaLab('report', 'merge', runDir([record('a', 's1')]), runDir([record('b', 's1')]), '--out', out);
+    const ok = (await toaLab('report', 'merge', runDir([record('a', 's1')]), runDir([record('b', 's1')]), '--out', out));
     expect(ok.code).toBe(0);
     for (const file of ['results.jsonl', 'report.md', 'report.html', 'junit/a.xml', 'junit/b.xml']) expect(existsSync(join(out, file))).toBe(true);
     expect(readFileSync(join(out, 'results.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
-    const failing = toaLab('report', 'merge', runDir([record('a', 's1', { passed: false })]), '--out', `${out}-2`);
+    const failing = (await toaLab('report', 'merge', runDir([record('a', 's1', { passed: false })]), '--out', `${out}-2`));
     expect(failing.code).toBe(1);
-    const mixed = toaLab('report', 'merge', runDir([{ ...record('a', 's1'), toaLabVersion: '0.0.1' }]), '--out', `${out}-3`);
+    const mixed = (await toaLab('report', 'merge', runDir([{ ...record('a', 's1'), toaLabVersion: '0.0.1' }]), '--out', `${out}-3`));
     expect(mixed.code).toBe(2);
     expect(mixed.stderr).toMatch(/written by toa-lab 0\.0\.1/);
   });
 
-  it('report merge --expect exits 1 naming what a lost shard did not report, and 0 on complete shards', () => {
+  it('report merge --expect exits 1 naming what a lost shard did not report, and 0 on complete shards', async () => {
     const base = mkdtempSync(join(tmpdir(), 'toa-lab-expect-'));
     const plan = join(base, 'plan.json');
     writeFileSync(plan, JSON.stringify({ planVersion: 1, cells: [{ id: 'a', image: 'a', kind: 'micro', scenarios: ['s1'] }, { id: 'b', image: 'b', kind: 'micro', scenarios: ['s1'] }] }));
     const shardA = runDir([record('a', 's1')]);
-    const lost = toaLab('report', 'merge', shardA, join(base, 'never-uploaded'), '--expect', plan, '--out', join(base, 'm1'));
+    const lost = (await toaLab('report', 'merge', shardA, join(base, 'never-uploaded'), '--expect', plan, '--out', join(base, 'm1')));
     expect(lost.code).toBe(1);
     expect(lost.stderr).toContain('cell b: missing (1 scenarios planned, none reported)');
-    expect(toaLab('report', 'merge', shardA, '--expect', '2', '--out', join(base, 'm2')).stderr).toContain('expected 2 cells, found 1: a');
-    const whole = toaLab('report', 'merge', shardA, runDir([record('b', 's1')]), '--expect', plan, '--out', join(base, 'm3'));
+    expect((await toaLab('report', 'merge', shardA, '--expect', '2', '--out', join(base, 'm2'))).stderr).toContain('expected 2 cells, found 1: a');
+    const whole = (await toaLab('report', 'merge', shardA, runDir([record('b', 's1')]), '--expect', plan, '--out', join(base, 'm3')));
     expect(whole.code).toBe(0);
     expect(whole.stderr).toBe('');
-    expect(toaLab('report', 'merge', shardA, '--expect', 'nonsense').code).toBe(2);
+    expect((await toaLab('report', 'merge', shardA, '--expect', 'nonsense')).code).toBe(2);
   });
 
-  it('report diff names what newly fails and exits 1 for it', () => {
+  it('report diff names what newly fails and exits 1 for it', async () => {
     const before = runDir([record('a', 's1'), record('a', 's2', { passed: false })]);
     const after = runDir([record('a', 's1', { passed: false }), record('a', 's2')]);
-    const diff = toaLab('report', 'diff', before, after);
+    const diff = (await toaLab('report', 'diff', before, after));
     expect(diff.code).toBe(1);
     expect(diff.stdout).toContain('## Newly failing (1)\n\n- a × s1');
     expect(diff.stdout).toContain('## Newly passing (1)\n\n- a × s2');
-    expect(toaLab('report', 'diff', after, after).code).toBe(0);
+    expect((await toaLab('report', 'diff', after, after)).code).toBe(0);
   });
 });
