@@ -12,7 +12,7 @@ commands:
   run        conformance run on the micro-VM lab (TAP on stdout, reports in --out)
   list       the cells a run with the same flags would execute (--json: the plan)
   images     build, list or hash the lab's images
-  report     merge shards' results, or diff two runs
+  report     merge shards' results (--expect: none lost), diff two runs, or trend over N
   matrix     the CI matrix (GitHub Actions, GitLab) of images × shards
   cache      list or prune the artefact cache
   doctor     check this host: QEMU, KVM, disk, memory, tools

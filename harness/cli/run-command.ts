@@ -29,8 +29,10 @@ for the guides' procedure (build, load, autoload, VIP, reboot), then the same
 data-path scenarios on the toa.ko the procedure installed — runs the
 scenarios on each, streams TAP 13 on stdout, and writes to DIR: results.jsonl
 (one line per finished scenario, kept even if the run is interrupted),
-report.md, report.html (+ report.png), junit/<cell>.xml, and each guest's
-serial console log.
+report.md, summary.md, report.html (+ full-page report.png and report-narrow.png),
+junit/<cell>.xml, and each guest's serial console log. results.jsonl starts with
+the plan (what 'toa-lab list --json' prints for the same flags) and keeps each
+cell's kernel, accelerator and module verdict.
 
   --image      images (default: ${IMAGES.filter((i) => i.byDefault).map((i) => i.name).join(', ')});
                all: ${IMAGES.map((i) => i.name).join(', ')}
