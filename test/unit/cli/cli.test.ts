@@ -153,6 +153,19 @@ describe.concurrent('toa-lab CLI', { timeout: SLOW }, () => {
     expect((await toaLab('report', 'merge', shardA, '--expect', 'nonsense')).code).toBe(2);
   });
 
+  it('run --rerun-failed of a run where everything passed boots nothing, and its results.jsonl starts with the (empty) plan', async () => {
+    const before = runDir([record('microvm-trixie', 'udp')]);
+    const out = join(mkdtempSync(join(tmpdir(), 'toa-lab-rerun-')), 'out');
+    const rerun = await toaLab('run', '--rerun-failed', before, '--out', out);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(rerun.stdout).toContain('1..0');
+    const first = JSON.parse(readFileSync(join(out, 'results.jsonl'), 'utf8').split('\n')[0]!) as { kind: string; cells: unknown[] };
+    expect(first).toMatchObject({ kind: 'plan', cells: [] });
+    const failedBefore = runDir([record('microvm-trixie', 'udp', { passed: false })]);
+    const listed = JSON.parse((await toaLab('list', '--json', '--rerun-failed', failedBefore)).stdout) as { cells: Array<{ id: string; scenarios: string[] }> };
+    expect(listed.cells).toEqual([{ id: 'microvm-trixie', image: 'microvm-trixie', kind: 'micro', scenarios: ['udp'] }]);
+  });
+
   it('report diff names what newly fails and exits 1 for it', async () => {
     const before = runDir([record('a', 's1'), record('a', 's2', { passed: false })]);
     const after = runDir([record('a', 's1', { passed: false }), record('a', 's2')]);
