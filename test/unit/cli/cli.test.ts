@@ -31,7 +31,7 @@ function runDir(records: ResultRecord[]): string {
   return dir;
 }
 
-describe.concurrent('toa-lab CLI', { timeout: SLOW }, () => {
+describe('toa-lab CLI', { timeout: SLOW }, () => {
   it('--help lists the commands; every command has its own --help', async () => {
     const help = (await toaLab('--help'));
     expect(help.code).toBe(0);
