@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { create } from 'xmlbuilder2';
 import { scenarioPassed, type Check, type ScenarioOutcome } from '../runner/scenario.ts';
 import { toaLabVersion } from '../version.ts';
+import type { RunPlan } from '../runner/cell-plan.ts';
+import { unreported } from './outcome-status.ts';
 import type { CellNotes, ResultRecord } from './results-store.ts';
 
 /**
@@ -20,8 +22,12 @@ import type { CellNotes, ResultRecord } from './results-store.ts';
  * - <skipped> with the reason the scenario does not apply;
  * - <system-out> names the cell's serial console log.
  */
-export function renderJUnit(cell: string, records: readonly ResultRecord[], notes: CellNotes | undefined): string {
-  const outcomes = records.filter((r) => r.cell === cell).map((r) => r.outcome);
+export function renderJUnit(cell: string, records: readonly ResultRecord[], notes: CellNotes | undefined, plan?: RunPlan): string {
+  // A planned scenario with no record (a lost shard, an interrupted run) is an error a CI panel shows, not a silence.
+  const lost = unreported(records, plan)
+    .filter((m) => m.cell === cell)
+    .map((m): ScenarioOutcome => ({ scenario: m.scenario, title: m.scenario, checks: [], durationMs: 0, error: 'planned but never reported (a lost shard or an interrupted run)', notRun: true }));
+  const outcomes = [...records.filter((r) => r.cell === cell).map((r) => r.outcome), ...lost];
   const count = (pick: (o: ScenarioOutcome) => boolean): string => String(outcomes.filter(pick).length);
   const time = seconds(outcomes.reduce((sum, o) => sum + o.durationMs, 0));
   const totals = {
@@ -67,13 +73,18 @@ export function renderJUnit(cell: string, records: readonly ResultRecord[], note
   return doc.end({ prettyPrint: true }) + '\n';
 }
 
-/** Writes junit/<cell>.xml for every cell that has results; returns the files. */
-export function writeJUnitReports(records: readonly ResultRecord[], outDir: string, notes: ReadonlyMap<string, CellNotes> = new Map()): string[] {
+/** Writes junit/<cell>.xml for every cell that has results or was planned; returns the files. */
+export function writeJUnitReports(
+  records: readonly ResultRecord[],
+  outDir: string,
+  notes: ReadonlyMap<string, CellNotes> = new Map(),
+  plan?: RunPlan,
+): string[] {
   const dir = join(outDir, 'junit');
   mkdirSync(dir, { recursive: true });
-  return [...new Set(records.map((r) => r.cell))].map((cell) => {
+  return [...new Set([...records.map((r) => r.cell), ...(plan?.cells.map((c) => c.id) ?? [])])].map((cell) => {
     const file = join(dir, `${safeFileName(cell)}.xml`);
-    writeFileSync(file, renderJUnit(cell, records, notes.get(cell)));
+    writeFileSync(file, renderJUnit(cell, records, notes.get(cell), plan));
     return file;
   });
 }

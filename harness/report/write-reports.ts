@@ -23,7 +23,7 @@ export async function writeReports(outDir: string, records: readonly ResultRecor
   writeFileSync(markdown, renderMarkdownReport(records, context));
   writeFileSync(summary, renderMarkdownSummary(records, context));
   writeFileSync(html, renderHtmlReport(records, context));
-  const files = [markdown, summary, html, ...writeJUnitReports(records, outDir, context.cells)];
+  const files = [markdown, summary, html, ...writeJUnitReports(records, outDir, context.cells, context.plan)];
   if (chromiumAvailable()) {
     // The whole page, as a desktop and as a phone shows it.
     for (const [png, width] of [

@@ -77,6 +77,23 @@ describe('JUnit', () => {
     expect(xpath(files[1]!, 'count(//property[@name="kernel"])')).toBe('0');
   });
 
+  it('a planned scenario without a record becomes an <error>, and a planned cell without any gets its file', () => {
+    const out = mkdtempSync(join(tmpdir(), 'toa-lab-junit-plan-'));
+    const plan = {
+      planVersion: 1 as const,
+      cells: [
+        { id: 'c1', image: 'c1', kind: 'micro' as const, scenarios: ['a', 'b'] },
+        { id: 'c2', image: 'c2', kind: 'micro' as const, scenarios: ['a'] },
+      ],
+    };
+    const files = writeJUnitReports([record('c1', 'a')], out, new Map(), plan);
+    expect(files.map((f) => f.split('/').at(-1))).toEqual(['c1.xml', 'c2.xml']);
+    for (const file of files) validate(file);
+    expect(xpath(files[0]!, 'string(//testcase[@name="b"]/error/@message)')).toMatch(/planned but never reported/);
+    expect(xpath(files[0]!, 'string(//testsuite/@errors)')).toBe('1');
+    expect(xpath(files[1]!, 'string(//testsuite/@tests)')).toBe('1');
+  });
+
   it('the schema really rejects malformed files', () => {
     const dir = mkdtempSync(join(tmpdir(), 'toa-lab-junit-bad-'));
     const bad = join(dir, 'bad.xml');
