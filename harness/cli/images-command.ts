@@ -1,10 +1,15 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_KERNELS } from '../kernels/default-kernels.ts';
 import { formatKernelSpec, kernelCellName } from '../kernels/kernel-spec.ts';
+import { ensureDebianImage } from '../images/debian/build-debian-image.ts';
 import { ensureMicroVmImage, MICROVM_SUITES, microVmImageName } from '../images/microvm/build-microvm-image.ts';
+import { recipeSourceHashes } from '../cache/recipe-sources.ts';
+import { selectImages } from '../runner/cell-plan.ts';
+import type { LabImage } from '../runner/lab-images.ts';
+import { ensurePatchedKernel } from '../patched-kernel/kernel-cache.ts';
 import type { ImageSource } from '../os/index.ts';
 import { UsageError } from '../runner/run-scenarios.ts';
-import { loadProfiles } from './user-config.ts';
+import { loadProfiles } from '../os/user-config.ts';
 
 function describeSource(source: ImageSource): string {
   switch (source.kind) {
@@ -21,28 +26,57 @@ function describeSource(source: ImageSource): string {
   }
 }
 
-export const IMAGES_HELP = `usage: toa-lab images build|list [--config FILE]
+export const IMAGES_HELP = `usage: toa-lab images build [NAME...] | list [--config FILE] | hash [--key]
 
-  build   build (or find in the cache) the micro-VM images: Debian's kernel (bullseye, bookworm,
-          trixie), busybox, toa.ko, toa-backend
+  build   build (or find in the cache) the named lab images (names are checked before anything
+          is built), by default the default lab's micro-VM images: Debian's kernels (bullseye,
+          bookworm, trixie, the newer default kernels), busybox, toa.ko, toa-backend;
+          centos-6.8-patched-kernel builds the patched kernel (10–26 min cold)
+  hash    per lab image, a hash of the repo sources its recipe is built from (--key: one
+          line for all of them): a CI cache key (actions/cache, GitLab cache:key) that changes
+          when a recipe's sources change. Kernel versions are resolved at run time and not part
+          of it: the lab's own per-recipe folders in the restored cache decide what is reused
   list    the images this lab knows: the micro-VMs, and one full-OS profile per row of the
           vendor guides with where its image comes from (a Vagrant box, a cloud image with
           checksum, built offline here) — a vendor adds or replaces sources in
           toa-lab.config.json (or --config FILE) without touching the code
 `;
 
+/** How each kind of image is built (or found in the cache), by its typed kind; one line of output each. */
+const IMAGE_BUILDERS: { [Kind in LabImage['kind']]: (image: Extract<LabImage, { kind: Kind }>, onProgress: (line: string) => void) => Promise<string> } = {
+  micro: async (image, onProgress) => {
+    const built = await ensureMicroVmImage({ suite: image.suite, ...(image.kernel && { kernel: image.kernel }), onProgress });
+    return `${built.name}  ${built.kernelRelease}  ${built.dir}`;
+  },
+  'full-os': async (image, onProgress) => {
+    if (image.disk) return `${image.name}  a disk the lab does not build: ${image.disk.file || image.disk.download?.url}`;
+    const built = await ensureDebianImage(image.name, onProgress);
+    return `${image.name}  ${built.kernelRelease}  ${built.dir}`;
+  },
+  'patched-kernel': async (image, onProgress) => {
+    const kernel = await ensurePatchedKernel({ log: onProgress });
+    return `${image.name}  ${kernel.release}  ${kernel.dir}`;
+  },
+};
+
 export async function imagesCommand(args: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { config: { type: 'string' } } });
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { config: { type: 'string' }, key: { type: 'boolean' } } });
   switch (positionals[0]) {
     case 'build': {
-      for (const suite of MICROVM_SUITES) {
-        const image = await ensureMicroVmImage({ suite, onProgress: (line) => process.stderr.write(`${line}\n`) });
-        process.stdout.write(`${image.name}  ${image.kernelRelease}  ${image.dir}\n`);
+      // Names first: an unknown one is a usage error before anything is resolved or built.
+      const named = positionals.slice(1);
+      const images = named.length ? selectImages(named, [], values.config) : selectImages([]).filter((i) => i.kind === 'micro');
+      const onProgress = (line: string): void => void process.stderr.write(`${line}\n`);
+      for (const image of images) process.stdout.write(`${await IMAGE_BUILDERS[image.kind](image as never, onProgress)}\n`);
+      return 0;
+    }
+    case 'hash': {
+      const hashes = await recipeSourceHashes();
+      if (values.key) {
+        process.stdout.write(`${hashes.key}\n`);
+        return 0;
       }
-      for (const kernel of DEFAULT_KERNELS) {
-        const image = await ensureMicroVmImage({ kernel, onProgress: (line) => process.stderr.write(`${line}\n`) });
-        process.stdout.write(`${image.name}  ${image.kernelRelease}  ${image.dir}\n`);
-      }
+      for (const [name, hash] of Object.entries(hashes.images)) process.stdout.write(`${name.padEnd(18)} ${hash}\n`);
       return 0;
     }
     case 'list': {
@@ -65,6 +99,6 @@ export async function imagesCommand(args: string[]): Promise<number> {
       return 0;
     }
     default:
-      throw new UsageError(`images: expected 'build' or 'list'\n\n${IMAGES_HELP}`);
+      throw new UsageError(`images: expected 'build', 'list' or 'hash'\n\n${IMAGES_HELP}`);
   }
 }

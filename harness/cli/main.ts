@@ -10,13 +10,15 @@ usage: toa-lab <command> [options]
 
 commands:
   run        conformance run on the micro-VM lab (TAP on stdout, reports in --out)
-  images     build or list the lab's images
+  list       the cells a run with the same flags would execute (--json: the plan)
+  images     build, list or hash the lab's images
   kernels    list the kernels Debian's archive serves (each runnable with run --kernel)
-  report     merge shards' results, or diff two runs
+  report     merge shards' results (--expect: none lost), diff two runs, or trend over N
   matrix     the CI matrix (GitHub Actions, GitLab) of images × shards
+  cache      list or prune the artefact cache
   doctor     check this host: QEMU, KVM, disk, memory, tools
 
-Run 'toa-lab <command> --help' for its options.
+Run 'toa-lab <command> --help' for its options; 'toa-lab --version' for the version.
 `;
 
 interface Command {
@@ -29,6 +31,14 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   run: async () => {
     const m = await import('./run-command.ts');
     return { run: m.runCommand, help: m.RUN_HELP };
+  },
+  list: async () => {
+    const m = await import('./list-command.ts');
+    return { run: m.listCommand, help: m.LIST_HELP };
+  },
+  cache: async () => {
+    const m = await import('./cache-command.ts');
+    return { run: m.cacheCommand, help: m.CACHE_HELP };
   },
   images: async () => {
     const m = await import('./images-command.ts');
@@ -57,6 +67,11 @@ async function main(argv: string[]): Promise<number> {
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(HELP);
     return name ? 0 : 2;
+  }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    const { toaLabVersion } = await import('../version.ts');
+    process.stdout.write(`toa-lab ${toaLabVersion()}\n`);
+    return 0;
   }
   const load = COMMANDS[name];
   if (!load) throw new UsageError(`unknown command '${name}'\n\n${HELP}`);

@@ -1,31 +1,30 @@
+import { existsSync } from 'node:fs';
 import { availableParallelism, freemem } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { RunSession } from '../lifecycle/run-session.ts';
 import { LiveStatus } from '../report/live-status.ts';
-import { ResultsStore } from '../report/results-store.ts';
+import { mergeCellNotes, ResultsStore } from '../report/results-store.ts';
 import { TapWriter } from '../report/tap-writer.ts';
 import { writeReports } from '../report/write-reports.ts';
 import type { CellContext } from '../runner/cell.ts';
-import { IMAGES, PATCHED_KERNEL_IMAGE, type LabImage } from '../runner/lab-images.ts';
-import { checkDiskImage, configuredRowTarget, diskImageFileTarget } from '../runner/disk-image-targets.ts';
+import { PATCHED_KERNEL_IMAGE, IMAGES } from '../runner/lab-images.ts';
+import { checkDiskImage } from '../runner/disk-image-targets.ts';
 import { MACHINE_PROVIDERS, machineProvider, UnknownProviderError } from '../machine/providers.ts';
-import { loadProfiles } from './user-config.ts';
+import { loadProfiles } from '../os/user-config.ts';
 import { GUIDE_PROFILES } from '../os/index.ts';
 import { FULL_OS_SCENARIOS } from '../runner/full-os-cell.ts';
-import { fullOsTarget, runCell, scenarioApplies } from '../runner/cell-runners.ts';
-import { kernelCells } from '../runner/kernel-cells.ts';
+import { fullOsTarget, runCell } from '../runner/cell-runners.ts';
 import { MAX_GUEST_CPUS, vcpusPerGuest } from '../runner/guest-cpus.ts';
 import { UsageError } from '../runner/run-scenarios.ts';
 import { scenarioPassed, type ScenarioOutcome } from '../core/scenario.ts';
-import { parseShard, shardPairs } from '../runner/shard.ts';
-import { describeChoice, type ToaModuleChoice } from '../toa/module-choice.ts';
+import { describeChoice, isRemoteSource, type ToaModuleChoice } from '../toa/module-choice.ts';
+import { SELECTION_HELP, SELECTION_OPTIONS, planFrom } from './cell-selection.ts';
+import { finalCellNotes, initialCellNotes } from './cell-notes.ts';
 import { SCENARIOS } from '../../scenarios/index.ts';
 
-const SCENARIO_IDS = [...SCENARIOS.map((s) => s.id), ...FULL_OS_SCENARIOS.map((s) => s.id)];
-
 export const RUN_HELP = `usage: toa-lab run [--image NAME[,NAME...]] [--kernel SPEC ...] [--image-file DISK] [--config FILE]
-                   [--profile ID] [--scenario ID[,ID...]] [--shard i/n]
+                   [--profile ID] [--scenario ID[,ID...]] [--shard i/n] [--rerun-failed DIR]
                    [--parallel N] [--toa-source DIR|TARBALL|GIT-URL | --toa-ko FILE]
                    [--toa-kind N] [--provider ${[...MACHINE_PROVIDERS.keys()].join('|')}] [--keep-on-failure] [--out DIR]
 
@@ -35,8 +34,10 @@ for the guides' procedure (build, load, autoload, VIP, reboot), then the same
 data-path scenarios on the toa.ko the procedure installed — runs the
 scenarios on each, streams TAP 13 on stdout, and writes to DIR: results.jsonl
 (one line per finished scenario, kept even if the run is interrupted),
-report.md, report.html (+ report.png), junit/<cell>.xml, and each guest's
-serial console log.
+report.md, summary.md, report.html (+ full-page report.png and report-narrow.png),
+junit/<cell>.xml, and each guest's serial console log. results.jsonl starts with
+the plan (what 'toa-lab list --json' prints for the same flags) and keeps each
+cell's kernel, accelerator and module verdict.
 
   --image      images (default: ${IMAGES.filter((i) => i.byDefault).map((i) => i.name).join(', ')});
                the lab's: ${IMAGES.map((i) => i.name).join(', ')};
@@ -63,7 +64,7 @@ serial console log.
   --scenario   scenarios (default: all): data path (every image): ${SCENARIOS.map((s) => s.id).join(', ')};
                full OS only: ${FULL_OS_SCENARIOS.map((s) => s.id).join(', ')} (a full-OS cell always carries
                out the guide's procedure: the data-path scenarios test the toa.ko it installs)
-  --shard      run only shard i of n of the image × scenario pairs (CI matrices)
+${SELECTION_HELP}
   --parallel   images booted at once (default from cores and memory: ${defaultParallelism()}); guests get
                2 vCPUs each, 1 when more guests run at once than the host has cores for two each
   --toa-source test a vendor's TOA module: its source is built against each image's kernel
@@ -86,18 +87,13 @@ export async function runCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
-      image: { type: 'string', multiple: true },
-      kernel: { type: 'string', multiple: true },
-      scenario: { type: 'string', multiple: true },
-      shard: { type: 'string' },
+      ...SELECTION_OPTIONS, // --image, --image-file, --config, --kernel, --scenario, --shard, --rerun-failed: cell-selection.ts
       parallel: { type: 'string' },
       'toa-source': { type: 'string' },
       'toa-ko': { type: 'string' },
       'toa-kind': { type: 'string' },
       'keep-on-failure': { type: 'boolean' },
       provider: { type: 'string', default: 'qemu' },
-      'image-file': { type: 'string', multiple: true },
-      config: { type: 'string' },
       profile: { type: 'string' },
       'boot-timeout': { type: 'string' },
       out: { type: 'string' },
@@ -113,25 +109,18 @@ export async function runCommand(args: string[]): Promise<number> {
     if (error instanceof UnknownProviderError) throw new UsageError(`--provider: ${error.message}`);
     throw error;
   }
-  const wantedScenarios = list(values.scenario);
-  const unknownScenarios = wantedScenarios.filter((id) => !SCENARIO_IDS.includes(id));
-  if (unknownScenarios.length) throw new UsageError(`unknown scenario ${unknownScenarios.join(', ')}; known: ${SCENARIO_IDS.join(', ')}`);
-  const scenarioIds = wantedScenarios.length ? SCENARIO_IDS.filter((id) => wantedScenarios.includes(id)) : SCENARIO_IDS;
-  // --kernel: each spec a micro-VM cell, checked against the archive first (not served: exit 2).
-  const kernels = await kernelCells(values.kernel ?? [], (line) => process.stderr.write(`toa-lab: ${line}\n`));
-  const named = list(values.image);
-  const files = values['image-file'] ?? [];
-  const onlyKernels = kernels.length > 0 && named.length === 0 && files.length === 0;
-  const images = [...(onlyKernels ? [] : selectImages(named, files, values.config)), ...kernels.filter((k) => !named.includes(k.name))];
   if (values.profile && !loadProfiles(values.config).profiles.some((p) => p.id === values.profile)) {
     throw new UsageError(`--profile: unknown guide row '${values.profile}'; known: ${GUIDE_PROFILES.map((p) => p.id).join(', ')}`);
   }
-  for (const image of images) {
-    const refusal = image.kind === 'full-os' ? machineProvider(provider).refuses(fullOsTarget(image)) : null;
+  const { work: plan, plan: runPlan } = await planFrom(values);
+  // What can be known before anything boots: the provider takes the image; a disk is a disk, its checksum right.
+  for (const { image } of plan) {
+    if (image.kind !== 'full-os') continue;
+    const refusal = machineProvider(provider).refuses(fullOsTarget(image));
     if (refusal) throw new UsageError(`--provider ${provider}: ${refusal}`);
-    if (image.kind === 'full-os' && image.disk) image.disk = await checkDiskImage(image.disk, (line) => process.stderr.write(`toa-lab: ${line}\n`));
+    if (image.disk) image.disk = await checkDiskImage(image.disk, (line) => process.stderr.write(`toa-lab: ${line}\n`));
   }
-  const shard = values.shard ? parseShard(values.shard) : undefined;
+  const shard = runPlan.shard;
   const bootTimeoutSeconds = values['boot-timeout'] === undefined ? undefined : Number(values['boot-timeout']);
   if (bootTimeoutSeconds !== undefined && !(Number.isInteger(bootTimeoutSeconds) && bootTimeoutSeconds > 0)) {
     throw new UsageError(`--boot-timeout wants whole seconds > 0, got '${values['boot-timeout']}'`);
@@ -139,15 +128,9 @@ export async function runCommand(args: string[]): Promise<number> {
   const parallel = values.parallel ? Number(values.parallel) : defaultParallelism();
   if (!Number.isInteger(parallel) || parallel < 1) throw new UsageError(`--parallel wants a whole number ≥ 1, got '${values.parallel}'`);
 
-  // The work, as (image, scenario) pairs in canonical order, then this shard's share.
-  // Whole OSes run the data-path scenarios too, after the guide's procedure installed toa.ko.
-  const pairs = shardPairs(images.flatMap((image) => scenarioIds.filter((id) => scenarioApplies(image, id)).map((id) => ({ image, id }))), shard);
-  const plan = images
-    .map((image) => ({ image, ids: pairs.filter((p) => p.image === image).map((p) => p.id) }))
-    .filter((p) => p.ids.length > 0);
-
   const outDir = resolve(values.out ?? `out/run-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   const store = new ResultsStore(outDir);
+  store.appendPlan(runPlan); // first line: a merge can tell a shard that died from one with nothing to do
   const status = new LiveStatus(process.stdout);
   const tap = new TapWriter((text) => status.write(text));
   const notes: string[] = [`module under test: ${describeChoice(module)}; TOA option kind ${toaKind}`];
@@ -159,6 +142,7 @@ export async function runCommand(args: string[]): Promise<number> {
   const outcomes: ScenarioOutcome[] = [];
   try {
     await forEachConcurrently(plan, parallel, async ({ image, ids }) => {
+      const facts = initialCellNotes(image, provider);
       const ctx: CellContext = {
         cell: image.name,
         session,
@@ -172,6 +156,7 @@ export async function runCommand(args: string[]): Promise<number> {
         },
         record: (outcome) => record(image.name, outcome),
         note: (text) => notes.push(text),
+        facts: (learnt) => Object.assign(facts, learnt),
       };
       try {
         await runCell(ctx, image, ids, {
@@ -185,10 +170,12 @@ export async function runCommand(args: string[]): Promise<number> {
         });
       } finally {
         status.remove(image.name);
+        store.appendCell(finalCellNotes(facts, outDir));
       }
     });
     tap.end();
-    await writeReports(outDir, ResultsStore.read(store.path), { title: 'toa-lab conformance report', notes });
+    const written = ResultsStore.readRun(store.path);
+    await writeReports(outDir, written.results, { title: 'toa-lab conformance report', notes, cells: mergeCellNotes(written.cells), plan: runPlan });
     const passed = outcomes.filter(scenarioPassed).length;
     process.stdout.write(`# ${passed} passed, ${outcomes.length - passed} failed\n# reports: ${outDir}\n`);
     return passed === outcomes.length ? 0 : 1;
@@ -205,41 +192,11 @@ export async function runCommand(args: string[]): Promise<number> {
 
 function moduleChoice(source: string | undefined, prebuilt: string | undefined): ToaModuleChoice {
   if (source && prebuilt) throw new UsageError('--toa-source and --toa-ko exclude each other');
+  // A local path that is not there is a usage error now, not one failed row per image after every kernel was resolved.
+  if (source && !isRemoteSource(source) && !existsSync(source)) throw new UsageError(`--toa-source: no such directory or tarball: ${source} (nor a git URL)`);
   if (source) return { origin: 'source', location: source };
   if (prebuilt) return { origin: 'prebuilt', path: resolve(prebuilt) };
   return { origin: 'toa-lab' };
-}
-
-/**
- * The lab's images by name, guide rows by their configured image, and disk files; with none
- * named, the lab's default set. Everything is checked here, before anything is built or booted.
- */
-function selectImages(names: readonly string[], files: readonly string[], configFile: string | undefined): LabImage[] {
-  const fromFiles = files.map((file): LabImage => {
-    const disk = diskImageFileTarget(file);
-    return { kind: 'full-os', name: disk.name, byDefault: false, disk };
-  });
-  if (names.length === 0) return fromFiles.length ? fromFiles : IMAGES.filter((i) => i.byDefault);
-  const { profiles, configFile: usedConfig } = loadProfiles(configFile);
-  // Guide rows, and lab rows whose image the user's config replaced (its `debian-12` disk instead of the lab's).
-  const isRow = (p: (typeof profiles)[number]) => GUIDE_PROFILES.some((g) => g.id === p.id) || p.images.every((s) => s.kind !== 'offline-debian');
-  const rows = new Map(profiles.filter(isRow).map((p) => [p.id, p]));
-  const unknown = names.filter((n) => !IMAGES.some((i) => i.name === n) && !rows.has(n));
-  if (unknown.length) {
-    throw new UsageError(`unknown image ${unknown.join(', ')}; known: ${IMAGES.map((i) => i.name).join(', ')}; guide rows: ${[...rows.keys()].join(', ')}`);
-  }
-  const fromRows = names.filter((n) => rows.has(n)).map((n): LabImage => ({ kind: 'full-os', name: n, byDefault: false, disk: configuredRowTarget(rows.get(n)!, usedConfig) }));
-  const all = [...IMAGES.filter((i) => names.includes(i.name) && !rows.has(i.name)), ...fromRows, ...fromFiles];
-  const cellNames = all.map((i) => i.name);
-  const twice = cellNames.filter((n, i) => cellNames.indexOf(n) !== i);
-  if (twice.length) throw new UsageError(`two images would share the cell name ${twice.join(', ')}: rename a file`);
-  return all;
-}
-
-
-
-function list(values: readonly string[] | undefined): string[] {
-  return (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
 }
 
 /** A TCG guest keeps two cores busy and needs ~1 GiB with QEMU's overhead. */

@@ -41,8 +41,9 @@ export interface Check {
 export type CheckKind = 'module-load' | 'kernel-faults';
 
 /**
- * Why a scenario could not give a verdict of its own, for the verdicts above it:
- * the guest stopped answering (crashed or hung), or the image or module was never had.
+ * Why a scenario could not give a verdict of its own, for the verdicts and counts above it:
+ * - `guest-gone`: it started, and the guest stopped answering (crashed or hung);
+ * - `not-run`: it never started (its image, module or guest was not there; `error` says why).
  */
 export type OutcomeFailure = 'guest-gone' | 'not-run';
 

@@ -1,23 +1,40 @@
-import type { ResultRecord } from './results-store.ts';
-import { scenarioPassed } from '../core/scenario.ts';
+import type { CellNotes, ResultRecord } from './results-store.ts';
+import type { RunPlan } from '../runner/cell-plan.ts';
+import { countStatuses, describeCounts, outcomeStatus } from './outcome-status.ts';
+
+/**
+ * summary.md: the title, the counts and the matrix — small enough for a CI job
+ * summary ($GITHUB_STEP_SUMMARY), where the full report.md's evidence would not fit.
+ */
+export function renderMarkdownSummary(records: readonly ResultRecord[], context: Parameters<typeof renderMarkdownReport>[1]): string {
+  const full = renderMarkdownReport(records, context);
+  const firstDetail = full.indexOf('\n## ');
+  return firstDetail < 0 ? full : `${full.slice(0, firstDetail)}\n\nEvidence for every check: report.html and report.md in the run's artefacts.\n`;
+}
 
 /** report.md: the cell × scenario matrix, then each scenario's checks with their evidence. */
-export function renderMarkdownReport(records: readonly ResultRecord[], context: { title: string; notes: string[] }): string {
+export function renderMarkdownReport(records: readonly ResultRecord[], context: { title: string; notes: string[]; plan?: RunPlan; cells?: ReadonlyMap<string, CellNotes> }): string {
   const cells = [...new Set(records.map((r) => r.cell))];
   const scenarios = [...new Set(records.map((r) => r.outcome.scenario))];
   const lines = [`# ${context.title}`, '', ...context.notes.map((n) => `- ${n}`), ''];
-  lines.push(`| scenario | ${cells.join(' | ')} |`, `|---|${cells.map(() => '---').join('|')}|`);
+  const head = (cell: string): string => {
+    const notes = context.cells?.get(cell);
+    const extra = [notes?.kernel, notes?.moduleVerdict && `module: ${notes.moduleVerdict}`].filter(Boolean);
+    return extra.length ? `${cell}<br>${extra.join('<br>')}` : cell;
+  };
+  lines.push(`| scenario | ${cells.map(head).join(' | ')} |`, `|---|${cells.map(() => '---').join('|')}|`);
   for (const scenario of scenarios) {
     const row = cells.map((cell) => {
       const record = records.find((r) => r.cell === cell && r.outcome.scenario === scenario);
       if (!record) return '—';
-      if (record.outcome.skipped !== undefined) return '➖ skip';
-      return `${scenarioPassed(record.outcome) ? '✅ pass' : '❌ FAIL'} (${(record.outcome.durationMs / 1000).toFixed(1)} s)`;
+      const status = outcomeStatus(record.outcome);
+      if (status === 'skipped') return '➖ skip';
+      if (status === 'not-run') return '⏸️ not run';
+      return `${status === 'passed' ? '✅ pass' : '❌ FAIL'} (${(record.outcome.durationMs / 1000).toFixed(1)} s)`;
     });
     lines.push(`| ${scenario} | ${row.join(' | ')} |`);
   }
-  const passed = records.filter((r) => scenarioPassed(r.outcome)).length;
-  lines.push('', `**${passed} passed, ${records.length - passed} failed**`, '');
+  lines.push('', `**${describeCounts(countStatuses(records, context.plan))}**`, '');
 
   for (const record of records) {
     const o = record.outcome;

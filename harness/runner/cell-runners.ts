@@ -68,10 +68,3 @@ export function runCell(ctx: CellContext, image: LabImage, ids: readonly string[
 export function fullOsTarget(image: Extract<LabImage, { kind: 'full-os' }>): MachineTarget {
   return image.disk ?? { kind: 'lab-image', image: image.name };
 }
-
-/** The scenarios an image of this kind can run: the data path everywhere, the procedure rows where there is a procedure. */
-export function scenarioApplies(image: LabImage, id: string): boolean {
-  if (SCENARIOS.some((s) => s.id === id)) return true;
-  if (image.kind === 'full-os') return FULL_OS_SCENARIOS.some((s) => s.id === id);
-  return image.kind === 'patched-kernel' && id === 'guide-procedure';
-}

@@ -16,6 +16,15 @@ export interface CellContext {
   progress(line: string): void;
   record(outcome: ScenarioOutcome): void;
   note(text: string): void;
+  /** What the cell learnt about itself (kernel, accelerator, module verdict): kept in results.jsonl for every report. */
+  facts?(learnt: Partial<CellFacts>): void;
+}
+
+/** Typed cell facts: reports and JUnit properties read these, never the display text of notes. */
+export interface CellFacts {
+  kernel: string;
+  accelerator: string;
+  moduleVerdict: string;
 }
 
 /** An outcome for a scenario that could not run because its image or module could not be had. */

@@ -68,6 +68,7 @@ export async function runFullOsCell(ctx: CellContext, options: FullOsCellOptions
     for (const scenario of procedureRows) record(procedureOutcome(scenario, [fetched.step], [], Date.now() - started));
     for (const scenario of dataPath) record(notRun(scenario, `the TOA source could not be had: ${fetched.step.summary}`));
     ctx.note(`${ctx.cell}: module verdict: did not build (${fetched.step.summary})`);
+    ctx.facts?.({ moduleVerdict: 'did not build' });
     return;
   }
   ctx.status("building or booting the image, then the guide's steps…");
@@ -92,8 +93,10 @@ export async function runFullOsCell(ctx: CellContext, options: FullOsCellOptions
         `guide row ${run.os.profileId}${run.os.match === 'family' ? " (its family's)" : ''}, kernel ${run.lab.kernelRelease}, provider ${run.lab.provider}, ` +
         `ssh after ${(run.lab.bootMs / 1000).toFixed(1)} s`,
     );
+    ctx.facts?.({ kernel: run.lab.kernelRelease });
     if (dataPath.length) await runDataPathScenarios({ ...ctx, record }, run, dataPath, options.toaKind ?? 254, !vendor);
     if (vendor) ctx.note(`${ctx.cell}: module verdict: ${fullOsModuleVerdict(steps, outcomes)}`);
+    if (vendor) ctx.facts?.({ moduleVerdict: fullOsModuleVerdict(steps, outcomes) });
   } finally {
     copyFileSync(run.lab.console.path, join(ctx.outDir, `console-${ctx.cell}.log`));
     // The QEMU provider's VM stops; a Vagrant one is destroyed (domain, volume and all).

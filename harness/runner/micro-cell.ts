@@ -45,6 +45,7 @@ export async function runMicroCell(
       record(moduleOutcome(prepared.steps, `did not build: ${prepared.buildFailure}`));
       for (const scenario of options.scenarios) record(notRun(scenario, 'the TOA module did not build for this kernel'));
       ctx.note(`${ctx.cell}: module verdict: did not build`);
+      ctx.facts?.({ moduleVerdict: 'did not build' });
       return;
     }
     ctx.status('booting…');
@@ -63,6 +64,7 @@ export async function runMicroCell(
     return;
   }
   ctx.note(`${ctx.cell}: kernel ${lab.image.kernelPackage.name} ${lab.image.kernelPackage.version}; ${lab.vm.accelerator.accelerator} (${lab.vm.accelerator.reason})`);
+  ctx.facts?.({ kernel: lab.image.kernelRelease, accelerator: lab.vm.accelerator.accelerator });
   try {
     const since = await lab.markKernelLog();
     const booted = lab; // a const, for the closure below
@@ -71,6 +73,7 @@ export async function runMicroCell(
       guestGone: () => guestGone(booted, since),
     });
     ctx.note(`${ctx.cell}: module verdict: ${moduleVerdict(outcomes)}`);
+    ctx.facts?.({ moduleVerdict: moduleVerdict(outcomes) });
     if (options.keepOnFailure && !outcomes.every(scenarioPassed)) await keepForInspection(ctx, lab);
   } finally {
     // The console log is evidence; the session folder goes with the run.

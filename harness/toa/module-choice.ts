@@ -87,8 +87,13 @@ export async function fetchToaSource(location: string, workDir: string): Promise
   return moduleDir ? { step, moduleDir } : { step };
 }
 
+/** A git URL (cloned), as opposed to a local directory or tarball. */
+export function isRemoteSource(location: string): boolean {
+  return /^(https?|git|ssh):\/\/|^git@|\.git$/.test(location);
+}
+
 async function obtainSource(location: string, destination: string) {
-  if (/^(https?|git|ssh):\/\/|^git@|\.git$/.test(location)) {
+  if (isRemoteSource(location)) {
     return runHostCommand('git', ['clone', '--depth', '1', location, destination], { timeoutMs: 300_000 });
   }
   if (!existsSync(location)) throw new StepFailure(`no such directory, tarball or git URL: ${location}`);

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -33,24 +33,80 @@ describe('TAP', () => {
 });
 
 describe('JUnit', () => {
-  it('writes one schema-valid file per matrix cell, named by the cell id, failures counted', async () => {
+  const xpath = (file: string, expr: string): string => execFileSync('xmllint', ['--xpath', expr, file], { encoding: 'utf8' }).replace(/\n$/, '');
+  const validate = (file: string): void => void execFileSync('xmllint', ['--noout', '--schema', SCHEMA, file], { stdio: 'pipe' });
+
+  it('writes one schema-valid file per cell from the records: properties, classname, time, only the failing checks', () => {
     const out = mkdtempSync(join(tmpdir(), 'toa-lab-junit-'));
-    const files = await writeJUnitReports(
-      [record('debian-12-6.1.0-56', 'a'), record('debian-12-6.1.0-56', 'b', { passed: false }), record('microvm-6.1', 'a')],
+    const skipped = record('debian-12', 'kinds');
+    skipped.outcome = { ...skipped.outcome, checks: [], durationMs: 0, skipped: "needs toa-lab's own module parameters" };
+    const crashed = record('debian-12', 'load');
+    crashed.outcome = { ...crashed.outcome, checks: [], error: 'the guest no longer answers \x1b[0m' };
+    const notes = new Map([
+      ['debian-12', { cell: 'debian-12', image: 'debian-12', kernel: '6.1.0-56-amd64', accelerator: 'tcg', moduleVerdict: 'passed', consoleLog: 'console-debian-12.log' }],
+    ]);
+    const files = writeJUnitReports(
+      [record('debian-12', 'a', { durationMs: 1_234 }), record('debian-12', 'b', { passed: false }), skipped, crashed, record('microvm-6.1', 'a')],
       out,
+      notes,
     );
-    expect(files.map((f) => f.split('/').at(-1))).toEqual(['debian-12-6.1.0-56.xml', 'microvm-6.1.xml']);
-    for (const file of files) execFileSync('xmllint', ['--noout', '--schema', SCHEMA, file], { stdio: 'pipe' });
-    const first = readFileSync(files[0]!, 'utf8');
-    expect(first).toMatch(/<testsuite [^>]*tests="2"[^>]*failures="1"/);
-    expect(first).toContain('<failure');
+    expect(files.map((f) => f.split('/').at(-1))).toEqual(['debian-12.xml', 'microvm-6.1.xml']);
+    for (const file of files) validate(file);
+    const [file] = files as [string];
+    expect(xpath(file, 'string(//testsuite/@name)')).toBe('debian-12');
+    expect(xpath(file, 'string(//testsuite/@tests)')).toBe('4');
+    expect(xpath(file, 'string(//testsuite/@failures)')).toBe('1');
+    expect(xpath(file, 'string(//testsuite/@errors)')).toBe('1');
+    expect(xpath(file, 'string(//testsuite/@skipped)')).toBe('1');
+    expect(xpath(file, 'string(//property[@name="kernel"]/@value)')).toBe('6.1.0-56-amd64');
+    expect(xpath(file, 'string(//property[@name="accelerator"]/@value)')).toBe('tcg');
+    expect(xpath(file, 'string(//property[@name="module verdict"]/@value)')).toBe('passed');
+    expect(xpath(file, 'string(//testcase[@name="a"]/@classname)')).toBe('debian-12');
+    expect(xpath(file, 'string(//testcase[@name="a"]/@time)')).toBe('1.234');
+    expect(xpath(file, 'count(//testcase[@name="a"]/*)')).toBe('0');
+    const failure = xpath(file, 'string(//testcase[@name="b"]/failure)');
+    expect(xpath(file, 'string(//testcase[@name="b"]/failure/@message)')).toBe('peers match');
+    expect(failure).toContain('expected: 198.51.100.1:40001');
+    expect(failure).toContain('observed: 192.0.2.2:51000');
+    expect(failure).toContain('conn peer=192.0.2.2:51000');
+    expect(failure).not.toContain('toa.ko loads'); // the passing check is not noise in the failure
+    expect(xpath(file, 'string(//testcase[@name="kinds"]/skipped/@message)')).toBe("needs toa-lab's own module parameters");
+    expect(xpath(file, 'string(//testcase[@name="load"]/error/@message)')).toMatch(/^the guest no longer answers/);
+    expect(xpath(file, 'string(//testsuite/system-out)')).toContain('console-debian-12.log');
+    // A cell without notes has no invented properties.
+    expect(xpath(files[1]!, 'count(//property[@name="kernel"])')).toBe('0');
   });
 
-  it('the schema really rejects a malformed file', () => {
+  it('a planned scenario without a record becomes an <error>, and a planned cell without any gets its file', () => {
+    const out = mkdtempSync(join(tmpdir(), 'toa-lab-junit-plan-'));
+    const plan = {
+      planVersion: 1 as const,
+      cells: [
+        { id: 'c1', image: 'c1', kind: 'micro' as const, scenarios: ['a', 'b'] },
+        { id: 'c2', image: 'c2', kind: 'micro' as const, scenarios: ['a'] },
+      ],
+    };
+    const files = writeJUnitReports([record('c1', 'a')], out, new Map(), plan);
+    expect(files.map((f) => f.split('/').at(-1))).toEqual(['c1.xml', 'c2.xml']);
+    for (const file of files) validate(file);
+    expect(xpath(files[0]!, 'string(//testcase[@name="b"]/error/@message)')).toMatch(/planned but never reported/);
+    expect(xpath(files[0]!, 'string(//testsuite/@errors)')).toBe('1');
+    expect(xpath(files[1]!, 'string(//testsuite/@tests)')).toBe('1');
+  });
+
+  it('the schema really rejects malformed files', () => {
     const dir = mkdtempSync(join(tmpdir(), 'toa-lab-junit-bad-'));
     const bad = join(dir, 'bad.xml');
-    writeFileSync(bad, '<?xml version="1.0"?><testsuites><testsuite name="x" tests="-1" failures="0"><testcase/></testsuite></testsuites>');
-    expect(() => execFileSync('xmllint', ['--noout', '--schema', SCHEMA, bad], { stdio: 'pipe' })).toThrow();
+    for (const text of [
+      '<testsuites><testsuite name="x" tests="-1" failures="0" errors="0"><testcase name="a"/></testsuite></testsuites>',
+      '<testsuites><testsuite name="x" tests="1" failures="0" errors="0"><testcase/></testsuite></testsuites>',
+      '<testsuites><testsuite name="x" tests="1" failures="0"><testcase name="a"/></testsuite></testsuites>',
+      '<testsuites><testsuite name="x" tests="1" failures="0" errors="0"><testcase name="a" time="soon"/></testsuite></testsuites>',
+      '<testsuites><testsuite name="x" tests="1" failures="0" errors="0"><testcase name="a"/><properties/></testsuite></testsuites>',
+    ]) {
+      writeFileSync(bad, `<?xml version="1.0"?>${text}`);
+      expect(() => validate(bad), text).toThrow();
+    }
   });
 });
 
@@ -59,7 +115,7 @@ describe('Markdown report', () => {
     const text = renderMarkdownReport([record('c1', 'a'), record('c1', 'b', { passed: false })], { title: 'T', notes: ['n'] });
     expect(text).toMatch(/\| a \| ✅ pass \(1\.0 s\) \|/);
     expect(text).toMatch(/\| b \| ❌ FAIL/);
-    expect(text).toContain('**1 passed, 1 failed**');
+    expect(text).toContain('**1 passed, 1 failed, 0 skipped, 0 not run**');
     expect(text).toContain('conn peer=192.0.2.2:51000');
   });
 });

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { mergeUserImages, OS_PROFILES, parseUserImageConfig, type OsProfile } from '../os/index.ts';
-import { UsageError } from '../runner/run-scenarios.ts';
+import { mergeUserImages, OS_PROFILES, parseUserImageConfig, type OsProfile } from './index.ts';
+import { UsageError } from '../core/usage-error.ts';
 
 /**
  * A vendor's own images, without touching the code: `toa-lab.config.json` in

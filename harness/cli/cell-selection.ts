@@ -1,0 +1,73 @@
+import { type ParseArgsConfig } from 'node:util';
+import { planCells, type CellSelection } from '../runner/cell-plan.ts';
+import { kernelCells } from '../runner/kernel-cells.ts';
+import { parseShard, type Shard } from '../runner/shard.ts';
+import { failedPairs } from '../report/rerun-failed.ts';
+import { UsageError } from '../runner/run-scenarios.ts';
+
+/**
+ * The options that choose a run's cells, shared by `run` and `list` (and so
+ * parsed the same way): --image, --image-file, --config, --kernel, --scenario,
+ * --shard (or GitLab's CI_NODE_INDEX/CI_NODE_TOTAL), --rerun-failed.
+ */
+export const SELECTION_OPTIONS = {
+  image: { type: 'string', multiple: true },
+  'image-file': { type: 'string', multiple: true },
+  config: { type: 'string' },
+  kernel: { type: 'string', multiple: true },
+  scenario: { type: 'string', multiple: true },
+  shard: { type: 'string' },
+  'rerun-failed': { type: 'string' },
+} as const satisfies ParseArgsConfig['options'];
+
+export const SELECTION_HELP = `  --shard      run only shard i of n of the image × scenario pairs (CI matrices). Without
+               --shard, GitLab's CI_NODE_INDEX/CI_NODE_TOTAL (parallel: N) give the shard;
+               an explicit --shard wins over them
+  --rerun-failed DIR  only the cell × scenario pairs that failed (or were planned and never
+               reported) in the run at DIR (its results.jsonl); --image/--scenario narrow it`;
+
+export interface SelectionValues {
+  image?: string[] | undefined;
+  'image-file'?: string[] | undefined;
+  config?: string | undefined;
+  kernel?: string[] | undefined;
+  scenario?: string[] | undefined;
+  shard?: string | undefined;
+  'rerun-failed'?: string | undefined;
+}
+
+export function selectionFrom(values: SelectionValues, env: NodeJS.ProcessEnv = process.env): CellSelection {
+  const shard = resolveShard(values.shard, env);
+  const rerun = values['rerun-failed'];
+  return {
+    images: splitList(values.image),
+    imageFiles: values['image-file'] ?? [],
+    ...(values.config !== undefined && { configFile: values.config }),
+    scenarios: splitList(values.scenario),
+    ...(shard && { shard }),
+    ...(rerun !== undefined && { only: failedPairs(rerun) }),
+  };
+}
+
+/** The plan for these flags; each --kernel is checked against the archive first (not served: exit 2). */
+export async function planFrom(values: SelectionValues, env: NodeJS.ProcessEnv = process.env): Promise<ReturnType<typeof planCells>> {
+  const kernels = await kernelCells(values.kernel ?? [], (line) => process.stderr.write(`toa-lab: ${line}\n`));
+  return planCells({ ...selectionFrom(values, env), kernels });
+}
+
+/** --shard i/n; else GitLab's parallel job variables (1-based index); else the whole run. */
+export function resolveShard(flag: string | undefined, env: NodeJS.ProcessEnv): Shard | undefined {
+  if (flag !== undefined) return parseShard(flag);
+  const index = env.CI_NODE_INDEX;
+  const total = env.CI_NODE_TOTAL;
+  if (!index || !total) return undefined;
+  try {
+    return parseShard(`${index}/${total}`);
+  } catch {
+    throw new UsageError(`CI_NODE_INDEX=${index} CI_NODE_TOTAL=${total} do not make a shard i/n with 1 ≤ i ≤ n`);
+  }
+}
+
+export function splitList(values: readonly string[] | undefined): string[] {
+  return (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+}
