@@ -3,7 +3,7 @@ import { DEFAULT_KERNELS } from '../kernels/default-kernels.ts';
 import { formatKernelSpec, kernelCellName } from '../kernels/kernel-spec.ts';
 import { ensureDebianImage } from '../images/debian/build-debian-image.ts';
 import { ensureMicroVmImage, MICROVM_SUITES, microVmImageName } from '../images/microvm/build-microvm-image.ts';
-import { recipeSourceHashes } from '../cache/recipe-sources.ts';
+import { recipeSourceHashes } from '../runner/recipe-sources.ts';
 import { selectImages } from '../runner/cell-plan.ts';
 import type { LabImage } from '../runner/lab-images.ts';
 import { ensurePatchedKernel } from '../patched-kernel/kernel-cache.ts';

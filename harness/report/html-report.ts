@@ -1,4 +1,4 @@
-import type { RunPlan } from '../runner/cell-plan.ts';
+import type { RunPlan } from '../core/plan.ts';
 import type { Check, ScenarioOutcome } from '../core/scenario.ts';
 import type { StepResult } from '../core/step.ts';
 import { countStatuses, describeCounts, outcomeStatus, unreported, type OutcomeStatus } from './outcome-status.ts';

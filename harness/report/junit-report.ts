@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { create } from 'xmlbuilder2';
 import { scenarioPassed, type Check, type ScenarioOutcome } from '../core/scenario.ts';
 import { toaLabVersion } from '../version.ts';
-import type { RunPlan } from '../runner/cell-plan.ts';
+import type { RunPlan } from '../core/plan.ts';
 import { unreported } from './outcome-status.ts';
 import type { CellNotes, ResultRecord } from './results-store.ts';
 

@@ -1,5 +1,5 @@
 import type { CellNotes, ResultRecord } from './results-store.ts';
-import type { RunPlan } from '../runner/cell-plan.ts';
+import type { RunPlan } from '../core/plan.ts';
 import { countStatuses, describeCounts, outcomeStatus } from './outcome-status.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pairKey, type PlannedCell, type RunPlan } from '../runner/cell-plan.ts';
-import { UsageError } from '../runner/run-scenarios.ts';
+import { pairKey, type PlannedCell, type RunPlan } from '../core/plan.ts';
+import { UsageError } from '../core/usage-error.ts';
 import { toaLabVersion } from '../version.ts';
 import {
   mergeCellNotes,

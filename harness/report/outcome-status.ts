@@ -1,4 +1,4 @@
-import type { RunPlan } from '../runner/cell-plan.ts';
+import type { RunPlan } from '../core/plan.ts';
 import { scenarioPassed, type ScenarioOutcome } from '../core/scenario.ts';
 import type { ResultRecord } from './results-store.ts';
 

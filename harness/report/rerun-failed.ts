@@ -1,8 +1,8 @@
-import { pairKey } from '../runner/cell-plan.ts';
+import { pairKey } from '../core/plan.ts';
 import { scenarioPassed } from '../core/scenario.ts';
 import { resultsFile } from './merge-results.ts';
 import { ResultsStore } from './results-store.ts';
-import { UsageError } from '../runner/run-scenarios.ts';
+import { UsageError } from '../core/usage-error.ts';
 
 /**
  * `run --rerun-failed DIR`: the `cell × scenario` pairs of an earlier run that

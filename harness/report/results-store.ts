@@ -1,6 +1,6 @@
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RunPlan } from '../runner/cell-plan.ts';
+import type { RunPlan } from '../core/plan.ts';
 import type { ScenarioOutcome } from '../core/scenario.ts';
 import { toaLabVersion } from '../version.ts';
 
@@ -15,7 +15,7 @@ import { toaLabVersion } from '../version.ts';
  * Lines without `kind` are results (format 1 files have only those).
  */
 export const RESULTS_FORMAT_VERSION = 2;
-export type { PlannedCell, RunPlan } from '../runner/cell-plan.ts';
+export type { PlannedCell, RunPlan } from '../core/plan.ts';
 /** Formats this version reads and merges: format 1 is format 2 without plan and cell lines. */
 export const READABLE_FORMAT_VERSIONS: readonly number[] = [1, 2];
 

@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { pairKey } from '../runner/cell-plan.ts';
+import { pairKey } from '../core/plan.ts';
 import { resultsFile } from './merge-results.ts';
 import { outcomeStatus, type OutcomeStatus } from './outcome-status.ts';
 import { ResultsStore } from './results-store.ts';

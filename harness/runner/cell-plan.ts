@@ -5,7 +5,10 @@ import { configuredRowTarget, diskImageFileTarget } from './disk-image-targets.t
 import { FULL_OS_SCENARIOS } from './full-os-cell.ts';
 import { IMAGES, type LabImage } from './lab-images.ts';
 import { UsageError } from './run-scenarios.ts';
-import { shardPairs, type Shard } from './shard.ts';
+import { pairKey, type PlannedCell, type RunPlan, type Shard } from '../core/plan.ts';
+import { shardPairs } from './shard.ts';
+
+export { pairKey, type PlannedCell, type RunPlan } from '../core/plan.ts';
 
 /**
  * Which image × scenario cells a run executes: `run` executes this plan,
@@ -22,21 +25,6 @@ import { shardPairs, type Shard } from './shard.ts';
  * - then this shard's share of the pairs (harness/runner/shard.ts).
  */
 export const SCENARIO_IDS: readonly string[] = [...SCENARIOS.map((s) => s.id), ...FULL_OS_SCENARIOS.map((s) => s.id)];
-
-/** The cells and scenarios a run (or a whole sharded CI run) meant to execute: `list --json` prints it. */
-export interface RunPlan {
-  planVersion: 1;
-  cells: PlannedCell[];
-  shard?: Shard;
-}
-
-export interface PlannedCell {
-  /** Stable: results, JUnit, diff and trend key on it. */
-  id: string;
-  image: string;
-  kind: LabImage['kind'];
-  scenarios: string[];
-}
 
 export interface CellSelection {
   images?: readonly string[];
@@ -57,9 +45,6 @@ export interface CellWork {
   ids: string[];
 }
 
-export function pairKey(cell: string, scenario: string): string {
-  return `${cell} × ${scenario}`;
-}
 
 export function planCells(selection: CellSelection): { work: CellWork[]; plan: RunPlan } {
   const wanted = selection.scenarios ?? [];

@@ -4,10 +4,9 @@
  * computes the same split from the same inputs with no coordination, the
  * union of all shards is the whole run, and no pair runs twice.
  */
-export interface Shard {
-  index: number; // 1-based
-  count: number;
-}
+import type { Shard } from '../core/plan.ts';
+
+export type { Shard } from '../core/plan.ts';
 
 export function parseShard(text: string): Shard {
   const match = /^(\d+)\/(\d+)$/.exec(text);

@@ -18,7 +18,7 @@ const DEPS: Record<string, readonly string[]> = {
   client: [],
   checks: ['core'],
   remote: ['exec'],
-  os: ['kernels', 'net', 'remote'],
+  os: ['core', 'kernels', 'net', 'remote'],
   lifecycle: [],
   // Kernels as data (suite × flavour × version, the archive's lists) and the chroot that builds for one.
   kernels: ['cache', 'exec'],
@@ -33,7 +33,7 @@ const DEPS: Record<string, readonly string[]> = {
   lab: ['checks', 'client', 'core', 'exec', 'guest', 'images', 'kernels', 'lifecycle', 'machine', 'net', 'os', 'remote', 'toa', 'vm'],
   'patched-kernel': ['cache', 'checks', 'core', 'exec', 'guest', 'images', 'lab', 'lifecycle', 'machine', 'net', 'os', 'remote', 'toa', 'vm', 'scenarios'],
   // Cells: one runner per kind of image (cell-runners.ts), the patched-kernel cell included.
-  runner: ['core', 'images', 'kernels', 'lab', 'lifecycle', 'machine', 'os', 'patched-kernel', 'scenarios', 'toa'],
+  runner: ['cache', 'core', 'images', 'kernels', 'lab', 'lifecycle', 'machine', 'os', 'patched-kernel', 'scenarios', 'toa'],
   report: ['core', 'exec'],
   cli: ['cache', 'core', 'exec', 'images', 'kernels', 'lifecycle', 'machine', 'os', 'report', 'runner', 'toa', 'scenarios', 'patched-kernel'],
 };

@@ -1,6 +1,6 @@
-import { IMAGES } from '../runner/lab-images.ts';
-import { recipeHash } from './artifact-cache.ts';
-import { hashSourceTrees } from './source-hash.ts';
+import { IMAGES } from './lab-images.ts';
+import { recipeHash } from '../cache/artifact-cache.ts';
+import { hashSourceTrees } from '../cache/source-hash.ts';
 
 /**
  * A CI cache key per lab image, from the repo files its recipe is built from:
