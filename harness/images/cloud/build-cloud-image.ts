@@ -41,8 +41,20 @@ export interface CloudImage {
   built: boolean;
 }
 
-/** Every file that decides what goes on the disk (the refactored mmdebstrap command included). */
-const BUILDER_SOURCES = ['harness/images/cloud', 'harness/images/debian/mmdebstrap-command.ts'];
+/**
+ * Every file that decides what goes on the disk (the shared mmdebstrap command included);
+ * not the seed writer nor the box packer, which only read the disk.
+ */
+const BUILDER_SOURCES = [
+  'harness/images/cloud/build-cloud-image.ts',
+  'harness/images/cloud/cloud-image-catalog.ts',
+  'harness/images/cloud/cloud-root-tree.ts',
+  'harness/images/cloud/boot-config.ts',
+  'harness/images/cloud/cloud-disk-layout.ts',
+  'harness/images/cloud/grub-boot-sectors.ts',
+  'harness/images/cloud/assemble-cloud-disk.ts',
+  'harness/images/debian/mmdebstrap-command.ts',
+];
 
 /** The OS's own locales package: cloud-init's locale module expects update-locale on Debian. */
 const EXTRA_PACKAGES = ['locales'];
