@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { cacheRoot, ensureCached } from '../../cache/artifact-cache.ts';
 import { hashSourceTrees } from '../../cache/source-hash.ts';
 import { runHostCommand } from '../../exec/run-host-command.ts';
-import { buildRootTreeArgs } from '../debian/mmdebstrap-command.ts';
+import { buildRootTreeArgs, quote } from '../debian/mmdebstrap-command.ts';
 import { DEBIAN_MIRROR, resolveSuiteKernel, type SuiteKernel } from '../debian/suite-package-index.ts';
 import { assembleCloudDisk } from './assemble-cloud-disk.ts';
+import { fstab } from './boot-config.ts';
 import {
   CLOUD_KERNEL_FLAVOUR,
   cloudImagePackages,
@@ -61,20 +62,10 @@ const EXTRA_PACKAGES = ['locales'];
 
 export async function ensureCloudImage(name: string, onProgress: (line: string) => void = () => {}): Promise<CloudImage> {
   const definition = getCloudImageDefinition(name);
-  const kernel = await resolveSuiteKernel(definition.suite, onProgress, CLOUD_KERNEL_FLAVOUR);
-  if (kernel.staleListsWarning) onProgress(`warning: ${kernel.staleListsWarning}`);
-  const recipe = {
-    name,
-    suite: definition.suite,
-    firmware: definition.firmware,
-    mirror: DEBIAN_MIRROR,
-    packages: packagesOf(definition),
-    kernel: kernel.image,
-    sources: await hashSourceTrees(BUILDER_SOURCES),
-  };
-
+  const kernel = await resolveCloudKernel(definition, onProgress);
+  const recipe = await cloudDiskRecipe(definition, kernel);
   const started = Date.now();
-  const artifact = await ensureCached(join('images', 'cloud', name), recipe, (dir) => build(definition, kernel, dir, onProgress));
+  const artifact = await ensureCached(join('images', 'cloud', name), recipe, (dir) => buildCloudDisk(definition, kernel, dir, onProgress));
   if (artifact.built) onProgress(`${name}: image built in ${((Date.now() - started) / 1000).toFixed(0)} s: ${artifact.dir}`);
   return {
     name,
@@ -86,15 +77,61 @@ export async function ensureCloudImage(name: string, onProgress: (line: string) 
   };
 }
 
+/** The cloud kernel the archive serves today for the image's suite. */
+export async function resolveCloudKernel(definition: CloudImageDefinition, onProgress: (line: string) => void): Promise<SuiteKernel> {
+  const kernel = await resolveSuiteKernel(definition.suite, onProgress, CLOUD_KERNEL_FLAVOUR);
+  if (kernel.staleListsWarning) onProgress(`warning: ${kernel.staleListsWarning}`);
+  return kernel;
+}
+
+/** What decides a cloud disk's content (a variant adds its own part). */
+export async function cloudDiskRecipe(definition: CloudImageDefinition, kernel: SuiteKernel): Promise<Record<string, unknown>> {
+  return {
+    name: definition.name,
+    suite: definition.suite,
+    firmware: definition.firmware,
+    mirror: DEBIAN_MIRROR,
+    packages: packagesOf(definition),
+    kernel: kernel.image,
+    sources: await hashSourceTrees(BUILDER_SOURCES),
+  };
+}
+
+/**
+ * A derived disk (e.g. the Vagrant box's): the same build with extra touches
+ * on the finished tree, before the file system is made.
+ */
+export interface CloudDiskVariant {
+  name: string;
+  finish: (rootfs: string) => Promise<void>;
+}
+
 function packagesOf(definition: CloudImageDefinition): string[] {
   return [...cloudImagePackages(definition), ...EXTRA_PACKAGES];
 }
 
-async function build(definition: CloudImageDefinition, kernel: SuiteKernel, dir: string, onProgress: (line: string) => void): Promise<void> {
+/** Builds the disk into `dir` (an ensureCached staging folder): base.qcow2 and manifest.json. */
+export async function buildCloudDisk(
+  definition: CloudImageDefinition,
+  kernel: SuiteKernel,
+  dir: string,
+  onProgress: (line: string) => void,
+  variant?: CloudDiskVariant,
+): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error(`building ${definition.name} needs root (mmdebstrap --mode=root, chroot)`);
   const rootfs = join(dir, 'rootfs');
-  const say = (line: string) => onProgress(`${definition.name}: ${line}`);
+  const label = variant?.name ?? definition.name;
+  const say = (line: string) => onProgress(`${label}: ${line}`);
   say(`building from ${definition.suite} with kernel ${kernel.image.name} ${kernel.image.version}, ${definition.firmware} boot`);
+  const identity = {
+    rootUuid: randomUUID(),
+    kernelRelease: kernel.release,
+    ...(definition.firmware === 'uefi' && { espVolumeId: fatVolumeId() }),
+  };
+  // fstab goes in before the kernel's postinst builds the initramfs: its fsck hook copies
+  // fsck.ext4 in only for the file systems fstab lists (as on an installed Debian).
+  const earlyFstab = join(dir, 'fstab');
+  await writeFile(earlyFstab, fstab(identity.rootUuid, identity.espVolumeId));
   try {
     let lastPhase = '';
     await runHostCommand(
@@ -106,6 +143,7 @@ async function build(definition: CloudImageDefinition, kernel: SuiteKernel, dir:
         rootfs,
         // Shared with the lab's own images: a suite's .debs are downloaded once.
         debCacheDir: join(cacheRoot(), 'debs', definition.suite),
+        essentialHooks: [`upload ${quote(earlyFstab)} /etc/fstab`],
       }),
       {
         timeoutMs: 1_800_000,
@@ -120,13 +158,12 @@ async function build(definition: CloudImageDefinition, kernel: SuiteKernel, dir:
     );
     await assertKernelAsResolved(rootfs, kernel);
 
-    const identity = {
-      rootUuid: randomUUID(),
-      kernelRelease: kernel.release,
-      ...(definition.firmware === 'uefi' && { espVolumeId: fatVolumeId() }),
-    };
     say('  first-boot state, apt sources, GRUB (the suite\'s own grub-mkimage)');
     const bootLoader = await finishRootTree(rootfs, definition, identity);
+    if (variant) {
+      say(`  ${variant.name}: its own touches`);
+      await variant.finish(rootfs);
+    }
     const packages = await installedPackages(rootfs);
 
     say('  partitioning, ext4 root, boot loader, qcow2');
@@ -145,6 +182,7 @@ async function build(definition: CloudImageDefinition, kernel: SuiteKernel, dir:
     );
   } finally {
     await rm(rootfs, { recursive: true, force: true });
+    await rm(earlyFstab, { force: true });
   }
 }
 
