@@ -1,6 +1,6 @@
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CloudImage } from '../../harness/images/cloud/build-cloud-image.ts';
+import type { CloudFirmware, CloudImage } from '../../harness/images/cloud/build-cloud-image.ts';
 import { writeNoCloudSeed } from '../../harness/images/cloud/nocloud-seed.ts';
 import { createOverlay } from '../../harness/images/debian/disk-image.ts';
 import type { RunSession } from '../../harness/lifecycle/run-session.ts';
@@ -36,27 +36,53 @@ export interface BootedCloudImage {
   bootToLoginMs: number;
 }
 
-export async function bootCloudImage(
+/** What a boot needs of an image: its disk (never written) and how it boots. */
+export interface BootableDisk {
+  name: string;
+  disk: string;
+  firmware: CloudFirmware;
+}
+
+/** A cloud image, entered through a NoCloud seed that creates CLOUD_USER with a key made for this boot. */
+export function bootCloudImage(
   session: RunSession,
   image: CloudImage,
   options: { timeoutMs: number; log?: (line: string) => void },
+): Promise<BootedCloudImage> {
+  return bootDisk(session, { name: image.name, disk: image.disk, firmware: image.definition.firmware }, options);
+}
+
+/**
+ * Any disk that boots by itself. With `credentials` (e.g. a Vagrant box's user and key) no
+ * seed is attached: the image must already let that user in.
+ */
+export async function bootDisk(
+  session: RunSession,
+  image: BootableDisk,
+  options: { timeoutMs: number; log?: (line: string) => void; credentials?: { user: string; privateKeyPem: string } },
 ): Promise<BootedCloudImage> {
   const log = options.log ?? (() => {});
   const dir = await session.subdir(image.name);
   const overlay = join(dir, 'disk.qcow2');
   await createOverlay(image.disk, overlay);
 
-  const key = generateSshKeyPair('toa-lab cloud-image test');
-  await writeSshKeyPair(dir, key);
-  const seed = await writeNoCloudSeed({
-    dir,
-    instanceId: `iid-${image.name}-${Date.now()}`,
-    hostname: image.name,
-    user: { name: CLOUD_USER, publicKey: key.publicLine },
-  });
+  let login = options.credentials;
+  const seedDrive: string[] = [];
+  if (!login) {
+    const key = generateSshKeyPair('toa-lab cloud-image test');
+    await writeSshKeyPair(dir, key);
+    const seed = await writeNoCloudSeed({
+      dir,
+      instanceId: `iid-${image.name}-${Date.now()}`,
+      hostname: image.name,
+      user: { name: CLOUD_USER, publicKey: key.publicLine },
+    });
+    seedDrive.push('-drive', `file=${seed},format=raw,media=cdrom,if=ide,readonly=on`);
+    login = { user: CLOUD_USER, privateKeyPem: key.privatePem };
+  }
 
   const firmware: string[] = [];
-  if (image.definition.firmware === 'uefi') {
+  if (image.firmware === 'uefi') {
     // OVMF keeps its NVRAM in the VARS file: each run writes its own copy.
     const vars = join(dir, 'OVMF_VARS_4M.fd');
     await copyFile(OVMF_VARS, vars);
@@ -68,7 +94,7 @@ export async function bootCloudImage(
   const sshPort = await findFreeLocalPort();
   const consoleLog = join(dir, 'console.log');
   const args = [
-    '-machine', image.definition.firmware === 'uefi' ? 'q35' : 'pc',
+    '-machine', image.firmware === 'uefi' ? 'q35' : 'pc',
     // One host thread for the guest's vCPUs (QEMU 7.2's multi-threaded TCG can livelock, LAB-NOTES).
     '-accel', 'tcg,tb-size=256,thread=single',
     '-m', '1024',
@@ -79,21 +105,21 @@ export async function bootCloudImage(
     '-pidfile', join(dir, 'qemu.pid'),
     ...firmware,
     '-drive', `file=${overlay},format=qcow2,if=virtio`,
-    '-drive', `file=${seed},format=raw,media=cdrom,if=ide,readonly=on`,
+    ...seedDrive,
     '-netdev', `user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:${sshPort}-:22`,
     '-device', 'virtio-net-pci,netdev=n0,mac=52:54:00:00:00:10',
   ];
   const started = Date.now();
   const qemu = QemuProcess.start(args, join(dir, 'qemu.stderr'));
   session.defer(() => qemu.stop().then(() => undefined));
-  log(`${image.name}: QEMU ${qemu.pid} (${image.definition.firmware}), ssh on 127.0.0.1:${sshPort}, console ${consoleLog}`);
+  log(`${image.name}: QEMU ${qemu.pid} (${image.firmware}), ssh on 127.0.0.1:${sshPort}, console ${consoleLog}`);
 
   const shell = await SshGuestShell.connect(
     {
       host: '127.0.0.1',
       port: sshPort,
-      username: CLOUD_USER,
-      privateKey: key.privatePem,
+      username: login.user,
+      privateKey: login.privateKeyPem,
       hostKeys: new HostKeyPin(`[127.0.0.1]:${sshPort}`, join(dir, 'known_hosts')),
       log: new CommandLog(join(dir, 'commands.jsonl')),
     },
@@ -112,6 +138,6 @@ export async function bootCloudImage(
   });
   session.defer(() => shell.close());
   const bootToLoginMs = Date.now() - started;
-  log(`${image.name}: logged in as ${CLOUD_USER} ${(bootToLoginMs / 1000).toFixed(0)} s after QEMU started`);
+  log(`${image.name}: logged in as ${login.user} ${(bootToLoginMs / 1000).toFixed(0)} s after QEMU started`);
   return { dir, qemu, console: new ConsoleLog(consoleLog), sshPort, shell, bootToLoginMs };
 }
