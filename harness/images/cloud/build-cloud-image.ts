@@ -7,7 +7,6 @@ import { runHostCommand } from '../../exec/run-host-command.ts';
 import { buildRootTreeArgs, quote } from '../debian/mmdebstrap-command.ts';
 import { DEBIAN_MIRROR, resolveSuiteKernel, type SuiteKernel } from '../debian/suite-package-index.ts';
 import { assembleCloudDisk } from './assemble-cloud-disk.ts';
-import { fstab } from './boot-config.ts';
 import {
   CLOUD_KERNEL_FLAVOUR,
   cloudImagePackages,
@@ -128,10 +127,11 @@ export async function buildCloudDisk(
     kernelRelease: kernel.release,
     ...(definition.firmware === 'uefi' && { espVolumeId: fatVolumeId() }),
   };
-  // fstab goes in before the kernel's postinst builds the initramfs: its fsck hook copies
-  // fsck.ext4 in only for the file systems fstab lists (as on an installed Debian).
-  const earlyFstab = join(dir, 'fstab');
-  await writeFile(earlyFstab, fstab(identity.rootUuid, identity.espVolumeId));
+  // Goes in before the kernel's postinst builds the initramfs: initramfs-tools' fsck hook
+  // probes the root device for its type, and a tree has none, so the initramfs would
+  // have no fsck.ext4 ("fsck not present") unless told the type, as here.
+  const initramfsFsType = join(dir, 'initramfs-root-fstype');
+  await writeFile(initramfsFsType, "# The root file system's type, for initramfs-tools' fsck hook.\nFSTYPE=ext4\n");
   try {
     let lastPhase = '';
     await runHostCommand(
@@ -143,7 +143,7 @@ export async function buildCloudDisk(
         rootfs,
         // Shared with the lab's own images: a suite's .debs are downloaded once.
         debCacheDir: join(cacheRoot(), 'debs', definition.suite),
-        essentialHooks: [`upload ${quote(earlyFstab)} /etc/fstab`],
+        essentialHooks: [`mkdir -p "$1"/etc/initramfs-tools/conf.d && cp ${quote(initramfsFsType)} "$1"/etc/initramfs-tools/conf.d/root-fstype`],
       }),
       {
         timeoutMs: 1_800_000,
@@ -182,7 +182,7 @@ export async function buildCloudDisk(
     );
   } finally {
     await rm(rootfs, { recursive: true, force: true });
-    await rm(earlyFstab, { force: true });
+    await rm(initramfsFsType, { force: true });
   }
 }
 
