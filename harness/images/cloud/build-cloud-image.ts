@@ -27,7 +27,8 @@ export { CLOUD_IMAGES, type CloudFirmware, type CloudImageDefinition } from './c
  * The recipe (the cache key): suite, firmware, package list, the cloud kernel
  * the archive serves today (`linux-image-cloud-amd64`, Debian's genericcloud
  * kernel; its headers resolve with it, so the guest can install
- * linux-headers-$(uname -r) later), and a hash of this folder's source.
+ * linux-headers-$(uname -r) later), and a hash of the builder's files
+ * (BUILDER_SOURCES). Root and ESP UUIDs are made anew by each build.
  */
 export interface CloudImage {
   name: string;
@@ -55,9 +56,6 @@ const BUILDER_SOURCES = [
   'harness/images/cloud/assemble-cloud-disk.ts',
   'harness/images/debian/mmdebstrap-command.ts',
 ];
-
-/** The OS's own locales package: cloud-init's locale module expects update-locale on Debian. */
-const EXTRA_PACKAGES = ['locales'];
 
 export async function ensureCloudImage(name: string, onProgress: (line: string) => void = () => {}): Promise<CloudImage> {
   const definition = getCloudImageDefinition(name);
@@ -90,7 +88,7 @@ export async function cloudDiskRecipe(definition: CloudImageDefinition, kernel: 
     suite: definition.suite,
     firmware: definition.firmware,
     mirror: DEBIAN_MIRROR,
-    packages: packagesOf(definition),
+    packages: cloudImagePackages(definition),
     kernel: kernel.image,
     sources: await hashSourceTrees(BUILDER_SOURCES),
   };
@@ -103,10 +101,6 @@ export async function cloudDiskRecipe(definition: CloudImageDefinition, kernel: 
 export interface CloudDiskVariant {
   name: string;
   finish: (rootfs: string) => Promise<void>;
-}
-
-function packagesOf(definition: CloudImageDefinition): string[] {
-  return [...cloudImagePackages(definition), ...EXTRA_PACKAGES];
 }
 
 /** Builds the disk into `dir` (an ensureCached staging folder): base.qcow2 and manifest.json. */
@@ -138,7 +132,7 @@ export async function buildCloudDisk(
       'mmdebstrap',
       buildRootTreeArgs({
         suite: definition.suite,
-        packages: packagesOf(definition),
+        packages: cloudImagePackages(definition),
         mirror: DEBIAN_MIRROR,
         rootfs,
         // Shared with the lab's own images: a suite's .debs are downloaded once.
