@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { cacheRoot, ensureCached } from '../../cache/artifact-cache.ts';
 import { hashSourceTrees } from '../../cache/source-hash.ts';
 import { runHostCommand } from '../../exec/run-host-command.ts';
-import { buildRootTreeArgs } from '../debian/mmdebstrap-command.ts';
+import { buildRootTreeArgs, quote } from '../debian/mmdebstrap-command.ts';
 import { DEBIAN_MIRROR, resolveSuiteKernel, type SuiteKernel } from '../debian/suite-package-index.ts';
 import { assembleCloudDisk } from './assemble-cloud-disk.ts';
 import {
@@ -27,7 +27,8 @@ export { CLOUD_IMAGES, type CloudFirmware, type CloudImageDefinition } from './c
  * The recipe (the cache key): suite, firmware, package list, the cloud kernel
  * the archive serves today (`linux-image-cloud-amd64`, Debian's genericcloud
  * kernel; its headers resolve with it, so the guest can install
- * linux-headers-$(uname -r) later), and a hash of this folder's source.
+ * linux-headers-$(uname -r) later), and a hash of the builder's files
+ * (BUILDER_SOURCES). Root and ESP UUIDs are made anew by each build.
  */
 export interface CloudImage {
   name: string;
@@ -41,28 +42,27 @@ export interface CloudImage {
   built: boolean;
 }
 
-/** Every file that decides what goes on the disk (the refactored mmdebstrap command included). */
-const BUILDER_SOURCES = ['harness/images/cloud', 'harness/images/debian/mmdebstrap-command.ts'];
-
-/** The OS's own locales package: cloud-init's locale module expects update-locale on Debian. */
-const EXTRA_PACKAGES = ['locales'];
+/**
+ * Every file that decides what goes on the disk (the shared mmdebstrap command included);
+ * not the seed writer nor the box packer, which only read the disk.
+ */
+const BUILDER_SOURCES = [
+  'harness/images/cloud/build-cloud-image.ts',
+  'harness/images/cloud/cloud-image-catalog.ts',
+  'harness/images/cloud/cloud-root-tree.ts',
+  'harness/images/cloud/boot-config.ts',
+  'harness/images/cloud/cloud-disk-layout.ts',
+  'harness/images/cloud/grub-boot-sectors.ts',
+  'harness/images/cloud/assemble-cloud-disk.ts',
+  'harness/images/debian/mmdebstrap-command.ts',
+];
 
 export async function ensureCloudImage(name: string, onProgress: (line: string) => void = () => {}): Promise<CloudImage> {
   const definition = getCloudImageDefinition(name);
-  const kernel = await resolveSuiteKernel(definition.suite, onProgress, CLOUD_KERNEL_FLAVOUR);
-  if (kernel.staleListsWarning) onProgress(`warning: ${kernel.staleListsWarning}`);
-  const recipe = {
-    name,
-    suite: definition.suite,
-    firmware: definition.firmware,
-    mirror: DEBIAN_MIRROR,
-    packages: packagesOf(definition),
-    kernel: kernel.image,
-    sources: await hashSourceTrees(BUILDER_SOURCES),
-  };
-
+  const kernel = await resolveCloudKernel(definition, onProgress);
+  const recipe = await cloudDiskRecipe(definition, kernel);
   const started = Date.now();
-  const artifact = await ensureCached(join('images', 'cloud', name), recipe, (dir) => build(definition, kernel, dir, onProgress));
+  const artifact = await ensureCached(join('images', 'cloud', name), recipe, (dir) => buildCloudDisk(definition, kernel, dir, onProgress));
   if (artifact.built) onProgress(`${name}: image built in ${((Date.now() - started) / 1000).toFixed(0)} s: ${artifact.dir}`);
   return {
     name,
@@ -74,26 +74,70 @@ export async function ensureCloudImage(name: string, onProgress: (line: string) 
   };
 }
 
-function packagesOf(definition: CloudImageDefinition): string[] {
-  return [...cloudImagePackages(definition), ...EXTRA_PACKAGES];
+/** The cloud kernel the archive serves today for the image's suite. */
+export async function resolveCloudKernel(definition: CloudImageDefinition, onProgress: (line: string) => void): Promise<SuiteKernel> {
+  const kernel = await resolveSuiteKernel(definition.suite, onProgress, CLOUD_KERNEL_FLAVOUR);
+  if (kernel.staleListsWarning) onProgress(`warning: ${kernel.staleListsWarning}`);
+  return kernel;
 }
 
-async function build(definition: CloudImageDefinition, kernel: SuiteKernel, dir: string, onProgress: (line: string) => void): Promise<void> {
+/** What decides a cloud disk's content (a variant adds its own part). */
+export async function cloudDiskRecipe(definition: CloudImageDefinition, kernel: SuiteKernel): Promise<Record<string, unknown>> {
+  return {
+    name: definition.name,
+    suite: definition.suite,
+    firmware: definition.firmware,
+    mirror: DEBIAN_MIRROR,
+    packages: cloudImagePackages(definition),
+    kernel: kernel.image,
+    sources: await hashSourceTrees(BUILDER_SOURCES),
+  };
+}
+
+/**
+ * A derived disk (e.g. the Vagrant box's): the same build with extra touches
+ * on the finished tree, before the file system is made.
+ */
+export interface CloudDiskVariant {
+  name: string;
+  finish: (rootfs: string) => Promise<void>;
+}
+
+/** Builds the disk into `dir` (an ensureCached staging folder): base.qcow2 and manifest.json. */
+export async function buildCloudDisk(
+  definition: CloudImageDefinition,
+  kernel: SuiteKernel,
+  dir: string,
+  onProgress: (line: string) => void,
+  variant?: CloudDiskVariant,
+): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error(`building ${definition.name} needs root (mmdebstrap --mode=root, chroot)`);
   const rootfs = join(dir, 'rootfs');
-  const say = (line: string) => onProgress(`${definition.name}: ${line}`);
+  const label = variant?.name ?? definition.name;
+  const say = (line: string) => onProgress(`${label}: ${line}`);
   say(`building from ${definition.suite} with kernel ${kernel.image.name} ${kernel.image.version}, ${definition.firmware} boot`);
+  const identity = {
+    rootUuid: randomUUID(),
+    kernelRelease: kernel.release,
+    ...(definition.firmware === 'uefi' && { espVolumeId: fatVolumeId() }),
+  };
+  // Goes in before the kernel's postinst builds the initramfs: initramfs-tools' fsck hook
+  // probes the root device for its type, and a tree has none, so the initramfs would
+  // have no fsck.ext4 ("fsck not present") unless told the type, as here.
+  const initramfsFsType = join(dir, 'initramfs-root-fstype');
+  await writeFile(initramfsFsType, "# The root file system's type, for initramfs-tools' fsck hook.\nFSTYPE=ext4\n");
   try {
     let lastPhase = '';
     await runHostCommand(
       'mmdebstrap',
       buildRootTreeArgs({
         suite: definition.suite,
-        packages: packagesOf(definition),
+        packages: cloudImagePackages(definition),
         mirror: DEBIAN_MIRROR,
         rootfs,
         // Shared with the lab's own images: a suite's .debs are downloaded once.
         debCacheDir: join(cacheRoot(), 'debs', definition.suite),
+        essentialHooks: [`mkdir -p "$1"/etc/initramfs-tools/conf.d && cp ${quote(initramfsFsType)} "$1"/etc/initramfs-tools/conf.d/root-fstype`],
       }),
       {
         timeoutMs: 1_800_000,
@@ -108,13 +152,12 @@ async function build(definition: CloudImageDefinition, kernel: SuiteKernel, dir:
     );
     await assertKernelAsResolved(rootfs, kernel);
 
-    const identity = {
-      rootUuid: randomUUID(),
-      kernelRelease: kernel.release,
-      ...(definition.firmware === 'uefi' && { espVolumeId: fatVolumeId() }),
-    };
     say('  first-boot state, apt sources, GRUB (the suite\'s own grub-mkimage)');
     const bootLoader = await finishRootTree(rootfs, definition, identity);
+    if (variant) {
+      say(`  ${variant.name}: its own touches`);
+      await variant.finish(rootfs);
+    }
     const packages = await installedPackages(rootfs);
 
     say('  partitioning, ext4 root, boot loader, qcow2');
@@ -133,6 +176,7 @@ async function build(definition: CloudImageDefinition, kernel: SuiteKernel, dir:
     );
   } finally {
     await rm(rootfs, { recursive: true, force: true });
+    await rm(initramfsFsType, { force: true });
   }
 }
 

@@ -57,6 +57,8 @@ const COMMON_PACKAGES: readonly string[] = [
   'e2fsprogs',
   'procps',
   'less',
+  // update-locale: cloud-init's locale module on Debian expects it.
+  'locales',
   // update-grub and /etc/kernel/postinst.d/zz-update-grub, so a kernel installed in the guest
   // is booted next time, as on any installed Debian.
   'grub2-common',

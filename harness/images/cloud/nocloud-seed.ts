@@ -74,7 +74,7 @@ function renderCloudConfig(options: NoCloudSeedOptions): string {
       },
     ],
     ssh_pwauth: false,
-    // The hostname resolves (sudo otherwise warns "unable to resolve host" on every command).
+    // The hostname in /etc/hosts (from cloud-init's template), or sudo stops to look it up in DNS.
     manage_etc_hosts: true,
     package_update: false,
     package_upgrade: false,

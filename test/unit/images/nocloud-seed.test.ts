@@ -39,7 +39,7 @@ describe('the NoCloud seed', () => {
     expect(config.users).toEqual([
       { name: 'toa', shell: '/bin/bash', sudo: 'ALL=(ALL) NOPASSWD:ALL', lock_passwd: true, ssh_authorized_keys: [KEY] },
     ]);
-    expect(config).toMatchObject({ package_update: false, package_upgrade: false, ssh_pwauth: false });
+    expect(config).toMatchObject({ package_update: false, package_upgrade: false, ssh_pwauth: false, manage_etc_hosts: true });
     expect(config.apt).toBeUndefined();
   });
 

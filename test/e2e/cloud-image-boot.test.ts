@@ -1,0 +1,55 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureCloudImage, type CloudImage } from '../../harness/images/cloud/build-cloud-image.ts';
+import { RunSession } from '../../harness/lifecycle/run-session.ts';
+import { bootCloudImage, CLOUD_USER, type BootedCloudImage } from '../helpers/cloud-image-boot.ts';
+
+/**
+ * A disk in Debian's genericcloud form (GPT, GRUB in the BIOS boot partition,
+ * kernel and initrd inside, cloud-init, no toa-lab parts) boots through
+ * SeaBIOS under TCG, and the only way in is the NoCloud seed: a user it
+ * created logs in with this run's key and has passwordless sudo. The image
+ * carries no toolchain: the lab's procedure must install it from the OS.
+ * Building the image (first run, or after the archive's kernel changed) takes
+ * a few minutes; first boot with cloud-init ~2 minutes under TCG (LAB-NOTES).
+ */
+const BOOT_TIMEOUT_MS = 300_000;
+
+describe('a cloud-format Debian 12 disk (BIOS) boots and takes a NoCloud seed', () => {
+  let session: RunSession;
+  let image: CloudImage;
+  let guest: BootedCloudImage;
+
+  beforeAll(async () => {
+    session = await RunSession.open();
+    const started = Date.now();
+    image = await ensureCloudImage('debian-12-genericcloud', (line) => console.log(line));
+    console.log(`image ${image.built ? 'built' : 'from cache'} in ${((Date.now() - started) / 1000).toFixed(0)} s: ${image.disk}`);
+    guest = await bootCloudImage(session, image, { timeoutMs: BOOT_TIMEOUT_MS, log: (line) => console.log(line) });
+  }, 1_800_000);
+
+  afterAll(async () => {
+    await session?.close();
+  });
+
+  it("the seed's user logged in with the run's key and has passwordless sudo", async () => {
+    expect((await guest.shell.check('id -un')).stdout.trim()).toBe(CLOUD_USER);
+    expect((await guest.shell.check('sudo -n id -u')).stdout.trim()).toBe('0');
+  });
+
+  it('cloud-init finished without errors', async () => {
+    const status = await guest.shell.run('cloud-init status --wait --long', { timeoutMs: 300_000 });
+    expect(status.stdout, status.stderr).toMatch(/^status: done$/m);
+    expect(status.exitCode).toBe(0);
+  });
+
+  it('is Debian 12 with its cloud kernel, booted by GRUB from its own disk, and has no compiler', async () => {
+    expect((await guest.shell.check('. /etc/os-release && echo "$ID $VERSION_ID"')).stdout.trim()).toBe('debian 12');
+    expect((await guest.shell.check('uname -r')).stdout.trim()).toBe(image.kernelRelease);
+    expect((await guest.shell.run('command -v gcc')).exitCode).not.toBe(0);
+    expect((await guest.shell.run('command -v make')).exitCode).not.toBe(0);
+    // The root was found by UUID through the disk's own grub.cfg, not a command line the harness gave.
+    expect((await guest.shell.check('cat /proc/cmdline')).stdout).toMatch(/BOOT_IMAGE=\/boot\/vmlinuz-\S+ root=UUID=[0-9a-f-]{36} ro .*console=ttyS0/);
+    // sshd's host keys were made in this instance (cloud-init's ssh module), none came with the image.
+    expect((await guest.shell.check('ls /etc/ssh/ssh_host_ed25519_key.pub')).exitCode).toBe(0);
+  });
+});
