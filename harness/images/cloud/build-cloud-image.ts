@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { cacheRoot, ensureCached } from '../../cache/artifact-cache.ts';
 import { hashSourceTrees } from '../../cache/source-hash.ts';
 import { runHostCommand } from '../../exec/run-host-command.ts';
-import { buildRootTreeArgs, quote } from '../debian/mmdebstrap-command.ts';
+import { buildRootTreeArgs, quote, runMmdebstrap } from '../debian/mmdebstrap-command.ts';
 import { DEBIAN_MIRROR, resolveSuiteKernel, type SuiteKernel } from '../debian/suite-package-index.ts';
 import { assembleCloudDisk } from './assemble-cloud-disk.ts';
 import {
@@ -127,9 +127,7 @@ export async function buildCloudDisk(
   const initramfsFsType = join(dir, 'initramfs-root-fstype');
   await writeFile(initramfsFsType, "# The root file system's type, for initramfs-tools' fsck hook.\nFSTYPE=ext4\n");
   try {
-    let lastPhase = '';
-    await runHostCommand(
-      'mmdebstrap',
+    await runMmdebstrap(
       buildRootTreeArgs({
         suite: definition.suite,
         packages: cloudImagePackages(definition),
@@ -139,16 +137,7 @@ export async function buildCloudDisk(
         debCacheDir: join(cacheRoot(), 'debs', definition.suite),
         essentialHooks: [`mkdir -p "$1"/etc/initramfs-tools/conf.d && cp ${quote(initramfsFsType)} "$1"/etc/initramfs-tools/conf.d/root-fstype`],
       }),
-      {
-        timeoutMs: 1_800_000,
-        // mmdebstrap's "I: ..." lines name its phases: enough progress without apt's noise.
-        onOutput: (chunk) => {
-          for (const line of chunk.split('\n')) {
-            const phase = /^I: (.+)/.exec(line)?.[1];
-            if (phase && phase !== lastPhase) say(`  ${(lastPhase = phase)}`);
-          }
-        },
-      },
+      say,
     );
     await assertKernelAsResolved(rootfs, kernel);
 

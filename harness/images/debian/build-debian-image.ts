@@ -6,7 +6,7 @@ import { runHostCommand } from '../../exec/run-host-command.ts';
 import { repoRoot } from '../../repo-root.ts';
 import { getDebianImageDefinition, type DebianImageDefinition } from './debian-image-catalog.ts';
 import { rootTreeToQcow2 } from './disk-image.ts';
-import { buildMmdebstrapArgs } from './mmdebstrap-command.ts';
+import { buildMmdebstrapArgs, runMmdebstrap } from './mmdebstrap-command.ts';
 import { DEBIAN_MIRROR, resolveSuiteKernel, type SuiteKernel } from './suite-package-index.ts';
 
 /**
@@ -82,9 +82,7 @@ async function build(
   const say = (line: string) => onProgress(`${definition.name}: ${line}`);
   say(`building from ${definition.suite} with kernel ${kernel.image.name} ${kernel.image.version} (a few minutes under load)`);
   try {
-    let lastPhase = '';
-    await runHostCommand(
-      'mmdebstrap',
+    await runMmdebstrap(
       buildMmdebstrapArgs({
         image: definition,
         mirror: DEBIAN_MIRROR,
@@ -92,16 +90,7 @@ async function build(
         imageFilesDir: join(repoRoot(), IMAGE_FILES),
         debCacheDir: join(cacheRoot(), 'debs', definition.suite),
       }),
-      {
-        timeoutMs: 1_800_000,
-        // mmdebstrap's "I: ..." lines name its phases: enough progress without apt's noise.
-        onOutput: (chunk) => {
-          for (const line of chunk.split('\n')) {
-            const phase = /^I: (.+)/.exec(line)?.[1];
-            if (phase && phase !== lastPhase) say(`  ${(lastPhase = phase)}`);
-          }
-        },
-      },
+      say,
     );
 
     await assertKernelAsResolved(rootfs, kernel);

@@ -1,3 +1,4 @@
+import { runHostCommand } from '../../exec/run-host-command.ts';
 import type { DebianImageDefinition } from './debian-image-catalog.ts';
 
 /**
@@ -78,4 +79,21 @@ export function buildRootTreeArgs(plan: RootTreePlan): string[] {
 /** mmdebstrap runs hooks through sh: paths are single-quoted for it. */
 export function quote(word: string): string {
   return `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * Runs mmdebstrap with `args`, saying each of its phases once: its "I: ..." lines
+ * name them, which is enough progress without apt's noise.
+ */
+export async function runMmdebstrap(args: readonly string[], say: (line: string) => void): Promise<void> {
+  let lastPhase = '';
+  await runHostCommand('mmdebstrap', [...args], {
+    timeoutMs: 1_800_000,
+    onOutput: (chunk) => {
+      for (const line of chunk.split('\n')) {
+        const phase = /^I: (.+)/.exec(line)?.[1];
+        if (phase && phase !== lastPhase) say(`  ${(lastPhase = phase)}`);
+      }
+    },
+  });
 }
