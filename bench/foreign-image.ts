@@ -16,6 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureCloudImage } from '../harness/images/cloud/build-cloud-image.ts';
+import { ensureDebianImage } from '../harness/images/debian/build-debian-image.ts';
 import { median } from './median.ts';
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'toa-lab.js');
@@ -41,7 +42,9 @@ function timedRun(args: readonly string[]): CellTiming {
   return { bootToSshSeconds: Number(boot[1]), toolchainSeconds: Number(toolchain[1]), cellSeconds };
 }
 
+// Both images are built (or found in the cache) before anything is measured.
 const foreign = await ensureCloudImage('debian-12-genericcloud', (line) => console.error(line));
+await ensureDebianImage('debian-12', (line) => console.error(line));
 const cells: Record<string, { args: string[]; runs: CellTiming[] }> = {
   "the lab's debian-12 (direct kernel boot, fw_cfg key, toolchain in the image)": { args: ['--image', 'debian-12'], runs: [] },
   'a cloud-format Debian 12 disk (--image-file: SeaBIOS, GRUB, cloud-init seed, toolchain from the archive)': { args: ['--image-file', foreign.disk], runs: [] },
