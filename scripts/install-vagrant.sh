@@ -28,6 +28,13 @@ if ! grep -q '^user = "root"' "$conf"; then
   printf '\n# toa-lab (scripts/install-vagrant.sh)\nuser = "root"\ngroup = "root"\n' >> "$conf"
   restart=1
 fi
+# A Vagrant box reaches its package repositories through the run's proxy: a user-mode
+# guestfwd that starts one socat per connection. libvirt's default QEMU sandbox denies
+# QEMU that spawn (seccomp, spawn=deny), so the sandbox is off, as for the QEMU provider.
+if ! grep -q '^seccomp_sandbox = 0' "$conf"; then
+  printf '\n# toa-lab: guestfwd cmd: needs QEMU to spawn (scripts/install-vagrant.sh)\nseccomp_sandbox = 0\n' >> "$conf"
+  restart=1
+fi
 
 running() { pgrep -x "$1" >/dev/null; }
 if [ "${restart:-0}" = 1 ] && running libvirtd; then

@@ -16,7 +16,7 @@ import type { LabWireHost } from './lab-wire-host.ts';
  * What to boot is a MachineTarget (vmtest's one `Target`): one of the lab's own
  * images, or any disk a user has.
  */
-export type MachineTarget = LabImageTarget | DiskImageTarget;
+export type MachineTarget = LabImageTarget | DiskImageTarget | VagrantBoxTarget;
 
 /** One of the lab's own Debian images, built here from Debian's packages (`debian-12`). */
 export interface LabImageTarget {
@@ -43,6 +43,19 @@ export interface DiskImageTarget {
   login?: UserLogin;
   /** Repository hosts the guest may reach through the package proxy (default: Debian's archive). */
   repositoryHosts?: readonly string[];
+}
+
+/**
+ * A Vagrant box in the standard form (a .box file: metadata.json, box.img, its own boot
+ * loader inside), logged into as its user with its key — by default Vagrant's own
+ * insecure key, as `vagrant up` does.
+ */
+export interface VagrantBoxTarget {
+  kind: 'vagrant-box';
+  name: string;
+  /** The .box file (never changed: vagrant copies it into its box store). */
+  file: string;
+  login: UserLogin;
 }
 
 export interface UserLogin {

@@ -28,18 +28,22 @@ export interface MachineProvider {
 const QEMU: MachineProvider = {
   name: 'qemu',
   summary: 'the harness starts QEMU itself (default): the lab\'s images by direct kernel boot, any disk image through SeaBIOS/OVMF',
-  refuses: () => null,
-  boot: (session, target, options) => QemuMachine.start(session, { target, ...options }),
+  refuses: (target) => (target.kind === 'vagrant-box' ? `${target.name} is a Vagrant box: use --provider vagrant` : null),
+  boot: (session, target, options) => {
+    if (target.kind === 'vagrant-box') throw new Error(QEMU.refuses(target)!);
+    return QemuMachine.start(session, { target, ...options });
+  },
 };
 
 const VAGRANT: MachineProvider = {
   name: 'vagrant',
-  summary: "vagrant-libvirt with the lab's image packaged as a box (scripts/install-vagrant.sh once)",
-  refuses: (target) => (target.kind === 'lab-image' ? null : `the vagrant provider boots the lab's own images only; ${target.name} is a disk file: use --provider qemu`),
+  summary: "vagrant-libvirt (scripts/install-vagrant.sh once): the lab's images packaged as boxes, or a libvirt .box file in the standard form",
+  refuses: (target) =>
+    target.kind === 'disk-image' ? `the vagrant provider boots the lab's images and Vagrant boxes; ${target.name} is a disk file: use --provider qemu` : null,
   boot: (session, target, options) => {
-    if (target.kind !== 'lab-image') throw new Error(VAGRANT.refuses(target)!);
-    // vagrant up has its own boot timeout (the box's config.vm.boot_timeout).
-    return VagrantMachine.start(session, { image: target.image, ...(options.log && { log: options.log }) });
+    if (target.kind === 'disk-image') throw new Error(VAGRANT.refuses(target)!);
+    // vagrant up has its own boot timeout (the Vagrantfile's config.vm.boot_timeout).
+    return VagrantMachine.start(session, { target, ...(options.log && { log: options.log }) });
   },
 };
 

@@ -15,7 +15,8 @@ import {
   startGuestBalancer,
   type FullOsMachine,
   type GuestBalancerOptions,
-  type MachineTarget,
+  type DiskImageTarget,
+  type LabImageTarget,
   type RebootEvidence,
 } from './machine.ts';
 
@@ -39,7 +40,7 @@ export type { RebootEvidence } from './machine.ts';
 export interface QemuMachineOptions {
   /** A lab image by name (`debian-12`); the same as `target: { kind: 'lab-image', image }`. */
   image?: string;
-  target?: MachineTarget;
+  target?: LabImageTarget | DiskImageTarget;
   /** Boot (and reboot) to a working SSH login; default 180 s for a lab image, 600 s for a first boot with cloud-init. */
   bootTimeoutMs?: number;
   /** vCPUs (default 2; fewer when several guests share the host: harness/runner/guest-cpus.ts). */

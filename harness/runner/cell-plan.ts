@@ -91,8 +91,10 @@ export function scenarioApplies(image: LabImage, id: string): boolean {
  */
 export function selectImages(names: readonly string[], files: readonly string[] = [], configFile?: string): LabImage[] {
   const fromFiles = files.map((file): LabImage => {
-    const disk = diskImageFileTarget(file);
-    return { kind: 'full-os', name: disk.name, byDefault: false, disk };
+    const target = diskImageFileTarget(file);
+    return target.kind === 'vagrant-box'
+      ? { kind: 'full-os', name: target.name, byDefault: false, box: target }
+      : { kind: 'full-os', name: target.name, byDefault: false, disk: target };
   });
   if (names.length === 0) return fromFiles.length ? fromFiles : IMAGES.filter((i) => i.byDefault);
   const { profiles, configFile: usedConfig } = loadProfiles(configFile);

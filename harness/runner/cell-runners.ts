@@ -66,5 +66,5 @@ export function runCell(ctx: CellContext, image: LabImage, ids: readonly string[
 }
 
 export function fullOsTarget(image: Extract<LabImage, { kind: 'full-os' }>): MachineTarget {
-  return image.disk ?? { kind: 'lab-image', image: image.name };
+  return image.disk ?? image.box ?? { kind: 'lab-image', image: image.name };
 }

@@ -1,10 +1,10 @@
-import { existsSync, statSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { ChecksumMismatchError, verifySha256 } from '../images/checksum.ts';
 import { BrokenImageError } from '../images/debian/disk-image.ts';
 import { inspectDiskImage } from '../images/disk-format.ts';
 import { DownloadError, ensureDownloadedImage } from '../images/download.ts';
-import type { DiskImageTarget } from '../machine/machine.ts';
+import type { DiskImageTarget, VagrantBoxTarget } from '../machine/machine.ts';
 import type { ImageSource, OsProfile } from '../os/index.ts';
 import { UsageError } from './run-scenarios.ts';
 
@@ -15,11 +15,39 @@ import { UsageError } from './run-scenarios.ts';
  * is a usage error here (exit 2): a missing file, a row with nothing configured
  * (with the lines to add), a source kind this machine cannot fetch.
  */
-export function diskImageFileTarget(path: string): DiskImageTarget {
+export function diskImageFileTarget(path: string): DiskImageTarget | VagrantBoxTarget {
   const file = resolve(path);
   if (!existsSync(file)) throw new UsageError(`--image-file: no such file ${file}`);
   if (!statSync(file).isFile()) throw new UsageError(`--image-file: ${file} is not a file`);
+  if (isVagrantBoxFile(file)) return { kind: 'vagrant-box', name: cellName(basename(file)), file, login: { user: 'vagrant', privateKeyFile: vagrantInsecureKey(file) } };
   return { kind: 'disk-image', name: cellName(basename(file)), file };
+}
+
+/** A .box is a tar (ustar magic at byte 257) — or gzipped (1f 8b) — named .box: never a disk image. */
+function isVagrantBoxFile(file: string): boolean {
+  if (!file.endsWith('.box')) return false;
+  const head = Buffer.alloc(262);
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  return head.toString('latin1', 257, 262) === 'ustar' || (head[0] === 0x1f && head[1] === 0x8b);
+}
+
+/**
+ * How `vagrant up` gets into a standard box: the `vagrant` user with Vagrant's insecure
+ * key, which Debian's vagrant package ships inside its gem; the harness uses the same file.
+ */
+export function vagrantInsecureKey(box: string): string {
+  const gems = '/usr/share/rubygems-integration/all/gems';
+  const gem = existsSync(gems) ? readdirSync(gems).find((name) => /^vagrant-\d/.test(name)) : undefined;
+  const key = gem && join(gems, gem, 'keys', 'vagrant');
+  if (!key || !existsSync(key)) {
+    throw new UsageError(`${box} is a Vagrant box: it needs Vagrant and vagrant-libvirt (scripts/install-vagrant.sh), whose insecure key logs into it`);
+  }
+  return key;
 }
 
 /** A guide row's configured image (the first usable source), or a usage error saying what to configure. */
@@ -62,5 +90,5 @@ export async function checkDiskImage(target: DiskImageTarget, onProgress: (line:
 
 /** A cell name from a file name: letters, digits, dots and dashes (reports and file names use it). */
 function cellName(fileName: string): string {
-  return fileName.replace(/\.(qcow2|img|raw|vmdk|vhdx)$/i, '').replace(/[^\w.-]+/g, '-') || 'disk-image';
+  return fileName.replace(/\.(qcow2|img|raw|vmdk|vhdx|box)$/i, '').replace(/[^\w.-]+/g, '-') || 'disk-image';
 }

@@ -3,7 +3,7 @@ import { MICROVM_SUITES, microVmImageName } from '../images/microvm/build-microv
 import type { DebianSuite } from '../kernels/debian-suite.ts';
 import { DEFAULT_KERNELS } from '../kernels/default-kernels.ts';
 import type { KernelSpec } from '../kernels/kernel-spec.ts';
-import type { DiskImageTarget } from '../machine/machine.ts';
+import type { DiskImageTarget, VagrantBoxTarget } from '../machine/machine.ts';
 import { kernelCell } from './kernel-cells.ts';
 
 /**
@@ -17,8 +17,11 @@ import { kernelCell } from './kernel-cells.ts';
 export type LabImage =
   /** `kernel` set: any archive kernel by spec; unset: the suite's micro-VM kernel as always. */
   | { kind: 'micro'; name: string; suite: DebianSuite; kernel?: KernelSpec; byDefault: boolean }
-  /** A whole OS: one of the lab's images, or (`disk`) a user's disk booted through its own boot loader. */
-  | { kind: 'full-os'; name: string; byDefault: boolean; disk?: DiskImageTarget }
+  /**
+   * A whole OS: one of the lab's images, a user's disk booted through its own boot loader
+   * (`disk`), or a user's Vagrant box (`box`).
+   */
+  | { kind: 'full-os'; name: string; byDefault: boolean; disk?: DiskImageTarget; box?: VagrantBoxTarget }
   /** The Huawei guide's 2.6.32 path (a kernel rebuilt with TOA in-tree): never in the default set, its kernel takes long to build. */
   | { kind: 'patched-kernel'; name: string; byDefault: false };
 

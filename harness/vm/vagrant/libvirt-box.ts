@@ -4,6 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import { ensureCached } from '../../cache/artifact-cache.ts';
+import { sha256File } from '../../images/checksum.ts';
 import { runHostCommand } from '../../exec/run-host-command.ts';
 import type { DebianImage } from '../../images/debian/build-debian-image.ts';
 import { FULL_OS_KERNEL_COMMAND_LINE } from '../full-os-command-line.ts';
@@ -90,6 +91,29 @@ export async function ensureLibvirtBox(image: Image, log: (line: string) => void
     added = true;
   }
   return { name, file, packaged: artifact.built, added };
+}
+
+/**
+ * A user's box file added to Vagrant under a name from its content (`toa-lab-box-<sha256
+ * prefix>`): the same file is added once, a changed file becomes a new box. Refused with
+ * the reason when it is not a libvirt box (metadata.json's provider).
+ */
+export async function addBoxFile(file: string, log: (line: string) => void = () => {}): Promise<LibvirtBox> {
+  const listing = await runHostCommand('tar', ['-xOf', file, './metadata.json'], { check: false }).then((r) =>
+    r.exitCode === 0 ? r : runHostCommand('tar', ['-xOf', file, 'metadata.json'], { check: false }),
+  );
+  if (listing.exitCode !== 0) throw new Error(`${file} is not a Vagrant box: no metadata.json in it (${listing.stderr.trim()})`);
+  const metadata = JSON.parse(listing.stdout) as { provider?: string };
+  if (metadata.provider !== 'libvirt') throw new Error(`${file} is a box for '${metadata.provider}', not libvirt: the vagrant provider here is vagrant-libvirt`);
+  const name = `toa-lab-box-${(await sha256File(file)).slice(0, 16)}`;
+  let added = false;
+  if (!isBoxAdded(name)) {
+    const started = Date.now();
+    await runVagrant(['box', 'add', '--name', name, '--provider', 'libvirt', file], { timeoutMs: 600_000 });
+    log(`vagrant box add ${name} (${basename(file)}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    added = true;
+  }
+  return { name, file, packaged: false, added };
 }
 
 /** Where `vagrant box add` puts a local (version 0) libvirt box. */

@@ -8,10 +8,11 @@ import { ConsoleLog } from '../console-log.ts';
 import { findFreeLocalPort } from '../free-port.ts';
 import { GUEST_LAB_ADDRESS } from '../full-os-vm.ts';
 import { currentOwner, domainExists, DOMAIN_PREFIX, encodeOwner, reapOrphanedDomains, removeDomain } from './domain-reaper.ts';
-import { ensureLibvirtBox, type LibvirtBox } from './libvirt-box.ts';
+import { addBoxFile, ensureLibvirtBox, type LibvirtBox } from './libvirt-box.ts';
 import { assertLoopbackOnly, parseVagrantSshConfig, type VagrantSshConfig } from './ssh-config.ts';
 import { runVagrant, runVirsh } from './vagrant-cli.ts';
 import { renderVagrantfile } from './vagrantfile.ts';
+import type { GuestForward } from '../qemu/qemu-args.ts';
 
 /**
  * A full-OS guest under Vagrant + vagrant-libvirt (the Vagrant provider):
@@ -30,11 +31,8 @@ import { renderVagrantfile } from './vagrantfile.ts';
  *   description names its owner, and the next VagrantVm.start reaps it.
  */
 export interface VagrantVmOptions {
-  image: Pick<DebianImage, 'name' | 'dir' | 'disk' | 'kernel' | 'initrd'>;
+  source: VagrantSource;
   session: RunSession;
-  /** The run's key pair: the public line goes in through fw_cfg, vagrant logs in with the private file. */
-  authorizedKey: string;
-  privateKeyFile: string;
   memoryMiB?: number;
   cpus?: number;
   managementMac?: string;
@@ -43,6 +41,17 @@ export interface VagrantVmOptions {
   bootTimeoutSeconds?: number;
   log?: (line: string) => void;
 }
+
+/**
+ * What `vagrant up` boots:
+ * - one of the lab's images, packaged here as a box (direct kernel boot); the run's key pair:
+ *   the public line goes in through fw_cfg, vagrant logs in as root with the private file;
+ * - a box a user has, as a .box file in the standard form (its own boot loader, a user with
+ *   sudo — `vagrant` — and that user's key, by default Vagrant's insecure key).
+ */
+export type VagrantSource =
+  | { kind: 'lab-image'; image: Pick<DebianImage, 'name' | 'dir' | 'disk' | 'kernel' | 'initrd'>; authorizedKey: string; privateKeyFile: string }
+  | { kind: 'box-file'; name: string; file: string; user: string; privateKeyFile: string; guestForwards: readonly GuestForward[] };
 
 export interface VagrantTimings {
   boxMs: number;
@@ -84,8 +93,10 @@ export class VagrantVm {
     const log = options.log ?? (() => {});
     for (const reaped of await reapOrphanedDomains(log)) log(`reaped ${reaped.name}`);
 
+    const source = options.source;
+    const name = source.kind === 'lab-image' ? source.image.name : source.name;
     const boxStarted = Date.now();
-    const box = await ensureLibvirtBox(options.image, log);
+    const box = source.kind === 'lab-image' ? await ensureLibvirtBox(source.image, log) : await addBoxFile(source.file, log);
     const boxMs = Date.now() - boxStarted;
 
     const dir = await options.session.subdir('vagrant');
@@ -93,8 +104,12 @@ export class VagrantVm {
     const domain = `${DOMAIN_PREFIX}${machine}`;
     // Recorded before anything exists, so a run killed mid-`up` still names its domain.
     await writeFile(join(dir, 'libvirt-domain'), `${domain}\n`);
-    const authorizedKeys = join(dir, 'authorized_keys');
-    await writeFile(authorizedKeys, `${options.authorizedKey.trim()}\n`);
+    const fwCfgFiles: Array<{ name: string; file: string }> = [];
+    if (source.kind === 'lab-image') {
+      const authorizedKeys = join(dir, 'authorized_keys');
+      await writeFile(authorizedKeys, `${source.authorizedKey.trim()}\n`);
+      fwCfgFiles.push({ name: 'opt/toa-lab/authorized_keys', file: authorizedKeys });
+    }
     const consoleLog = join(dir, 'console.log');
     const labWireSocket = join(dir, 'wire.sock');
     const labWireMac = options.labWireMac ?? '52:54:00:00:02:0a';
@@ -107,13 +122,14 @@ export class VagrantVm {
       memoryMiB: options.memoryMiB ?? 1024,
       cpus: options.cpus ?? 2,
       sshPort,
-      privateKey: options.privateKeyFile,
+      privateKey: source.privateKeyFile,
+      sshUser: source.kind === 'lab-image' ? 'root' : source.user,
       consoleLog,
       description: encodeOwner(currentOwner(options.session.dir)),
       bootTimeoutSeconds: options.bootTimeoutSeconds ?? 600,
-      managementNic: { mac: options.managementMac ?? '52:54:00:00:00:10' },
+      managementNic: { mac: options.managementMac ?? '52:54:00:00:00:10', ...(source.kind === 'box-file' && { guestForwards: source.guestForwards }) },
       labWire: { socket: labWireSocket, mac: labWireMac },
-      fwCfgFiles: [{ name: 'opt/toa-lab/authorized_keys', file: authorizedKeys }],
+      fwCfgFiles,
     });
     await writeFile(join(dir, 'Vagrantfile'), vagrantfile);
 
@@ -122,8 +138,8 @@ export class VagrantVm {
     // Registered before `up`: a failed or interrupted up can leave a defined domain behind.
     options.session.defer(() => (vm ? vm.destroy() : destroyProject(dir, domain, log).then(() => undefined)));
 
-    log(`${options.image.name}: vagrant up (box ${box.name}, domain ${domain}, ssh 127.0.0.1:${sshPort})`);
-    log(`${options.image.name}: libvirt runs TCG with a host thread per vCPU (it has no setting for one thread): rmmod toa under traffic can livelock this guest (harness/vm/qemu/tcg-threading.ts)`);
+    log(`${name}: vagrant up (box ${box.name}, domain ${domain}, ssh 127.0.0.1:${sshPort})`);
+    log(`${name}: libvirt runs TCG with a host thread per vCPU (it has no setting for one thread): rmmod toa under traffic can livelock this guest (harness/vm/qemu/tcg-threading.ts)`);
     const upStarted = Date.now();
     const up = await runVagrant(['up', '--provider=libvirt'], {
       projectDir: dir,
@@ -144,7 +160,7 @@ export class VagrantVm {
           `${vagrantError(up.stderr || up.stdout)}\nlast console lines:\n${console.tail(15)}`,
       );
     }
-    log(`${options.image.name}: vagrant up took ${(timings.upMs / 1000).toFixed(1)} s`);
+    log(`${name}: vagrant up took ${(timings.upMs / 1000).toFixed(1)} s`);
 
     const sshConfig = parseVagrantSshConfig((await runVagrant(['ssh-config'], { projectDir: dir, timeoutMs: 120_000 })).stdout);
     assertLoopbackOnly(sshConfig, sshPort);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../../repo-root.ts';
+import type { GuestForward } from '../qemu/qemu-args.ts';
 
 /**
  * The Vagrantfile of one Vagrant guest, as a pure function of a typed
@@ -24,14 +25,16 @@ export interface VagrantMachineSpec {
   memoryMiB: number;
   cpus: number;
   sshPort: number;
-  /** The run's private key (OpenSSH format), for vagrant's own SSH. */
+  /** The private key file vagrant's own SSH uses: the run's, or a box's (Vagrant's insecure key). */
   privateKey: string;
+  /** Who vagrant logs in as: root on the lab's images, the box's user (with sudo) on a standard box. */
+  sshUser: string;
   /** The guest's serial console, appended to this file. */
   consoleLog: string;
   /** Stored as the domain's description: how the reaper knows whose domain it is. */
   description: string;
   bootTimeoutSeconds: number;
-  managementNic: { mac: string };
+  managementNic: { mac: string; guestForwards?: readonly GuestForward[] };
   labWire: { socket: string; mac: string };
   fwCfgFiles: ReadonlyArray<{ name: string; file: string }>;
 }
@@ -48,6 +51,11 @@ export function renderVagrantfile(spec: VagrantMachineSpec, template = readTempl
     bootTimeoutSeconds: String(spec.bootTimeoutSeconds),
     sshPort: String(spec.sshPort),
     privateKey: rubyString(spec.privateKey),
+    sshUser: rubyString(spec.sshUser),
+    sudoCommand:
+      spec.sshUser === 'root'
+        ? '    # Already root, and the image has no sudo: vagrant\'s privileged commands run as they are.\n    machine.ssh.sudo_command = "%c"'
+        : "    # A box's user becomes root through sudo, as vagrant does by default.",
     driver: rubyString(spec.driver),
     domainPrefix: rubyString(spec.domainPrefix),
     description: rubyString(spec.description),
@@ -64,9 +72,11 @@ export function renderVagrantfile(spec: VagrantMachineSpec, template = readTempl
  * harness/vm/qemu/qemu-args.ts builds.
  */
 export function vagrantQemuArgs(spec: Pick<VagrantMachineSpec, 'sshPort' | 'managementNic' | 'labWire' | 'fwCfgFiles'>): string[] {
+  // The same guest forwards as the QEMU provider's (qemu-args.ts): the package proxy for a box.
+  const forwards = (spec.managementNic.guestForwards ?? []).map((f) => `,guestfwd=tcp:${f.address}:${f.port}-cmd:${f.command.replaceAll(',', ',,')}`);
   const args = [
     // restrict=on: the guest reaches nothing but the harness's port forward (network hygiene).
-    '-netdev', `user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:${spec.sshPort}-:22`,
+    '-netdev', `user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:${spec.sshPort}-:22${forwards.join('')}`,
     '-device', `virtio-net-pci,netdev=mgmt,mac=${spec.managementNic.mac},addr=${NIC_PCI_SLOTS.management}`,
     // QEMU 7.2 never reconnects as a stream client, so QEMU listens and the harness connects.
     '-netdev', `stream,id=wire,server=on,addr.type=unix,addr.path=${spec.labWire.socket}`,

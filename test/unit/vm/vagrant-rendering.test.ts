@@ -38,6 +38,7 @@ const SPEC: VagrantMachineSpec = {
   cpus: 2,
   sshPort: 40022,
   privateKey: '/tmp/toa-lab/s-4242-abcdef/ssh-1/id_ed25519',
+  sshUser: 'root',
   consoleLog: '/tmp/toa-lab/s-4242-abcdef/vagrant-2/console.log',
   description: '{"toaLab":1,"pid":4242,"startTime":"99","sessionDir":"/tmp/toa-lab/s-4242-abcdef"}',
   bootTimeoutSeconds: 600,
