@@ -130,7 +130,7 @@ function renderOutcome(cell: string, outcome: ScenarioOutcome): string {
   return `<section id="${anchor(cell, outcome.scenario)}">
 <h2>${badge(status)} ${esc(cell)} · ${esc(outcome.scenario)}</h2>
 <p>${esc(outcome.title)} — ${seconds(outcome.durationMs)}</p>
-${outcome.error ? `<p class="check fail">${status === 'not-run' ? 'not run' : 'error'}: ${esc(outcome.error)}</p>` : ''}
+${outcome.error ? `<p class="check fail">${status === 'not-run' ? esc(outcome.error.replace(/^(not run: )?/, 'not run: ')) : `error: ${esc(outcome.error)}`}</p>` : ''}
 ${outcome.skipped !== undefined ? `<p>skipped: ${esc(outcome.skipped)}</p>` : ''}
 ${outcome.steps?.length ? renderSteps(outcome.steps) : ''}
 <ul>${outcome.checks.map(renderCheck).join('\n')}</ul>
