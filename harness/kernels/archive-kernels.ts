@@ -1,5 +1,5 @@
 import { runHostCommand } from '../exec/run-host-command.ts';
-import { DEBIAN_SUITES, type DebianSuite } from './debian-suite.ts';
+import type { DebianSuite } from './debian-suite.ts';
 import { formatKernelSpec, type KernelFlavour, type KernelSpec } from './kernel-spec.ts';
 import { suiteLists, type SuiteLists } from './suite-lists.ts';
 
@@ -138,8 +138,6 @@ export function pickKernel(spec: KernelSpec, kernels: readonly ArchiveKernel[], 
       `; see 'toa-lab kernels list'`,
   );
 }
-
-export { DEBIAN_SUITES };
 
 function parseStanzas(text: string): Array<Record<string, string>> {
   return text

@@ -98,6 +98,7 @@ async function boot(
         'mitigations=off',
         'net.ifnames=0',
         `toalab.ip=${guestAddress}/24`,
+        ...(options.image.kernelArgs ?? []), // per kernel, from its config (build-microvm-image.ts)
       ].join(' '),
     },
     consoleLog,

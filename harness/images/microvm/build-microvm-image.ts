@@ -28,6 +28,14 @@ export interface MicroVmImage {
   initrd: string;
   kernelRelease: string;
   kernelPackage: DebianPackage;
+  /**
+   * Kernel command-line words this kernel needs in the lab, from its own config:
+   * PREEMPT_RT gets `noirqdebug`. Under TCG its force-threaded serial IRQ runs
+   * late under load, the spurious-IRQ detector counts the agent's port (ttyS1,
+   * IRQ 3) as "nobody cared" and disables it, and the guest agent goes silent
+   * (seen on 7.3.4-rt in the `load` scenario; no TOA code in the trace).
+   */
+  kernelArgs: readonly string[];
   /** Where toa.ko sits inside the guest. */
   guestToaModule: string;
   /** True when this call built the image; false when it came from the cache. */
@@ -79,6 +87,7 @@ export async function ensureMicroVmImage(options: MicroVmImageOptions = {}): Pro
     for (const deb of kernelDebs) await extractDeb(deb, root);
     await extractDeb(await downloadDeb(busybox, debs), root);
     await cp(findVmlinuz(root, kernelRelease), join(dir, 'vmlinuz'));
+    const kernelArgs = labKernelArgs(await readKernelConfig(root, kernelRelease));
 
     onProgress('  building toa.ko and toa-backend');
     // toa.ko must be built against the exact headers of the guest's kernel.
@@ -114,12 +123,13 @@ export async function ensureMicroVmImage(options: MicroVmImageOptions = {}): Pro
     await writeFile(join(dir, 'initrd.cpio'), writeCpioNewc(entries));
     await writeFile(
       join(dir, 'manifest.json'),
-      JSON.stringify({ kernelRelease, kernelPackage, busybox, modules }, null, 2),
+      JSON.stringify({ kernelRelease, kernelPackage, busybox, modules, kernelArgs }, null, 2),
     );
     await runHostCommand('rm', ['-rf', debs, root]);
   });
 
   if (artifact.built) onProgress(`micro-VM image ready in ${artifact.dir}`);
+  const manifest = JSON.parse(await readFile(join(artifact.dir, 'manifest.json'), 'utf8')) as { kernelArgs?: string[] };
   return {
     name,
     suite,
@@ -128,6 +138,7 @@ export async function ensureMicroVmImage(options: MicroVmImageOptions = {}): Pro
     initrd: join(artifact.dir, 'initrd.cpio'),
     kernelRelease,
     kernelPackage,
+    kernelArgs: manifest.kernelArgs ?? [],
     guestToaModule: GUEST_TOA_MODULE,
     built: artifact.built,
   };
@@ -147,6 +158,22 @@ export function findVmlinuz(root: string, kernelRelease: string): string {
   const found = candidates.find((path) => existsSync(path));
   if (!found) throw new Error(`no kernel image for ${kernelRelease} in its packages (looked for ${candidates.map((c) => c.slice(root.length)).join(', ')})`);
   return found;
+}
+
+/** The kernel's own config (/boot/config-<rel>, or /usr/lib/modules/<rel>/config in split 7.x packages). */
+async function readKernelConfig(root: string, kernelRelease: string): Promise<string> {
+  const candidates = [
+    join(root, 'boot', `config-${kernelRelease}`),
+    join(root, 'usr', 'lib', 'modules', kernelRelease, 'config'),
+    join(root, 'lib', 'modules', kernelRelease, 'config'),
+  ];
+  const found = candidates.find((path) => existsSync(path));
+  return found ? readFile(found, 'utf8') : '';
+}
+
+/** Pure: command-line words for the lab from a kernel config (see MicroVmImage.kernelArgs). */
+export function labKernelArgs(config: string): string[] {
+  return /^CONFIG_PREEMPT_RT=y$/m.test(config) ? ['noirqdebug'] : [];
 }
 
 /** trixie ships modules xz-compressed; busybox's insmod wants them plain. */

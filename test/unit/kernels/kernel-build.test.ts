@@ -71,3 +71,11 @@ describe('a kernel from its packages, whatever the layout', () => {
     ]);
   });
 });
+
+describe('kernel command line from the kernel config', () => {
+  it('gives PREEMPT_RT noirqdebug (its threaded serial IRQ would be disabled as spurious under TCG load), others nothing', async () => {
+    const { labKernelArgs } = await import('../../../harness/images/microvm/build-microvm-image.ts');
+    expect(labKernelArgs('CONFIG_PREEMPT_RT=y\n# CONFIG_PREEMPT_RT_NEEDS_BH_LOCK is not set\n')).toEqual(['noirqdebug']);
+    expect(labKernelArgs('CONFIG_PREEMPT_DYNAMIC=y\n# CONFIG_PREEMPT_RT is not set\n')).toEqual([]);
+  });
+});
