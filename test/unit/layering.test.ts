@@ -25,7 +25,7 @@ const DEPS: Record<string, readonly string[]> = {
   images: ['cache', 'exec', 'kernels'],
   toa: ['checks', 'core', 'exec', 'images', 'kernels', 'os', 'remote'],
   vm: ['cache', 'exec', 'images', 'lifecycle', 'remote'],
-  provision: ['lifecycle', 'vm'],
+  provision: ['lifecycle', 'remote', 'vm'],
   guest: ['checks', 'remote'],
   // One contract for every machine, and the providers behind it.
   machine: ['exec', 'images', 'lifecycle', 'net', 'provision', 'remote', 'vm'],

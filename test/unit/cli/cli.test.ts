@@ -82,7 +82,7 @@ describe('toa-lab CLI', { timeout: SLOW }, () => {
     writeFileSync(disk, 'not really');
     const vagrant = await toaLab('run', '--image-file', disk, '--provider', 'vagrant');
     expect(vagrant.code).toBe(2);
-    expect(vagrant.stderr).toContain('the vagrant provider boots the lab\'s own images only');
+    expect(vagrant.stderr).toContain('the vagrant provider boots the lab\'s images and Vagrant boxes; disk is a disk file: use --provider qemu');
     expect((await toaLab('run', '--image-file', disk, '--profile', 'beos-5')).stderr).toContain("--profile: unknown guide row 'beos-5'");
     const notADisk = await toaLab('run', '--image-file', disk);
     expect(notADisk.code).toBe(2);
