@@ -58,13 +58,13 @@ export class RunSession {
         process.stderr.write(`toa-lab: cleanup failed: ${String(error)}\n`);
       }
     }
-    rmSync(this.dir, { recursive: true, force: true });
+    removeRunFolder(this.dir);
   }
 
   /** Last resort on a signal: synchronous, kills processes named by pid files. */
   closeNow(): void {
     killPidFiles(this.dir);
-    rmSync(this.dir, { recursive: true, force: true });
+    removeRunFolder(this.dir);
   }
 }
 
@@ -122,3 +122,12 @@ function findPidFiles(dir: string, depth = 0): string[] {
   return found;
 }
 
+/**
+ * A cell that is still finishing when a signal closes the session can write into the
+ * folder while it is being removed (a command log line, an SSH known_hosts): rm then
+ * fails with ENOTEMPTY and leaves the rest. Retried, as Node's rm allows (measured: a
+ * SIGTERMed foreign-image run left its proxy and seed files behind).
+ */
+function removeRunFolder(dir: string): void {
+  rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+}
