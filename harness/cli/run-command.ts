@@ -50,6 +50,8 @@ cell's kernel, accelerator and module verdict.
                booted through its own boot loader (BIOS or UEFI, detected), provisioned by a
                cloud-init seed (a per-run user with passwordless sudo); the OS is detected and
                its guide row's procedure runs, then every data-path scenario. Repeatable.
+               A libvirt .box in the standard form (its own boot loader, a vagrant user) runs
+               with --provider vagrant, logged into with Vagrant's insecure key as vagrant does.
   --config     a toa-lab.config.json other than the working folder's
   --profile    the guide row to follow on --image-file disks instead of the detected one
   --boot-timeout  seconds a whole OS may take to a working SSH login, at its first boot and
