@@ -5,13 +5,14 @@ import { diffResults, renderDiffMarkdown } from '../report/diff-results.ts';
 import { mergeRuns, missingFromMerge, parseExpectation, resultsFile, unionPlan, writeMergedResults } from '../report/merge-results.ts';
 import { ResultsStore } from '../report/results-store.ts';
 import { readTrend, renderTrendMarkdown } from '../report/trend.ts';
+import { renderTrendHtml } from '../report/trend-html.ts';
 import { writeReports } from '../report/write-reports.ts';
 import { UsageError } from '../runner/run-scenarios.ts';
 import { scenarioPassed } from '../core/scenario.ts';
 
 export const REPORT_HELP = `usage: toa-lab report merge <run-dir>... [--out DIR] [--expect PLAN-FILE|CELL-COUNT]
        toa-lab report diff <old-run-dir> <new-run-dir> [--format md|json]
-       toa-lab report trend <run-dir>... [--format md|json]
+       toa-lab report trend <run-dir>... [--format md|json|html]
 
   merge   joins shards' results.jsonl into one run folder with every report
           (refuses results from another toa-lab version, or a cell reported twice);
@@ -24,7 +25,8 @@ export const REPORT_HELP = `usage: toa-lab report merge <run-dir>... [--out DIR]
           exits 1 when something newly fails
   trend   over N runs (ordered by when each ran): per cell × scenario, its status run by
           run, the last run it passed, the run its current failure began, and its durations;
-          a report, so it exits 0 (1 is for diff's "newly failing")
+          a report, so it exits 0 (1 is for diff's "newly failing"); --format html: one
+          self-contained page with a status strip and a duration chart per row
 `;
 
 export async function reportCommand(args: string[]): Promise<number> {
@@ -67,7 +69,10 @@ export async function reportCommand(args: string[]): Promise<number> {
   if (action === 'trend') {
     if (dirs.length === 0) throw new UsageError('report trend: name the run folders to compare');
     const trend = readTrend(dirs);
-    process.stdout.write(values.format === 'json' ? `${JSON.stringify(trend, null, 2)}\n` : renderTrendMarkdown(trend));
+    const render = { json: () => `${JSON.stringify(trend, null, 2)}\n`, html: () => renderTrendHtml(trend), md: () => renderTrendMarkdown(trend) };
+    const format = (values.format ?? 'md') as keyof typeof render;
+    if (!(format in render)) throw new UsageError(`report trend: --format md|json|html, got '${values.format}'`);
+    process.stdout.write(render[format]());
     return 0;
   }
   throw new UsageError(`report: expected 'merge', 'diff' or 'trend'\n\n${REPORT_HELP}`);

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readTrend, renderTrendMarkdown } from '../../../harness/report/trend.ts';
+import { renderTrendHtml } from '../../../harness/report/trend-html.ts';
 
 // Three stored runs a week apart (test/fixtures/trend): load breaks in the second and stays
 // broken, Debian 12's reboot-persistence is not run in the third, udp heals in the second.
@@ -35,4 +36,23 @@ describe('report trend', () => {
     expect(md).toContain('| microvm-bookworm × load | ✅ ❌ ❌ | 2026-11-16 | 2026-11-23 | 30.0 → 45.0 → 47.0 |');
     expect(md).toContain('| debian-12 × reboot-persistence | ✅ ✅ ⏸️ | 2026-11-23 | 2026-11-30 | 90.0 → 95.0 → · |');
   });
+
+  it('renders the same rows as one self-contained HTML page: a status strip and a duration line per row', () => {
+    const trend = readTrend(['2026-11-16', '2026-11-23', '2026-11-30'].map((id) => join(RUNS, id)));
+    const html = renderTrendHtml(trend);
+    expect(html).not.toMatch(/<script|src=|href="http/);
+    expect(html).toContain('<strong>2 failing now.</strong>');
+    const loadRow = html.split('<tr').find((r) => r.includes('microvm-bookworm × load'))!;
+    expect(loadRow).toContain('class="failing"');
+    // One square per run, coloured by status: passed, failed, failed.
+    expect([...loadRow.matchAll(/<rect [^>]*fill="(#[0-9a-f]{6})"/g)].map((m) => m[1])).toEqual(['#3a9d4a', '#c8372d', '#c8372d']);
+    // Durations 30, 45, 47 s: three points, the newest highest (smallest y), and the last value said.
+    const ys = [...loadRow.matchAll(/<circle cx="[\d.]+" cy="([\d.]+)"/g)].map((m) => Number(m[1]));
+    expect(ys).toHaveLength(3);
+    expect(ys[2]).toBeLessThan(ys[0]!);
+    expect(loadRow).toContain('47.0 s');
+    const rebootRow = html.split('<tr').find((r) => r.includes('debian-12 × reboot-persistence'))!;
+    expect([...rebootRow.matchAll(/<circle /g)]).toHaveLength(2); // not run in the third: no point
+  });
 });
+
