@@ -1,20 +1,24 @@
 import { parseArgs } from 'node:util';
-import { planCells } from '../runner/cell-plan.ts';
+import { formatKernelSpec } from '../kernels/kernel-spec.ts';
+import type { LabImage } from '../runner/lab-images.ts';
 import { UsageError } from '../runner/run-scenarios.ts';
-import { splitList } from './cell-selection.ts';
+import { planFrom } from './cell-selection.ts';
 import { loadProfiles } from '../os/user-config.ts';
 
 export const MATRIX_HELP = `usage: toa-lab matrix [--format github|gitlab|json] [--shards N] [--image NAME[,NAME...]]
-                     [--config FILE]
+                     [--kernel SPEC ...] [--image-file DISK ...] [--config FILE]
 
-Prints the CI matrix: one job per image (the default run's, or --image's) and shard.
-  github   {"include":[{"image":"microvm-bookworm","shard":"1/2"},...]} for strategy.matrix
+Prints the CI matrix: one job per cell (the default run's, or the cells --image, --kernel and
+--image-file choose, as 'toa-lab run' would) and shard. Each job carries "args", the run
+flags that choose its cell (--image NAME, --kernel SPEC or --image-file DISK).
+  github   {"include":[{"image":"microvm-bookworm","args":"--image microvm-bookworm","shard":"1/2"},...]}
+           for strategy.matrix
   gitlab   {"parallel":{"matrix":[{"IMAGE":[...],"SHARD":[...]}]}} for parallel:matrix
   json     the whole run's plan ({"planVersion":1,"cells":[...]}, as 'toa-lab list --json')
            plus "jobs": keep it as the file for 'report merge --expect'
   --config a vendor's toa-lab.config.json: checked here, so a bad file fails the plan job,
            not every shard
-Each job runs: toa-lab run --image <image> --shard <shard> --out out/<image>-<i>
+Each job runs: toa-lab run <args> --shard <shard> --out out/<image>-<i>
 and a final job merges them: toa-lab report merge out/* --expect plan.json
 `;
 
@@ -25,6 +29,8 @@ export async function matrixCommand(args: string[]): Promise<number> {
       format: { type: 'string', default: 'github' },
       shards: { type: 'string', default: '1' },
       image: { type: 'string', multiple: true },
+      kernel: { type: 'string', multiple: true },
+      'image-file': { type: 'string', multiple: true },
       config: { type: 'string' },
     },
   });
@@ -33,10 +39,11 @@ export async function matrixCommand(args: string[]): Promise<number> {
   if (!['github', 'gitlab', 'json'].includes(values.format)) throw new UsageError(`--format must be github, gitlab or json, got '${values.format}'`);
   if (values.config !== undefined) loadProfiles(values.config);
   // The run's own selection, so the matrix never names an image or scenario a run would refuse.
-  const { plan } = planCells({ images: splitList(values.image) });
+  const { plan, work } = await planFrom({ image: values.image, kernel: values.kernel, 'image-file': values['image-file'], config: values.config }, {});
   const images = plan.cells.map((c) => c.image);
+  const flags = new Map(work.map(({ image }) => [image.name, runArgs(image)]));
   const shardIds = Array.from({ length: shards }, (_, i) => `${i + 1}/${shards}`);
-  const jobs = images.flatMap((image) => shardIds.map((shard) => ({ image, shard })));
+  const jobs = images.flatMap((image) => shardIds.map((shard) => ({ image, args: flags.get(image)!, shard })));
   switch (values.format) {
     case 'github':
       process.stdout.write(`${JSON.stringify({ include: jobs })}\n`);
@@ -48,4 +55,11 @@ export async function matrixCommand(args: string[]): Promise<number> {
       process.stdout.write(`${JSON.stringify({ ...plan, jobs }, null, 2)}\n`);
       return 0;
   }
+}
+
+/** The run flags that choose exactly this cell in a job of its own. */
+function runArgs(image: LabImage): string {
+  if (image.kind === 'micro' && image.kernel && !image.byDefault) return `--kernel ${formatKernelSpec(image.kernel)}`;
+  if (image.kind === 'full-os' && (image.disk || image.box)) return `--image-file ${(image.disk ?? image.box)!.file}`;
+  return `--image ${image.name}`;
 }

@@ -132,8 +132,8 @@ describe('toa-lab CLI', { timeout: SLOW }, () => {
 
   it('prints CI matrices for GitHub Actions and GitLab', async () => {
     const github = JSON.parse((await toaLab('matrix', '--format', 'github', '--shards', '2')).stdout) as { include: Array<{ image: string; shard: string }> };
-    expect(github.include).toContainEqual({ image: 'microvm-bookworm', shard: '2/2' });
-    expect(github.include).toContainEqual({ image: 'microvm-trixie-backports-7.3', shard: '1/2' });
+    expect(github.include).toContainEqual({ image: 'microvm-bookworm', args: '--image microvm-bookworm', shard: '2/2' });
+    expect(github.include).toContainEqual({ image: 'microvm-trixie-backports-7.3', args: '--image microvm-trixie-backports-7.3', shard: '1/2' });
     expect(github.include).toHaveLength(14); // 3 suites' micro-VMs + 7.2, 7.3, trixie cloud + Debian 12, × 2 shards
     const gitlab = JSON.parse((await toaLab('matrix', '--format', 'gitlab')).stdout) as { parallel: { matrix: Array<Record<string, string[]>> } };
     expect(gitlab.parallel.matrix[0]!.IMAGE).toContain('microvm-trixie');
@@ -143,7 +143,10 @@ describe('toa-lab CLI', { timeout: SLOW }, () => {
       jobs: unknown[];
     };
     expect(one.cells.map((c) => c.id)).toEqual(['microvm-trixie', 'debian-12']);
-    expect(one.jobs).toContainEqual({ image: 'debian-12', shard: '2/2' });
+    expect(one.jobs).toContainEqual({ image: 'debian-12', args: '--image debian-12', shard: '2/2' });
+    // A kernel cell's job selects it with --kernel (the archive is asked, as run does).
+    const kernel = JSON.parse((await toaLab('matrix', '--kernel', 'bookworm:cloud', '--format', 'json')).stdout) as { jobs: Array<{ image: string; args: string }> };
+    expect(kernel.jobs).toEqual([{ image: 'microvm-bookworm-cloud', args: '--kernel bookworm:cloud', shard: '1/1' }]);
     expect((await toaLab('matrix', '--image', 'nope')).code).toBe(2);
     const config = join(mkdtempSync(join(tmpdir(), 'toa-lab-matrix-config-')), 'c.json');
     writeFileSync(config, JSON.stringify({ images: { 'centos-7': [{ kind: 'local-image', path: '/srv/c7.qcow2' }] } }));
