@@ -2,6 +2,7 @@ import type { RunSession } from '../lifecycle/run-session.ts';
 import type { FullOsMachine, MachineTarget } from '../machine/machine.ts';
 import { machineProvider } from '../machine/providers.ts';
 import type { DetectedOs } from '../os/detect-os.ts';
+import { profileById, type VipMethodName } from '../os/index.ts';
 import type { Check } from '../core/scenario.ts';
 import type { StepResult } from '../core/step.ts';
 import { renderFullOsGuide, renderRowGuide, type GuideStep } from '../toa/install-guide-steps.ts';
@@ -100,7 +101,7 @@ export async function runProcedureOn(lab: FullOsMachine, log: (line: string) => 
     if (!detected?.os) return { lab, os: { profileId: 'unknown', match: 'family', description: 'not detected' }, steps, checks, completed: false };
     os = detected.os;
   }
-  const plan = lab.origin === 'lab' ? labPlan(os.profileId) : rowPlan(os.profileId);
+  const plan = lab.origin === 'lab' ? labPlan(os.profileId) : rowPlan(os.profileId, await vipMethodTheGuestHas(lab, os.profileId));
   const [toolchain, ...rest] = plan.setup;
   const completed =
     (await guideSteps([toolchain!])) &&
@@ -143,9 +144,27 @@ function labPlan(profileId: string): ProcedurePlan {
   };
 }
 
-function rowPlan(profileId: string): ProcedurePlan {
-  const guide = renderRowGuide(profileId, FULL_OS_PLAN);
+function rowPlan(profileId: string, vipMethod: VipMethodName | undefined): ProcedurePlan {
+  const guide = renderRowGuide(profileId, FULL_OS_PLAN, vipMethod);
   return { setup: guide.setup, vips: [...FULL_OS_PLAN.interfacesDVips], backends: guide.backends, traffic: [pythonBackend(FULL_OS_PLAN.pythonPort)] };
+}
+
+/**
+ * A row may list more than one VIP method (Debian: interfaces.d, and netplan where the
+ * image has it, as Debian 13's cloud images do instead of ifupdown): the first whose tool
+ * the guest has. Undefined (the row's first) when the guest has none of them: its step then
+ * fails in the guide's own words.
+ */
+async function vipMethodTheGuestHas(lab: FullOsMachine, profileId: string): Promise<VipMethodName | undefined> {
+  const methods = profileById(profileId).vip;
+  // One method: the guide's own (its step installs what it needs, e.g. network-scripts).
+  if (methods.length === 1) return undefined;
+  const tools: Partial<Record<VipMethodName, string>> = { 'interfaces-d': 'ifup', netplan: 'netplan' };
+  for (const { method } of methods) {
+    const tool = tools[method];
+    if (tool && (await lab.guest.run(`command -v ${tool}`)).exitCode === 0) return method;
+  }
+  return undefined;
 }
 
 /** The step table of a run, as Markdown (durations included): for logs and reports. */

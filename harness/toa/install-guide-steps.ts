@@ -1,4 +1,4 @@
-import { EXIT_CODES, profileById, renderProcedure, type ProcedureStep, type StepId } from '../os/index.ts';
+import { EXIT_CODES, profileById, renderProcedure, type ProcedureStep, type StepId, type VipMethodName } from '../os/index.ts';
 
 /**
  * The guides' procedure for a full-OS image, as harness/os renders it for the
@@ -100,10 +100,11 @@ export interface RowGuide {
   backends: GuideStep[];
 }
 
-export function renderRowGuide(profileId: string, plan: Omit<FullOsGuidePlan, 'netplanVips' | 'nginxPort'>): RowGuide {
+export function renderRowGuide(profileId: string, plan: Omit<FullOsGuidePlan, 'netplanVips' | 'nginxPort'>, vipMethod?: VipMethodName): RowGuide {
   const steps = renderProcedure(profileById(profileId), {
     toaSourceDir: plan.toaSourceDir,
     vips: plan.interfacesDVips,
+    ...(vipMethod && { vipMethod }),
     backend: { kind: 'python', port: plan.pythonPort, accessLog: PYTHON_ACCESS_LOG },
   }).map(withTimeout);
   return { setup: steps.filter((s) => s.id !== 'backend'), backends: steps.filter((s) => s.id === 'backend') };
