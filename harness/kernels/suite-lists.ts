@@ -47,6 +47,7 @@ export async function suiteLists(suite: DebianSuite, log: (line: string) => void
   return { suite, aptOptions, notes };
 }
 
+/** apt options that point every apt tool at private lists in `dir` and an empty dpkg status (the micro-VM's kernel index uses them too). */
 export function privateListOptions(dir: string): string[] {
   const set = (key: string, value: string) => ['-o', `${key}=${value}`];
   return [

@@ -5,6 +5,7 @@ import { cacheRoot } from '../../cache/artifact-cache.ts';
 import { runHostCommand } from '../../exec/run-host-command.ts';
 import type { DebianSuite } from '../../kernels/debian-suite.ts';
 import { resolveMetapackage, type DebianPackage } from './debian-packages.ts';
+import { privateListOptions } from '../../kernels/suite-lists.ts';
 
 /**
  * Which kernel a suite ships today, asked of apt with a private state folder
@@ -37,7 +38,7 @@ export async function resolveSuiteKernel(
 ): Promise<SuiteKernel> {
   const index = await suiteIndexDir(suite);
   const staleListsWarning = await refreshLists(suite, index, log);
-  const options = aptOptions(index);
+  const options = privateListOptions(index);
   const image = await resolveMetapackage(`linux-image-${flavour}`, 'linux-image-', options);
   const headers = await resolveMetapackage(`linux-headers-${flavour}`, 'linux-headers-', options);
   const release = image.name.replace(/^linux-image-/, '');
@@ -48,22 +49,6 @@ export async function resolveSuiteKernel(
     );
   }
   return { image, headers, release, ...(staleListsWarning && { staleListsWarning }) };
-}
-
-/** apt options that point every apt tool at this suite's private lists and an empty dpkg status. */
-export function aptOptions(indexDir: string): string[] {
-  const set = (key: string, value: string) => ['-o', `${key}=${value}`];
-  return [
-    ...set('Dir::State', join(indexDir, 'state')),
-    ...set('Dir::State::status', join(indexDir, 'status')),
-    ...set('Dir::Cache', join(indexDir, 'cache')),
-    ...set('Dir::Etc::SourceList', join(indexDir, 'sources.list')),
-    ...set('Dir::Etc::SourceParts', '-'),
-    ...set('Dir::Etc::Preferences', '/dev/null'),
-    ...set('Dir::Etc::PreferencesParts', '-'),
-    ...set('Acquire::Languages', 'none'),
-    ...set('APT::Sandbox::User', 'root'),
-  ];
 }
 
 async function suiteIndexDir(suite: DebianSuite): Promise<string> {
@@ -84,7 +69,7 @@ async function refreshLists(suite: DebianSuite, indexDir: string, log: (line: st
   const age = await stat(stamp).then((s) => Date.now() - s.mtimeMs, () => Infinity);
   if (age < REFRESH_AFTER_MS) return undefined;
   log(`${suite}: refreshing the package index from ${DEBIAN_MIRROR}`);
-  const result = await runHostCommand('apt-get', [...aptOptions(indexDir), 'update', '-q'], {
+  const result = await runHostCommand('apt-get', [...privateListOptions(indexDir), 'update', '-q'], {
     check: false,
     timeoutMs: 300_000,
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEBIAN_IMAGES, getDebianImageDefinition, UnknownImageError } from '../../../harness/images/debian/debian-image-catalog.ts';
 import { buildMmdebstrapArgs } from '../../../harness/images/debian/mmdebstrap-command.ts';
-import { aptOptions } from '../../../harness/images/debian/suite-package-index.ts';
+import { privateListOptions as aptOptions } from '../../../harness/kernels/suite-lists.ts';
 
 describe('the Debian full-OS images', () => {
   it('are Debian 11, 12 and 13 with their suites', () => {
