@@ -24,6 +24,8 @@ export interface UnloadCyclesOptions {
   downloads: number;
   /** Bound on one round; a round that takes longer counts as a hang. */
   roundTimeoutMs: number;
+  /** Told after every round, so a run cut short by an outer timeout still shows how far it got. */
+  onRound?: (round: number, seconds: number, downloadsSoFar: number) => void;
 }
 
 export interface UnloadCyclesResult {
@@ -46,6 +48,18 @@ export interface UnloadCyclesResult {
 const DOWNLOAD_BYTES = 1024 * 1024;
 /** As rmmod-under-load's: under TCG one connection can sit in retransmission backoff for a minute. */
 const DOWNLOAD_TIMEOUT_MS = 180_000;
+
+/**
+ * The longest cycleToaUnderTraffic can take with these options before it
+ * answers on its own: the wait for the first download, every round at its
+ * bound, then the downloads' drain. A caller's own timeout should be above it,
+ * so a slow guest fails with the round that hung, not with the caller's timer.
+ */
+export function unloadCyclesBoundMs(options: Pick<UnloadCyclesOptions, 'rounds' | 'roundTimeoutMs'>): number {
+  return FIRST_DOWNLOAD_WAIT_MS + options.rounds * options.roundTimeoutMs + DOWNLOAD_TIMEOUT_MS;
+}
+
+const FIRST_DOWNLOAD_WAIT_MS = 30_000;
 
 export async function cycleToaUnderTraffic(lab: DataPathLab, options: UnloadCyclesOptions): Promise<UnloadCyclesResult> {
   if (!(await isToaModuleLoaded(lab.guest))) await lab.guest.check(`insmod ${shellQuote(lab.toaModulePath)}`);
@@ -78,10 +92,11 @@ export async function cycleToaUnderTraffic(lab: DataPathLab, options: UnloadCycl
   const command = `for i in $(seq ${options.cyclesPerRound}); do ${cycle} || exit $?; done`;
   try {
     // Let the downloads get going first: the point is to unload under traffic.
-    await waitUntil(() => completed + failed > 0 || stopping, 30_000);
+    await waitUntil(() => completed + failed > 0 || stopping, FIRST_DOWNLOAD_WAIT_MS);
     for (let round = 0; round < options.rounds && !failure; round++) {
       const result = await lab.guest.run(command, { timeoutMs: options.roundTimeoutMs });
       roundSeconds.push(result.durationMs / 1000);
+      options.onRound?.(round + 1, result.durationMs / 1000, completed);
       if (result.exitCode !== 0) {
         failure = result.timedOut
           ? `round ${round + 1}: no answer within ${options.roundTimeoutMs / 1000} s`
