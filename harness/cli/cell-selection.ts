@@ -1,13 +1,14 @@
 import { type ParseArgsConfig } from 'node:util';
 import { planCells, type CellSelection } from '../runner/cell-plan.ts';
-import { kernelCells } from '../runner/kernel-cells.ts';
+import { kernelCells, userKernelCells } from '../runner/kernel-cells.ts';
 import { parseShard, type Shard } from '../runner/shard.ts';
 import { failedPairs } from '../report/rerun-failed.ts';
 import { UsageError } from '../runner/run-scenarios.ts';
 
 /**
  * The options that choose a run's cells, shared by `run` and `list` (and so
- * parsed the same way): --image, --image-file, --config, --kernel, --scenario,
+ * parsed the same way): --image, --image-file, --config, --kernel, --kernel-deb,
+ * --headers-deb, --scenario,
  * --shard (or GitLab's CI_NODE_INDEX/CI_NODE_TOTAL), --rerun-failed.
  */
 export const SELECTION_OPTIONS = {
@@ -15,6 +16,8 @@ export const SELECTION_OPTIONS = {
   'image-file': { type: 'string', multiple: true },
   config: { type: 'string' },
   kernel: { type: 'string', multiple: true },
+  'kernel-deb': { type: 'string', multiple: true },
+  'headers-deb': { type: 'string', multiple: true },
   scenario: { type: 'string', multiple: true },
   shard: { type: 'string' },
   'rerun-failed': { type: 'string' },
@@ -31,6 +34,8 @@ export interface SelectionValues {
   'image-file'?: string[] | undefined;
   config?: string | undefined;
   kernel?: string[] | undefined;
+  'kernel-deb'?: string[] | undefined;
+  'headers-deb'?: string[] | undefined;
   scenario?: string[] | undefined;
   shard?: string | undefined;
   'rerun-failed'?: string | undefined;
@@ -51,7 +56,11 @@ export function selectionFrom(values: SelectionValues, env: NodeJS.ProcessEnv = 
 
 /** The plan for these flags; each --kernel is checked against the archive first (not served: exit 2). */
 export async function planFrom(values: SelectionValues, env: NodeJS.ProcessEnv = process.env): Promise<ReturnType<typeof planCells>> {
-  const kernels = await kernelCells(values.kernel ?? [], (line) => process.stderr.write(`toa-lab: ${line}\n`));
+  const say = (line: string) => process.stderr.write(`toa-lab: ${line}\n`);
+  const kernels = [
+    ...(await kernelCells(values.kernel ?? [], say)),
+    ...(await userKernelCells(values['kernel-deb'] ?? [], values['headers-deb'] ?? [], say)),
+  ];
   return planCells({ ...selectionFrom(values, env), kernels });
 }
 

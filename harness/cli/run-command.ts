@@ -23,7 +23,8 @@ import { SELECTION_HELP, SELECTION_OPTIONS, planFrom } from './cell-selection.ts
 import { finalCellNotes, initialCellNotes } from './cell-notes.ts';
 import { SCENARIOS } from '../../scenarios/index.ts';
 
-export const RUN_HELP = `usage: toa-lab run [--image NAME[,NAME...]] [--kernel SPEC ...] [--image-file DISK] [--config FILE]
+export const RUN_HELP = `usage: toa-lab run [--image NAME[,NAME...]] [--kernel SPEC ...] [--kernel-deb DEB... --headers-deb DEB...]
+                   [--image-file DISK] [--config FILE]
                    [--profile ID] [--scenario ID[,ID...]] [--shard i/n] [--rerun-failed DIR]
                    [--parallel N] [--toa-source DIR|TARBALL|GIT-URL | --toa-ko FILE]
                    [--toa-kind N] [--provider ${[...MACHINE_PROVIDERS.keys()].join('|')}] [--keep-on-failure] [--out DIR]
@@ -63,6 +64,12 @@ cell's kernel, accelerator and module verdict.
                trixie-backports=7.2 (newest 7.2.x), trixie-backports:rt; repeatable; cell
                microvm-<suite>[-<flavour>][-<version>]; 'toa-lab kernels list' shows what is served.
                Without --image or --image-file, only the named kernels run.
+  --kernel-deb, --headers-deb  a kernel of your own as .deb files (a custom build, a vendor's or
+               Ubuntu's kernel, a Debian kernel from elsewhere): the package(s) with the kernel and its
+               modules (Debian 7.x: linux-image, -binary, -modules, -base; repeat the flag) and its
+               headers (with -common/kbuild when the archive no longer has them). Read from the
+               packages, not their names; toa.ko is built by the gcc the headers name, in the Debian
+               suite that serves it. Cell microvm-deb-<release>; like --kernel, alone it runs alone.
   --scenario   scenarios (default: all): data path (every image): ${SCENARIOS.map((s) => s.id).join(', ')};
                full OS only: ${FULL_OS_SCENARIOS.map((s) => s.id).join(', ')} (a full-OS cell always carries
                out the guide's procedure: the data-path scenarios test the toa.ko it installs)

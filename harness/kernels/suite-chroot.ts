@@ -44,6 +44,13 @@ export interface SuiteRecipe {
   aptOptions?: readonly string[];
   /** The kernel release whose headers the build uses; absent: the suite's newest. */
   kernelRelease?: string;
+  /**
+   * A user's own .deb files unpacked into the chroot after `packages` (their headers).
+   * Unpacked, not installed: a kernel's headers depend on its image and on pockets the
+   * suite may not have, none of which a module build needs (kernel-packages.ts checks
+   * the header parts are all given). Keyed by content: the path is not part of the cache key.
+   */
+  localDebs?: ReadonlyArray<{ sha256: string; path: string }>;
   /** bump to invalidate every cached chroot built by an older recipe */
   recipeVersion: 1;
 }
@@ -92,7 +99,8 @@ export function suiteRecipe(suite: DebianSuite, mirror = DEFAULT_MIRROR): SuiteR
 }
 
 export function recipeKey(recipe: SuiteRecipe): string {
-  const canonical = JSON.stringify({ ...recipe, packages: [...recipe.packages].sort() });
+  const localDebs = recipe.localDebs?.map((d) => d.sha256).sort();
+  const canonical = JSON.stringify({ ...recipe, packages: [...recipe.packages].sort(), ...(localDebs && { localDebs }) });
   return `${recipe.suite}-${createHash('sha256').update(canonical).digest('hex').slice(0, 12)}`;
 }
 
@@ -119,6 +127,37 @@ export function kernelChrootRecipe(kernel: Pick<ArchiveKernel, 'suite' | 'header
     kernelRelease: kernel.release,
     recipeVersion: 1,
   };
+}
+
+/**
+ * The recipe of a chroot that builds modules for a user's kernel packages: the
+ * suite whose compiler matches the headers (harness/kernels/build-suite.ts),
+ * the gcc-N to build with, and the user's header .debs unpacked.
+ */
+export function userKernelChrootRecipe(
+  suite: DebianSuite,
+  options: { release: string; headers: ReadonlyArray<{ sha256: string; path: string }>; gccPackage: string; buildDepends: readonly string[] },
+  mirror = DEFAULT_MIRROR,
+): SuiteRecipe {
+  const aptOptions = suiteAptOptions(suite)
+    .filter((o) => o !== '-o')
+    .map((o) => o.replace(/^([^=]+)=(.*)$/, '$1 "$2"'));
+  return {
+    suite,
+    mirror,
+    variant: 'minbase',
+    arch: 'amd64',
+    // The headers' own tool Depends (pahole, libelf1, gcc-N… kernel-packages.ts headerBuildDepends).
+    packages: [...new Set(['gcc', 'make', 'libc6-dev', options.gccPackage, ...options.buildDepends])],
+    ...(aptOptions.length && { aptOptions }),
+    kernelRelease: options.release,
+    localDebs: options.headers.map((h) => ({ sha256: h.sha256, path: h.path })),
+    recipeVersion: 1,
+  };
+}
+
+export async function ensureUserKernelChroot(recipe: SuiteRecipe, opts: EnsureOptions = {}): Promise<SuiteChroot> {
+  return ensureChroot(recipe, opts);
 }
 
 export async function ensureSuiteChroot(suite: DebianSuite, opts: EnsureOptions = {}): Promise<SuiteChroot> {
@@ -156,6 +195,10 @@ async function ensureChroot(recipe: SuiteRecipe, opts: EnsureOptions): Promise<S
       `--variant=${recipe.variant}`,
       `--architectures=${recipe.arch}`,
       `--include=${recipe.packages.join(',')}`,
+      // mmdebstrap runs a customize hook on the host with the chroot's path as $1. Not `dpkg-deb -x`:
+      // its tar replaces the merged-/usr symlinks (/lib → usr/lib) with the package's directories,
+      // and the chroot's loader is gone; --keep-directory-symlink extracts through them.
+      ...(recipe.localDebs ?? []).map((d) => `--customize-hook=dpkg-deb --fsys-tarfile ${shellWord(d.path)} | tar -x --keep-directory-symlink -C "$1"`),
       // Docs, man pages and locales are dead weight in a build chroot.
       ...['doc', 'man', 'locale', 'info'].map((d) => `--dpkgopt=path-exclude=/usr/share/${d}/*`),
       ...(recipe.aptOptions ?? []).map((o) => `--aptopt=${o}`),
@@ -210,7 +253,7 @@ export interface ChrootBuildResult {
 export async function makeInChroot(
   chroot: SuiteChroot,
   srcDir: string,
-  opts: { targets?: string[]; artifacts?: string[]; outDir?: string; onProgress?: (l: string) => void } = {},
+  opts: { targets?: string[]; artifacts?: string[]; outDir?: string; onProgress?: (l: string) => void; /** e.g. CC=gcc-13 */ makeVariables?: string[] } = {},
 ): Promise<ChrootBuildResult> {
   const inner = `/tmp/toa-src-${process.pid}-${randomBytes(4).toString('hex')}`;
   const hostCopy = join(chroot.dir, inner);
@@ -220,7 +263,7 @@ export async function makeInChroot(
       recursive: true,
       filter: (p) => !/\.(o|ko|mod|mod\.c|cmd|symvers|order)$/.test(p) && !p.includes('/.tmp_versions'),
     });
-    const [command, args] = chrootCommand(chroot.dir, ['make', '-C', inner, `KDIR=${chroot.headersDir}`, ...(opts.targets ?? [])]);
+    const [command, args] = chrootCommand(chroot.dir, ['make', '-C', inner, `KDIR=${chroot.headersDir}`, ...(opts.makeVariables ?? []), ...(opts.targets ?? [])]);
     const started = Date.now();
     const r = await run(command, args, opts.onProgress ?? (() => undefined), { LC_ALL: 'C', PATH: '/usr/sbin:/usr/bin:/sbin:/bin' });
     const artifacts: Record<string, string> = {};
@@ -253,6 +296,11 @@ export function chrootCommand(dir: string, argv: readonly string[]): [string, st
   return ['unshare', ['--fork', '--pid', `--mount-proc=${join(dir, 'proc')}`, 'chroot', dir, ...argv]];
 }
 
+/** A path as one word for mmdebstrap's hook shell. */
+function shellWord(path: string): string {
+  return `'${path.replace(/'/g, `'\\''`)}'`;
+}
+
 export function warningLines(output: string): string[] {
   return output.split('\n').filter((l) => /warning:/i.test(l));
 }
@@ -265,9 +313,10 @@ async function isComplete(dir: string): Promise<boolean> {
 
 async function findHeaders(dir: string, release?: string): Promise<{ headersDir: string; kernelRelease: string }> {
   const src = join(dir, 'usr/src');
-  const names = (await readdir(src).catch(() => [] as string[])).filter((n) => /^linux-headers-.*-amd64$/.test(n)).sort();
-  const name = release ? names.find((n) => n === `linux-headers-${release}`) : names.at(-1);
-  if (!name) throw new Error(`no linux-headers-*-amd64 under ${src}`);
+  const all = await readdir(src).catch(() => [] as string[]);
+  // A named release is found whatever its suffix (a vendor's -generic); otherwise the newest Debian amd64 headers.
+  const name = release ? all.find((n) => n === `linux-headers-${release}`) : all.filter((n) => /^linux-headers-.*-amd64$/.test(n)).sort().at(-1);
+  if (!name) throw new Error(`no linux-headers-${release ?? '*-amd64'} under ${src}`);
   return { headersDir: `/usr/src/${name}`, kernelRelease: name.replace(/^linux-headers-/, '') };
 }
 

@@ -3,6 +3,7 @@ import { ensureMicroVmImage, type MicroVmImage } from '../images/microvm/build-m
 import type { RunSession } from '../lifecycle/run-session.ts';
 import type { DebianSuite } from '../kernels/debian-suite.ts';
 import type { KernelSpec } from '../kernels/kernel-spec.ts';
+import type { UserKernelPackages } from '../kernels/kernel-packages.ts';
 import { MicroVmMachine } from '../machine/micro-vm-machine.ts';
 import type { MicroVm } from '../vm/micro-vm.ts';
 import { MachineDataPathLab } from './machine-data-path-lab.ts';
@@ -17,6 +18,8 @@ export interface MicroLabOptions {
   suite?: DebianSuite;
   /** Any kernel the archive serves (`--kernel`); wins over `suite`. */
   kernel?: KernelSpec;
+  /** A user's own kernel packages (--kernel-deb); wins over both. */
+  kernelPackages?: UserKernelPackages;
   /** A vendor's toa.ko, built for this suite's kernel, instead of ours. */
   toaModule?: string;
   /** The option kind the balancer sends (default 254). */
@@ -35,6 +38,7 @@ export class MicroLab extends MachineDataPathLab {
       onProgress: log,
       ...(options.suite && { suite: options.suite }),
       ...(options.kernel && { kernel: options.kernel }),
+      ...(options.kernelPackages && { kernelPackages: options.kernelPackages }),
       ...(options.toaModule && { toaModule: options.toaModule }),
     });
     const machine = await MicroVmMachine.start(session, { image, log, ...(options.cpus && { cpus: options.cpus }) });

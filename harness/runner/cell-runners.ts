@@ -34,6 +34,7 @@ export const CELL_RUNNERS: { [Kind in LabImage['kind']]: CellRunner<Kind> } = {
     runMicroCell(ctx, {
       suite: image.suite,
       ...(image.kernel && { kernel: image.kernel }),
+      ...(image.kernelPackages && { kernelPackages: image.kernelPackages }),
       scenarios: dataPath(ids),
       module: settings.module,
       toaKind: settings.toaKind,

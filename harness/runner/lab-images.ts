@@ -3,6 +3,7 @@ import { MICROVM_SUITES, microVmImageName } from '../images/microvm/build-microv
 import type { DebianSuite } from '../kernels/debian-suite.ts';
 import { DEFAULT_KERNELS } from '../kernels/default-kernels.ts';
 import type { KernelSpec } from '../kernels/kernel-spec.ts';
+import type { UserKernelPackages } from '../kernels/kernel-packages.ts';
 import type { DiskImageTarget, VagrantBoxTarget } from '../machine/machine.ts';
 import { kernelCell } from './kernel-cells.ts';
 
@@ -15,8 +16,11 @@ import { kernelCell } from './kernel-cells.ts';
  * minutes each under TCG), and any other kernel with --kernel.
  */
 export type LabImage =
-  /** `kernel` set: any archive kernel by spec; unset: the suite's micro-VM kernel as always. */
-  | { kind: 'micro'; name: string; suite: DebianSuite; kernel?: KernelSpec; byDefault: boolean }
+  /**
+   * `kernel` set: any archive kernel by spec; `kernelPackages`: a user's own kernel .debs;
+   * neither: the suite's micro-VM kernel as always.
+   */
+  | { kind: 'micro'; name: string; suite: DebianSuite; kernel?: KernelSpec; kernelPackages?: UserKernelPackages; byDefault: boolean }
   /**
    * A whole OS: one of the lab's images, a user's disk booted through its own boot loader
    * (`disk`), or a user's Vagrant box (`box`).

@@ -1,6 +1,7 @@
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolveGuestKernel } from '../images/microvm/guest-kernel.ts';
+import { guestKernelSource, resolveGuestKernel } from '../images/microvm/guest-kernel.ts';
+import type { UserKernelPackages } from '../kernels/kernel-packages.ts';
 import { MicroLab } from '../lab/micro-lab.ts';
 import type { DebianSuite } from '../kernels/debian-suite.ts';
 import type { KernelSpec } from '../kernels/kernel-spec.ts';
@@ -23,6 +24,8 @@ export async function runMicroCell(
     suite: DebianSuite;
     /** Any archive kernel (`--kernel`); wins over `suite`. */
     kernel?: KernelSpec;
+    /** A user's own kernel packages (--kernel-deb); wins over both. */
+    kernelPackages?: UserKernelPackages;
     scenarios: ReadonlyArray<Scenario<MicroLab>>;
     module: ToaModuleChoice;
     toaKind: number;
@@ -40,7 +43,7 @@ export async function runMicroCell(
   ctx.status('preparing the image and module…');
   let lab: MicroLab;
   try {
-    const prepared = await prepareModule(options.module, await resolveGuestKernel(options.kernel ?? options.suite, ctx.say), await ctx.session.subdir('module'));
+    const prepared = await prepareModule(options.module, await resolveGuestKernel(guestKernelSource(options), ctx.say), await ctx.session.subdir('module'));
     if (prepared.buildFailure) {
       record(moduleOutcome(prepared.steps, `did not build: ${prepared.buildFailure}`));
       for (const scenario of options.scenarios) record(notRun(scenario, 'the TOA module did not build for this kernel'));
@@ -52,6 +55,7 @@ export async function runMicroCell(
     lab = await MicroLab.start(ctx.session, {
       suite: options.suite,
       ...(options.kernel && { kernel: options.kernel }),
+      ...(options.kernelPackages && { kernelPackages: options.kernelPackages }),
       log: ctx.say,
       toaKind: options.toaKind,
       ...(options.vcpus && { cpus: options.vcpus }),

@@ -9,7 +9,8 @@ import { repoRoot } from '../../repo-root.ts';
 import type { DebianSuite } from '../../kernels/debian-suite.ts';
 import { kernelCellName, type KernelSpec } from '../../kernels/kernel-spec.ts';
 import { candidatePackage, downloadDeb, extractDeb, type DebianPackage } from '../debian/debian-packages.ts';
-import { HOST_SUITE, resolveGuestKernel } from './guest-kernel.ts';
+import { guestKernelSource, resolveGuestKernel } from './guest-kernel.ts';
+import { userKernelCellName, type UserKernelPackages } from '../../kernels/kernel-packages.ts';
 import { writeCpioNewc, type CpioEntry } from './cpio-newc.ts';
 import { moduleLoadOrder, modulesDirOf } from './kernel-modules.ts';
 
@@ -57,6 +58,8 @@ export interface MicroVmImageOptions {
   suite?: DebianSuite;
   /** Any kernel the archive serves (harness/kernels); wins over `suite`. */
   kernel?: KernelSpec;
+  /** A user's own kernel packages (--kernel-deb/--headers-deb); wins over both. */
+  kernelPackages?: UserKernelPackages;
   /** A TOA module to bake in instead of ours (a vendor's, already built for this kernel). */
   toaModule?: string;
   onProgress?: (line: string) => void;
@@ -64,9 +67,13 @@ export interface MicroVmImageOptions {
 
 export async function ensureMicroVmImage(options: MicroVmImageOptions = {}): Promise<MicroVmImage> {
   const onProgress = options.onProgress ?? (() => {});
-  const kernel = await resolveGuestKernel(options.kernel ?? options.suite ?? HOST_SUITE, onProgress);
+  const kernel = await resolveGuestKernel(guestKernelSource(options), onProgress);
   const suite = kernel.suite;
-  const name = options.kernel ? kernelCellName(options.kernel) : microVmImageName(suite);
+  const name = options.kernelPackages
+    ? userKernelCellName(options.kernelPackages.release)
+    : options.kernel
+      ? kernelCellName(options.kernel)
+      : microVmImageName(suite);
   const { kernelPackage, kernelRelease } = kernel;
   const busybox = await candidatePackage('busybox-static');
   const recipe = {

@@ -1,11 +1,21 @@
-import { mkdir, readdir, rename } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CommandResult } from '../../exec/command-result.ts';
 import { runHostCommand } from '../../exec/run-host-command.ts';
 import { resolveKernel, type ResolvedKernel } from '../../kernels/archive-kernels.ts';
 import type { DebianSuite } from '../../kernels/debian-suite.ts';
 import type { KernelSpec } from '../../kernels/kernel-spec.ts';
-import { chrootCommand, ensureKernelChroot, ensureSuiteChroot, makeInChroot, type SuiteChroot } from '../../kernels/suite-chroot.ts';
+import { buildSuiteFor } from '../../kernels/build-suite.ts';
+import { headerBuildDepends, type UserKernelPackages } from '../../kernels/kernel-packages.ts';
+import {
+  chrootCommand,
+  ensureKernelChroot,
+  ensureSuiteChroot,
+  ensureUserKernelChroot,
+  makeInChroot,
+  userKernelChrootRecipe,
+  type SuiteChroot,
+} from '../../kernels/suite-chroot.ts';
 import {
   candidatePackage,
   downloadDeb,
@@ -46,10 +56,70 @@ export interface GuestKernel {
 
 export const HOST_SUITE: DebianSuite = 'bookworm';
 
-/** A suite: one of the three micro-VM suites as they always were; a spec: any kernel the archive serves. */
-export async function resolveGuestKernel(target: DebianSuite | KernelSpec, onProgress: (line: string) => void): Promise<GuestKernel> {
-  if (typeof target !== 'string') return archiveKernel(await resolveKernel(target, onProgress), onProgress);
-  return target === HOST_SUITE ? hostKernel() : chrootKernel(target, onProgress);
+/**
+ * Where a micro-VM kernel comes from: one of the three micro-VM suites as they
+ * always were, any kernel the archive serves (a spec), or a user's own packages.
+ */
+export type GuestKernelSource =
+  | { from: 'suite'; suite: DebianSuite }
+  | { from: 'archive'; spec: KernelSpec }
+  | { from: 'packages'; packages: UserKernelPackages };
+
+/** The source a micro-VM's options name: a user's packages win over an archive spec, which wins over a suite. */
+export function guestKernelSource(options: { suite?: DebianSuite; kernel?: KernelSpec; kernelPackages?: UserKernelPackages }): GuestKernelSource {
+  if (options.kernelPackages) return { from: 'packages', packages: options.kernelPackages };
+  if (options.kernel) return { from: 'archive', spec: options.kernel };
+  return { from: 'suite', suite: options.suite ?? HOST_SUITE };
+}
+
+export async function resolveGuestKernel(source: GuestKernelSource, onProgress: (line: string) => void): Promise<GuestKernel> {
+  switch (source.from) {
+    case 'archive':
+      return archiveKernel(await resolveKernel(source.spec, onProgress), onProgress);
+    case 'packages':
+      return packagesKernel(source.packages, onProgress);
+    case 'suite':
+      return source.suite === HOST_SUITE ? hostKernel() : chrootKernel(source.suite, onProgress);
+  }
+}
+
+/**
+ * A user's kernel packages: booted from their own files, toa.ko built in a
+ * chroot of the suite whose gcc built the kernel, with their headers
+ * installed by apt (which brings what they depend on from that suite).
+ */
+async function packagesKernel(packages: UserKernelPackages, onProgress: (line: string) => void): Promise<GuestKernel> {
+  const choice = await buildSuiteFor(packages.compiler, onProgress);
+  const notes = choice.note ? [choice.note] : [];
+  for (const note of notes) onProgress(note);
+  const recipe = userKernelChrootRecipe(choice.suite, {
+    release: packages.release,
+    headers: packages.headers,
+    gccPackage: choice.gccPackage,
+    buildDepends: headerBuildDepends(packages.headers),
+  });
+  const chroot = await ensureUserKernelChroot(recipe, { onProgress });
+  const makeVariables = [`CC=${choice.gccPackage}`];
+  const image = packages.kernel[0]!;
+  return {
+    suite: choice.suite,
+    kernelPackage: { name: image.name, version: image.version },
+    kernelRelease: packages.release,
+    notes,
+    recipe: { kernel: packages.kernel.map((k) => k.sha256), headers: packages.headers.map((h) => h.sha256), chroot: chroot.dir, cc: choice.gccPackage },
+    async fetchDebs(dir) {
+      await mkdir(dir, { recursive: true });
+      const copies = packages.kernel.map((k, i) => join(dir, `kernel-${i}.deb`));
+      await Promise.all(packages.kernel.map((k, i) => copyFile(k.path, copies[i]!)));
+      return copies;
+    },
+    buildExternalModule: (sourceDir, buildDir) => buildExternalInChroot(chroot, sourceDir, buildDir, makeVariables),
+    async buildToaModule(sourceDir, buildDir) {
+      const built = await makeInChroot(chroot, sourceDir, { artifacts: ['toa.ko'], outDir: buildDir, makeVariables });
+      if (built.exitCode !== 0) throw new Error(`toa.ko does not build for ${packages.release} (${choice.gccPackage} in ${choice.suite}):\n${built.output.slice(-3000)}`);
+      return built.artifacts['toa.ko']!;
+    },
+  };
 }
 
 async function archiveKernel(kernel: ResolvedKernel, onProgress: (line: string) => void): Promise<GuestKernel> {
@@ -153,12 +223,12 @@ async function chrootKernel(suite: DebianSuite, onProgress: (line: string) => vo
 }
 
 /** Any module, the kbuild way, inside the chroot (its gcc matches its headers), then copied out. */
-async function buildExternalInChroot(chroot: SuiteChroot, sourceDir: string, buildDir: string): Promise<CommandResult> {
+async function buildExternalInChroot(chroot: SuiteChroot, sourceDir: string, buildDir: string, makeVariables: readonly string[] = []): Promise<CommandResult> {
   const inner = `/tmp/toa-lab-external-${process.pid}`;
   await runHostCommand('rm', ['-rf', join(chroot.dir, inner)]);
   await runHostCommand('cp', ['-r', sourceDir, join(chroot.dir, inner)]);
   try {
-    const [command, args] = chrootCommand(chroot.dir, ['make', '-C', chroot.headersDir, `M=${inner}`, 'modules']);
+    const [command, args] = chrootCommand(chroot.dir, ['make', '-C', chroot.headersDir, `M=${inner}`, ...makeVariables, 'modules']);
     const result = await runHostCommand(command, args, {
       check: false,
       env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' },
