@@ -8,7 +8,7 @@ import { UsageError } from '../runner/run-scenarios.ts';
 /**
  * The options that choose a run's cells, shared by `run` and `list` (and so
  * parsed the same way): --image, --image-file, --config, --kernel, --kernel-deb,
- * --headers-deb, --scenario,
+ * --headers-deb, --kernel-rpm, --devel-rpm, --scenario,
  * --shard (or GitLab's CI_NODE_INDEX/CI_NODE_TOTAL), --rerun-failed.
  */
 export const SELECTION_OPTIONS = {
@@ -18,6 +18,8 @@ export const SELECTION_OPTIONS = {
   kernel: { type: 'string', multiple: true },
   'kernel-deb': { type: 'string', multiple: true },
   'headers-deb': { type: 'string', multiple: true },
+  'kernel-rpm': { type: 'string', multiple: true },
+  'devel-rpm': { type: 'string', multiple: true },
   scenario: { type: 'string', multiple: true },
   shard: { type: 'string' },
   'rerun-failed': { type: 'string' },
@@ -36,6 +38,8 @@ export interface SelectionValues {
   kernel?: string[] | undefined;
   'kernel-deb'?: string[] | undefined;
   'headers-deb'?: string[] | undefined;
+  'kernel-rpm'?: string[] | undefined;
+  'devel-rpm'?: string[] | undefined;
   scenario?: string[] | undefined;
   shard?: string | undefined;
   'rerun-failed'?: string | undefined;
@@ -59,7 +63,13 @@ export async function planFrom(values: SelectionValues, env: NodeJS.ProcessEnv =
   const say = (line: string) => process.stderr.write(`toa-lab: ${line}\n`);
   const kernels = [
     ...(await kernelCells(values.kernel ?? [], say)),
-    ...(await userKernelCells(values['kernel-deb'] ?? [], values['headers-deb'] ?? [], say)),
+    ...(await userKernelCells(
+      {
+        deb: { kernel: values['kernel-deb'] ?? [], headers: values['headers-deb'] ?? [] },
+        rpm: { kernel: values['kernel-rpm'] ?? [], headers: values['devel-rpm'] ?? [] },
+      },
+      say,
+    )),
   ];
   return planCells({ ...selectionFrom(values, env), kernels });
 }

@@ -1,16 +1,19 @@
 import { parseArgs } from 'node:util';
 import { formatKernelSpec } from '../kernels/kernel-spec.ts';
+import { PACKAGE_FORMATS } from '../kernels/package-formats.ts';
 import type { LabImage } from '../runner/lab-images.ts';
 import { UsageError } from '../runner/run-scenarios.ts';
 import { planFrom } from './cell-selection.ts';
 import { loadProfiles } from '../os/user-config.ts';
 
 export const MATRIX_HELP = `usage: toa-lab matrix [--format github|gitlab|json] [--shards N] [--image NAME[,NAME...]]
-                     [--kernel SPEC ...] [--image-file DISK ...] [--config FILE]
+                     [--kernel SPEC ...] [--kernel-deb DEB ... --headers-deb DEB ...]
+                     [--kernel-rpm RPM ... --devel-rpm RPM ...]
+                     [--image-file DISK ...] [--config FILE]
 
 Prints the CI matrix: one job per cell (the default run's, or the cells --image, --kernel and
 --image-file choose, as 'toa-lab run' would) and shard. Each job carries "args", the run
-flags that choose its cell (--image NAME, --kernel SPEC or --image-file DISK).
+flags that choose its cell (--image NAME, --kernel SPEC, the kernel packages' flags or --image-file DISK).
   github   {"include":[{"image":"microvm-bookworm","args":"--image microvm-bookworm","shard":"1/2"},...]}
            for strategy.matrix
   gitlab   {"parallel":{"matrix":[{"IMAGE":[...],"SHARD":[...]}]}} for parallel:matrix
@@ -30,6 +33,10 @@ export async function matrixCommand(args: string[]): Promise<number> {
       shards: { type: 'string', default: '1' },
       image: { type: 'string', multiple: true },
       kernel: { type: 'string', multiple: true },
+      'kernel-deb': { type: 'string', multiple: true },
+      'headers-deb': { type: 'string', multiple: true },
+      'kernel-rpm': { type: 'string', multiple: true },
+      'devel-rpm': { type: 'string', multiple: true },
       'image-file': { type: 'string', multiple: true },
       config: { type: 'string' },
     },
@@ -39,7 +46,19 @@ export async function matrixCommand(args: string[]): Promise<number> {
   if (!['github', 'gitlab', 'json'].includes(values.format)) throw new UsageError(`--format must be github, gitlab or json, got '${values.format}'`);
   if (values.config !== undefined) loadProfiles(values.config);
   // The run's own selection, so the matrix never names an image or scenario a run would refuse.
-  const { plan, work } = await planFrom({ image: values.image, kernel: values.kernel, 'image-file': values['image-file'], config: values.config }, {});
+  const { plan, work } = await planFrom(
+    {
+      image: values.image,
+      kernel: values.kernel,
+      'kernel-deb': values['kernel-deb'],
+      'headers-deb': values['headers-deb'],
+      'kernel-rpm': values['kernel-rpm'],
+      'devel-rpm': values['devel-rpm'],
+      'image-file': values['image-file'],
+      config: values.config,
+    },
+    {},
+  );
   const images = plan.cells.map((c) => c.image);
   const flags = new Map(work.map(({ image }) => [image.name, runArgs(image)]));
   const shardIds = Array.from({ length: shards }, (_, i) => `${i + 1}/${shards}`);
@@ -59,6 +78,11 @@ export async function matrixCommand(args: string[]): Promise<number> {
 
 /** The run flags that choose exactly this cell in a job of its own. */
 function runArgs(image: LabImage): string {
+  if (image.kind === 'micro' && image.kernelPackages) {
+    const { kernel, headers, format } = image.kernelPackages;
+    const { flags } = PACKAGE_FORMATS[format];
+    return [...kernel.map((k) => `${flags.kernel} ${k.path}`), ...headers.map((h) => `${flags.headers} ${h.path}`)].join(' ');
+  }
   if (image.kind === 'micro' && image.kernel && !image.byDefault) return `--kernel ${formatKernelSpec(image.kernel)}`;
   if (image.kind === 'full-os' && (image.disk || image.box)) return `--image-file ${(image.disk ?? image.box)!.file}`;
   return `--image ${image.name}`;

@@ -24,6 +24,7 @@ import { finalCellNotes, initialCellNotes } from './cell-notes.ts';
 import { SCENARIOS } from '../../scenarios/index.ts';
 
 export const RUN_HELP = `usage: toa-lab run [--image NAME[,NAME...]] [--kernel SPEC ...] [--kernel-deb DEB... --headers-deb DEB...]
+                   [--kernel-rpm RPM... --devel-rpm RPM...]
                    [--image-file DISK] [--config FILE]
                    [--profile ID] [--scenario ID[,ID...]] [--shard i/n] [--rerun-failed DIR]
                    [--parallel N] [--toa-source DIR|TARBALL|GIT-URL | --toa-ko FILE]
@@ -70,6 +71,9 @@ cell's kernel, accelerator and module verdict.
                headers (with -common/kbuild when the archive no longer has them). Read from the
                packages, not their names; toa.ko is built by the gcc the headers name, in the Debian
                suite that serves it. Cell microvm-deb-<release>; like --kernel, alone it runs alone.
+  --kernel-rpm, --devel-rpm  the same for a kernel as RPMs (CentOS, Rocky, openSUSE: kernel or
+               kernel-core + kernel-modules, and kernel-devel with /usr/src/kernels/<release>),
+               unpacked with rpm2cpio. Cell microvm-rpm-<release>.
   --scenario   scenarios (default: all): data path (every image): ${SCENARIOS.map((s) => s.id).join(', ')};
                full OS only: ${FULL_OS_SCENARIOS.map((s) => s.id).join(', ')} (a full-OS cell always carries
                out the guide's procedure: the data-path scenarios test the toa.ko it installs)

@@ -1,27 +1,25 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { runHostCommand } from '../exec/run-host-command.ts';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { PACKAGE_FORMATS, unpackPackage, type KernelPackageFormat, type PackageControl } from './package-formats.ts';
 
 /**
- * A vendor's own kernel as .deb files (`--kernel-deb`, `--headers-deb`): a
- * custom build, an Ubuntu kernel a user downloaded, a Debian kernel the lab
- * did not pick. Everything is read from the packages themselves (control
- * fields and file lists, through dpkg-deb), never from their file names, so
- * a renamed pair works the same.
+ * A vendor's own kernel as packages: .deb (`--kernel-deb`, `--headers-deb`: a
+ * custom build, an Ubuntu kernel, a Debian kernel the lab did not pick) or RPM
+ * (`--kernel-rpm`, `--devel-rpm`: CentOS, Rocky, openSUSE). Everything is read
+ * from the packages themselves (control data, file lists, the headers'
+ * .config), never from their file names, so a renamed pair works the same.
  */
-export interface KernelPackageFile {
+export interface KernelPackageFile extends PackageControl {
   /** Absolute path as the user gave it. */
   path: string;
   sha256: string;
-  name: string;
-  version: string;
-  architecture: string;
-  /** Its Depends: one list of alternatives per entry, package names only (versions dropped). */
-  depends: string[][];
 }
 
 export interface UserKernelPackages {
+  format: KernelPackageFormat;
   /** The packages that carry the kernel and its modules (one up to 6.x; Debian's split 7.x has several). */
   kernel: KernelPackageFile[];
   /** The headers to build modules against (with Debian's -common and linux-kbuild when they are not in the archive). */
@@ -30,56 +28,105 @@ export interface UserKernelPackages {
   release: string;
   /** CONFIG_CC_VERSION_TEXT of the headers' .config (5.8 on), else a description from CONFIG_GCC_VERSION; absent when neither is there. */
   compiler?: string;
+  /** Debian packages the build chroot needs for these headers (their tools: gcc-N, pahole, libelf…). */
+  buildDepends: string[];
+  /** The headers tree inside the build chroot, e.g. /usr/src/kernels/<release>. */
+  headersDir: string;
 }
 
 export class KernelPackagesError extends Error {
   override readonly name = 'KernelPackagesError';
 }
 
-/** The matrix cell of a user's kernel: `microvm-deb-6.1.0-41-amd64` (`:`/`~` become `_`, as in kernel-spec.ts). */
-export function userKernelCellName(release: string): string {
-  return `microvm-deb-${release.replace(/[:~]/g, '_')}`;
+/**
+ * What kbuild's host tools need to run when the headers are an RPM's (whose
+ * Requires name RPM packages, not Debian's): libelf for objtool and modpost,
+ * pahole for BTF, perl and bc for the scripts.
+ */
+const RPM_HEADERS_BUILD_DEPENDS = ['bc', 'dwarves', 'libelf1', 'perl', 'zlib1g'];
+
+/** The matrix cell of a user's kernel: `microvm-deb-6.1.0-41-amd64`, `microvm-rpm-…` (`:`/`~` become `_`, as in kernel-spec.ts). */
+export function userKernelCellName(release: string, format: KernelPackageFormat = 'deb'): string {
+  return `microvm-${format}-${release.replace(/[:~]/g, '_')}`;
 }
 
-/** Reads and checks the packages; every problem is a KernelPackagesError naming the file. */
-export async function inspectKernelPackages(kernelDebs: readonly string[], headersDebs: readonly string[]): Promise<UserKernelPackages> {
-  if (kernelDebs.length === 0) throw new KernelPackagesError('--headers-deb needs --kernel-deb: the kernel image package(s) to boot');
-  if (headersDebs.length === 0) {
-    throw new KernelPackagesError('--kernel-deb needs --headers-deb: toa.ko is built against the kernel\'s own headers (linux-headers-<release>)');
+/** Reads and checks the packages; every problem is a KernelPackagesError naming the flag and file. */
+export async function inspectKernelPackages(
+  kernelFiles: readonly string[],
+  headersFiles: readonly string[],
+  format: KernelPackageFormat = 'deb',
+): Promise<UserKernelPackages> {
+  const { flags } = PACKAGE_FORMATS[format];
+  if (kernelFiles.length === 0) throw new KernelPackagesError(`${flags.headers} needs ${flags.kernel}: the kernel package(s) to boot`);
+  if (headersFiles.length === 0) {
+    throw new KernelPackagesError(`${flags.kernel} needs ${flags.headers}: toa.ko is built against the kernel's own headers`);
   }
-  const kernel = await Promise.all(kernelDebs.map((p) => readPackage(p, '--kernel-deb')));
-  const headers = await Promise.all(headersDebs.map((p) => readPackage(p, '--headers-deb')));
-  const kernelFiles = (await Promise.all(kernel.map((k) => listFiles(k.path)))).flat();
-  const releases = kernelReleasesIn(kernelFiles);
+  const kernel = await Promise.all(kernelFiles.map((p) => readPackage(format, p, flags.kernel)));
+  const headers = await Promise.all(headersFiles.map((p) => readPackage(format, p, flags.headers)));
+  const listed = (await Promise.all(kernel.map((k) => PACKAGE_FORMATS[format].files(k.path)))).flat();
+  const releases = kernelReleasesIn(listed);
   if (releases.length === 0) {
     throw new KernelPackagesError(
-      `--kernel-deb ${kernel.map((k) => `${k.name} ${k.version}`).join(', ')}: no kernel image inside (looked for /boot/vmlinuz-<release> ` +
+      `${flags.kernel} ${kernel.map((k) => `${k.name} ${k.version}`).join(', ')}: no kernel image inside (looked for /boot/vmlinuz-<release> ` +
         'and /usr/lib/modules/<release>/vmlinuz). Debian\'s 7.x linux-image-<release> is empty: give its linux-binary-, linux-modules- ' +
-        'and linux-base- packages too (--kernel-deb once per file)',
+        `and linux-base- packages too (${flags.kernel} once per file); RHEL 8 on: kernel-core`,
     );
   }
-  if (releases.length > 1) throw new KernelPackagesError(`--kernel-deb: the packages carry ${releases.length} kernels (${releases.join(', ')}); give one`);
+  if (releases.length > 1) throw new KernelPackagesError(`${flags.kernel}: the packages carry ${releases.length} kernels (${releases.join(', ')}); give one`);
   const release = releases[0]!;
-  const headerFiles = (await Promise.all(headers.map((h) => listFiles(h.path)))).flat();
-  const configPath = headerFiles.find((f) => f === `./usr/src/linux-headers-${release}/.config`);
-  if (!configPath) {
-    const offered = [...new Set(headerFiles.map((f) => /^\.\/usr\/src\/(linux-headers-[^/]+)\/\.config$/.exec(f)?.[1]).filter(Boolean))];
+  if (format === 'deb') {
+    const missing = missingHeaderParts(headers);
+    if (missing.length) {
+      throw new KernelPackagesError(
+        `${flags.headers}: the headers need ${missing.join(', ')} to build modules (their Depends); give ${missing.length > 1 ? 'those packages' : 'that package'} ` +
+          `with ${flags.headers} too (apt-get download fetches them where the kernel came from)`,
+      );
+    }
+  }
+  const headersDir = PACKAGE_FORMATS[format].headersDir(release);
+  const config = await headersConfig(format, headers, headersDir, release, flags.headers);
+  const compiler = compilerOf(config);
+  return {
+    format,
+    kernel,
+    headers,
+    release,
+    ...(compiler && { compiler }),
+    buildDepends: format === 'deb' ? headerBuildDepends(headers) : RPM_HEADERS_BUILD_DEPENDS,
+    headersDir: `/${headersDir}`,
+  };
+}
+
+/**
+ * The headers' .config, read from the headers unpacked in a scratch folder
+ * (the tree may reach it through symlinks between the packages, as Debian's
+ * -amd64 → -common and kernel-devel's /usr/src/kernels do).
+ */
+async function headersConfig(format: KernelPackageFormat, headers: readonly KernelPackageFile[], headersDir: string, release: string, flag: string): Promise<string> {
+  const scratch = await mkdtemp(join(tmpdir(), 'toa-lab-headers-'));
+  try {
+    for (const h of headers) await unpackPackage(format, h.path, scratch);
+    const config = join(scratch, headersDir, '.config');
+    if (existsSync(config)) return await readFile(config, 'utf8');
+    const offered = await headerTreesIn(scratch);
     throw new KernelPackagesError(
-      `--headers-deb: no headers for ${release} (no /usr/src/linux-headers-${release}/.config)` +
+      `${flag}: no headers for ${release} (no /${headersDir}/.config)` +
         (offered.length ? `; the packages hold ${offered.join(', ')}` : '') +
         '. The headers must be the same build as the kernel',
     );
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
   }
-  const missing = missingHeaderParts(headers);
-  if (missing.length) {
-    throw new KernelPackagesError(
-      `--headers-deb: the headers need ${missing.join(', ')} to build modules (their Depends); give ${missing.length > 1 ? 'those packages' : 'that package'} ` +
-        'with --headers-deb too (apt-get download fetches them where the kernel came from)',
-    );
+}
+
+async function headerTreesIn(root: string): Promise<string[]> {
+  const trees: string[] = [];
+  for (const parent of ['usr/src', 'usr/src/kernels']) {
+    for (const name of await readdir(join(root, parent)).catch(() => [] as string[])) {
+      if (existsSync(join(root, parent, name, '.config'))) trees.push(`/${parent}/${name}`);
+    }
   }
-  const config = await readMember(configPath, headers);
-  const compiler = compilerOf(config);
-  return { kernel, headers, release, ...(compiler && { compiler }) };
+  return trees;
 }
 
 /**
@@ -136,41 +183,19 @@ export function gccMajorOf(compiler: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-async function readPackage(path: string, flag: string): Promise<KernelPackageFile> {
+async function readPackage(format: KernelPackageFormat, path: string, flag: string): Promise<KernelPackageFile> {
   const absolute = resolve(path);
   if (!existsSync(absolute)) throw new KernelPackagesError(`${flag} ${path}: no such file`);
-  const fields = await runHostCommand('dpkg-deb', ['--field', absolute, 'Package', 'Version', 'Architecture', 'Depends'], { check: false });
-  if (fields.exitCode !== 0) throw new KernelPackagesError(`${flag} ${path}: not a Debian package (dpkg-deb: ${fields.stderr.trim().split('\n').at(-1)})`);
-  const value = (key: string) => new RegExp(`^${key}: (.*)$`, 'm').exec(fields.stdout)?.[1]?.trim() ?? '';
-  const architecture = value('Architecture');
-  if (architecture !== 'amd64' && architecture !== 'all') throw new KernelPackagesError(`${flag} ${path}: built for ${architecture}; the lab boots amd64`);
-  const depends = value('Depends')
-    .split(',')
-    .map((group) => group.split('|').map((d) => d.trim().split(/[\s(]/)[0] ?? '').filter(Boolean))
-    .filter((group) => group.length > 0);
-  return { path: absolute, sha256: await sha256File(absolute), name: value('Package'), version: value('Version'), architecture, depends };
-}
-
-const fileLists = new Map<string, string[]>();
-
-async function listFiles(deb: string): Promise<string[]> {
-  const cached = fileLists.get(deb);
-  if (cached) return cached;
-  // --fsys-tarfile | tar -t lists plain paths, where dpkg-deb -c adds ls-style columns.
-  const listed = await runHostCommand('sh', ['-c', 'dpkg-deb --fsys-tarfile "$1" | tar -t', 'sh', deb], { timeoutMs: 300_000 });
-  const files = listed.stdout.split('\n').filter(Boolean).map((f) => (f.startsWith('./') ? f : `./${f}`));
-  fileLists.set(deb, files);
-  return files;
-}
-
-/** The member's text from whichever of the packages holds it. */
-async function readMember(member: string, packages: readonly KernelPackageFile[]): Promise<string> {
-  for (const p of packages) {
-    if (!(await listFiles(p.path)).includes(member)) continue;
-    const out = await runHostCommand('sh', ['-c', 'dpkg-deb --fsys-tarfile "$1" | tar -xO "$2"', 'sh', p.path, member], { timeoutMs: 300_000 });
-    return out.stdout;
+  let control: PackageControl;
+  try {
+    control = await PACKAGE_FORMATS[format].control(absolute);
+  } catch (error) {
+    throw new KernelPackagesError(`${flag} ${path}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  return '';
+  if (!PACKAGE_FORMATS[format].architectures.includes(control.architecture)) {
+    throw new KernelPackagesError(`${flag} ${path}: built for ${control.architecture}; the lab boots x86-64 (amd64) guests`);
+  }
+  return { ...control, path: absolute, sha256: await sha256File(absolute) };
 }
 
 function sha256File(path: string): Promise<string> {

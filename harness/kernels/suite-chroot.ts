@@ -30,6 +30,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 import type { ArchiveKernel } from '../kernels/archive-kernels.ts';
+import { PACKAGE_FORMATS, type KernelPackageFormat } from './package-formats.ts';
 import { sourceLines, suiteAptOptions, suiteInfo, type DebianSuite } from '../kernels/debian-suite.ts';
 
 export interface SuiteRecipe {
@@ -45,12 +46,14 @@ export interface SuiteRecipe {
   /** The kernel release whose headers the build uses; absent: the suite's newest. */
   kernelRelease?: string;
   /**
-   * A user's own .deb files unpacked into the chroot after `packages` (their headers).
+   * A user's own packages (.deb or .rpm) unpacked into the chroot after `packages` (their headers).
    * Unpacked, not installed: a kernel's headers depend on its image and on pockets the
    * suite may not have, none of which a module build needs (kernel-packages.ts checks
    * the header parts are all given). Keyed by content: the path is not part of the cache key.
    */
-  localDebs?: ReadonlyArray<{ sha256: string; path: string }>;
+  localPackages?: ReadonlyArray<{ sha256: string; path: string; format: KernelPackageFormat }>;
+  /** Where those headers sit inside the chroot, when they are not /usr/src/linux-headers-<release> (kernel-devel's /usr/src/kernels/<release>). */
+  headersDir?: string;
   /** bump to invalidate every cached chroot built by an older recipe */
   recipeVersion: 1;
 }
@@ -99,8 +102,8 @@ export function suiteRecipe(suite: DebianSuite, mirror = DEFAULT_MIRROR): SuiteR
 }
 
 export function recipeKey(recipe: SuiteRecipe): string {
-  const localDebs = recipe.localDebs?.map((d) => d.sha256).sort();
-  const canonical = JSON.stringify({ ...recipe, packages: [...recipe.packages].sort(), ...(localDebs && { localDebs }) });
+  const localPackages = recipe.localPackages?.map((d) => d.sha256).sort();
+  const canonical = JSON.stringify({ ...recipe, packages: [...recipe.packages].sort(), ...(localPackages && { localPackages }) });
   return `${recipe.suite}-${createHash('sha256').update(canonical).digest('hex').slice(0, 12)}`;
 }
 
@@ -136,7 +139,14 @@ export function kernelChrootRecipe(kernel: Pick<ArchiveKernel, 'suite' | 'header
  */
 export function userKernelChrootRecipe(
   suite: DebianSuite,
-  options: { release: string; headers: ReadonlyArray<{ sha256: string; path: string }>; gccPackage: string; buildDepends: readonly string[] },
+  options: {
+    release: string;
+    headers: ReadonlyArray<{ sha256: string; path: string }>;
+    format: KernelPackageFormat;
+    headersDir: string;
+    gccPackage: string;
+    buildDepends: readonly string[];
+  },
   mirror = DEFAULT_MIRROR,
 ): SuiteRecipe {
   const aptOptions = suiteAptOptions(suite)
@@ -151,7 +161,8 @@ export function userKernelChrootRecipe(
     packages: [...new Set(['gcc', 'make', 'libc6-dev', options.gccPackage, ...options.buildDepends])],
     ...(aptOptions.length && { aptOptions }),
     kernelRelease: options.release,
-    localDebs: options.headers.map((h) => ({ sha256: h.sha256, path: h.path })),
+    localPackages: options.headers.map((h) => ({ sha256: h.sha256, path: h.path, format: options.format })),
+    headersDir: options.headersDir,
     recipeVersion: 1,
   };
 }
@@ -179,7 +190,7 @@ async function ensureChroot(recipe: SuiteRecipe, opts: EnsureOptions): Promise<S
   await reapDeadTemps(root, progress);
 
   if (await isComplete(finalDir)) {
-    const h = await findHeaders(finalDir, recipe.kernelRelease);
+    const h = await findHeaders(finalDir, recipe.kernelRelease, recipe.headersDir);
     return { suite, dir: finalDir, ...h, cached: true, durationMs: Date.now() - started };
   }
 
@@ -195,10 +206,8 @@ async function ensureChroot(recipe: SuiteRecipe, opts: EnsureOptions): Promise<S
       `--variant=${recipe.variant}`,
       `--architectures=${recipe.arch}`,
       `--include=${recipe.packages.join(',')}`,
-      // mmdebstrap runs a customize hook on the host with the chroot's path as $1. Not `dpkg-deb -x`:
-      // its tar replaces the merged-/usr symlinks (/lib → usr/lib) with the package's directories,
-      // and the chroot's loader is gone; --keep-directory-symlink extracts through them.
-      ...(recipe.localDebs ?? []).map((d) => `--customize-hook=dpkg-deb --fsys-tarfile ${shellWord(d.path)} | tar -x --keep-directory-symlink -C "$1"`),
+      // mmdebstrap runs a customize hook on the host with the chroot's path as $1 (package-formats.ts unpacks).
+      ...(recipe.localPackages ?? []).map((d) => `--customize-hook=PKG=${shellWord(d.path)} DEST="$1"; ${PACKAGE_FORMATS[d.format].unpackScript}`),
       // Docs, man pages and locales are dead weight in a build chroot.
       ...['doc', 'man', 'locale', 'info'].map((d) => `--dpkgopt=path-exclude=/usr/share/${d}/*`),
       ...(recipe.aptOptions ?? []).map((o) => `--aptopt=${o}`),
@@ -215,7 +224,7 @@ async function ensureChroot(recipe: SuiteRecipe, opts: EnsureOptions): Promise<S
       }
       throw new Error(`mmdebstrap ${suite} failed (exit ${r.exitCode}):\n${tail}`);
     }
-    const h = await findHeaders(tmpDir, recipe.kernelRelease);
+    const h = await findHeaders(tmpDir, recipe.kernelRelease, recipe.headersDir);
     await writeFile(join(tmpDir, '.toa-lab-recipe.json'), JSON.stringify({ ...recipe, key, ...h, builtAt: new Date().toISOString() }, null, 2));
     try {
       await rename(tmpDir, finalDir);
@@ -311,7 +320,11 @@ async function isComplete(dir: string): Promise<boolean> {
   return existsSync(join(dir, '.toa-lab-recipe.json'));
 }
 
-async function findHeaders(dir: string, release?: string): Promise<{ headersDir: string; kernelRelease: string }> {
+async function findHeaders(dir: string, release?: string, headersDir?: string): Promise<{ headersDir: string; kernelRelease: string }> {
+  if (headersDir && release) {
+    if (!existsSync(join(dir, headersDir, '.config'))) throw new Error(`no kernel headers at ${headersDir} in the build chroot`);
+    return { headersDir, kernelRelease: release };
+  }
   const src = join(dir, 'usr/src');
   const all = await readdir(src).catch(() => [] as string[]);
   // A named release is found whatever its suffix (a vendor's -generic); otherwise the newest Debian amd64 headers.

@@ -2,6 +2,7 @@ import { KernelNotServedError, resolveKernel } from '../kernels/archive-kernels.
 import { kernelCellName, KernelSpecError, parseKernelSpec, type KernelSpec } from '../kernels/kernel-spec.ts';
 import { SuiteListsError } from '../kernels/suite-lists.ts';
 import { inspectKernelPackages, KernelPackagesError, userKernelCellName, type UserKernelPackages } from '../kernels/kernel-packages.ts';
+import { PACKAGE_FORMATS, type KernelPackageFormat } from '../kernels/package-formats.ts';
 import { HOST_SUITE } from '../images/microvm/guest-kernel.ts';
 import type { LabImage } from './lab-images.ts';
 import { UsageError } from './run-scenarios.ts';
@@ -33,26 +34,34 @@ export async function kernelCells(texts: readonly string[], log: (line: string) 
   return [...cells.values()];
 }
 
+/** The files of a user's kernel, per package format, as the flags gave them. */
+export type UserKernelFiles = Partial<Record<KernelPackageFormat, { kernel: readonly string[]; headers: readonly string[] }>>;
+
 /**
- * `--kernel-deb FILE... --headers-deb FILE...` → one micro-VM cell for a
- * user's own kernel, read and checked before anything boots (a missing file,
- * a package without a kernel, headers of another build: exit 2).
+ * `--kernel-deb FILE... --headers-deb FILE...` and `--kernel-rpm FILE...
+ * --devel-rpm FILE...` → one micro-VM cell per user kernel, read and checked
+ * before anything boots (a missing file, a package without a kernel, headers
+ * of another build: exit 2).
  */
-export async function userKernelCells(kernelDebs: readonly string[], headersDebs: readonly string[], log: (line: string) => void = () => {}): Promise<LabImage[]> {
-  if (kernelDebs.length === 0 && headersDebs.length === 0) return [];
-  let packages: UserKernelPackages;
-  try {
-    packages = await inspectKernelPackages(kernelDebs, headersDebs);
-  } catch (error) {
-    if (error instanceof KernelPackagesError) throw new UsageError(error.message);
-    throw error;
+export async function userKernelCells(files: UserKernelFiles, log: (line: string) => void = () => {}): Promise<LabImage[]> {
+  const cells: LabImage[] = [];
+  for (const [format, given] of Object.entries(files) as Array<[KernelPackageFormat, { kernel: readonly string[]; headers: readonly string[] }]>) {
+    if (given.kernel.length === 0 && given.headers.length === 0) continue;
+    let packages: UserKernelPackages;
+    try {
+      packages = await inspectKernelPackages(given.kernel, given.headers, format);
+    } catch (error) {
+      if (error instanceof KernelPackagesError) throw new UsageError(error.message);
+      throw error;
+    }
+    log(
+      `${PACKAGE_FORMATS[format].flags.kernel}: ${packages.kernel.map((k) => `${k.name} ${k.version}`).join(', ')} (kernel ${packages.release}` +
+        `${packages.compiler ? `, built with ${packages.compiler}` : ''})`,
+    );
+    // `suite` is only the image's label here: the build suite is chosen later from the headers' compiler (build-suite.ts).
+    cells.push({ kind: 'micro', name: userKernelCellName(packages.release, format), suite: HOST_SUITE, kernelPackages: packages, byDefault: false });
   }
-  log(
-    `--kernel-deb: ${packages.kernel.map((k) => `${k.name} ${k.version}`).join(', ')} (kernel ${packages.release}` +
-      `${packages.compiler ? `, built with ${packages.compiler}` : ''})`,
-  );
-  // `suite` is only the image's label here: the build suite is chosen later from the headers' compiler (build-suite.ts).
-  return [{ kind: 'micro', name: userKernelCellName(packages.release), suite: HOST_SUITE, kernelPackages: packages, byDefault: false }];
+  return cells;
 }
 
 export function kernelCell(spec: KernelSpec, byDefault: boolean): LabImage {

@@ -1,40 +1,30 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, renameSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveKernel } from '../../harness/kernels/archive-kernels.ts';
 import { removeRunFolders, runToaLab } from '../helpers/toa-lab-run.ts';
+import { downloadBackportsKernel, type DownloadedKernel } from '../helpers/user-kernel-packages.ts';
 
 afterAll(removeRunFolders);
 
 /**
- * A kernel the lab did not pick, as a user brings it: bookworm-backports'
- * newest 6.12 (none of the default cells), fetched with plain `apt-get
- * download` and renamed, so nothing can come from the archive index or the
- * file names — only from the packages. Its headers were built by bookworm's
- * gcc-12 and split over three packages (-amd64, -common, linux-kbuild).
+ * A kernel the lab did not pick, as a user brings it (test/helpers/user-kernel-packages.ts):
+ * bookworm-backports' newest 6.12, fetched with plain `apt-get download` and
+ * renamed, so nothing can come from the archive index or the file names —
+ * only from the packages. The same kernel as RPMs: test/e2e-full/user-kernel-rpm.test.ts.
  *
  * Cost: ~2.5 min cold (122 MB of packages, a bookworm build chroot, the
- * image), ~40 s warm (boot + two scenarios + the CLI).
+ * image), ~45 s warm (download, boot, two scenarios, the CLI).
  */
 describe('a user\'s own kernel packages (--kernel-deb, --headers-deb)', () => {
-  let dir: string;
+  let kernel: DownloadedKernel;
   let release: string;
 
   beforeAll(async () => {
-    const kernel = await resolveKernel({ suite: 'bookworm-backports', flavour: 'generic' });
+    kernel = await downloadBackportsKernel();
     release = kernel.release;
-    dir = mkdtempSync(join(tmpdir(), 'toa-lab-user-kernel-'));
-    const names = [kernel.image.name, kernel.headers.name, `linux-headers-${release.replace(/-amd64$/, '-common')}`, `linux-kbuild-${release.replace(/-amd64$/, '')}`];
-    execFileSync('apt-get', [...kernel.aptOptions, 'download', ...names.map((n) => `${n}=${kernel.image.version}`)], { cwd: dir, stdio: 'ignore', timeout: 600_000 });
-    for (const file of readdirSync(dir)) {
-      const role = file.startsWith('linux-image-') ? 'kernel' : file.startsWith('linux-kbuild-') ? 'kbuild' : file.includes('-common_') ? 'common' : 'headers';
-      renameSync(join(dir, file), join(dir, `vendor-${role}.deb`));
-    }
   }, 600_000);
 
-  const debs = (...roles: string[]) => roles.flatMap((role) => [role === 'kernel' ? '--kernel-deb' : '--headers-deb', join(dir, `vendor-${role}.deb`)]);
+  const debs = (...roles: Array<'kernel' | 'headers' | 'common' | 'kbuild'>) => roles.flatMap((role) => [role === 'kernel' ? '--kernel-deb' : '--headers-deb', kernel.deb(role)]);
 
   it('headers without their -common and kbuild parts: exit 2 before anything boots, naming what is missing', () => {
     const run = runToaLab([...debs('kernel', 'headers'), '--scenario', 'fullnat-toa-v4'], { timeoutMs: 120_000 });
@@ -50,7 +40,7 @@ describe('a user\'s own kernel packages (--kernel-deb, --headers-deb)', () => {
     expect(run.outcome(cell, 'fullnat-toa-v4')?.checks.every((c) => c.passed), JSON.stringify(run.records)).toBe(true);
     expect(run.outcome(cell, 'fullnat-no-toa')?.checks.every((c) => c.passed)).toBe(true);
     expect(run.code).toBe(0);
-    // The guest's own console: it ran that kernel.
-    expect(readFileSync(join(run.out, `console-${cell}.log`), 'utf8')).toContain(`Linux version ${release}`);
+    // The guest's own console: its init announced that kernel's `uname -r`.
+    expect(readFileSync(join(run.out, `console-${cell}.log`), 'utf8')).toContain(`guest ready kernel=${release}`);
   });
 });

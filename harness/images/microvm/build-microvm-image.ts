@@ -11,6 +11,7 @@ import { kernelCellName, type KernelSpec } from '../../kernels/kernel-spec.ts';
 import { candidatePackage, downloadDeb, extractDeb, type DebianPackage } from '../debian/debian-packages.ts';
 import { guestKernelSource, resolveGuestKernel } from './guest-kernel.ts';
 import { userKernelCellName, type UserKernelPackages } from '../../kernels/kernel-packages.ts';
+import { unpackPackage } from '../../kernels/package-formats.ts';
 import { writeCpioNewc, type CpioEntry } from './cpio-newc.ts';
 import { moduleLoadOrder, modulesDirOf } from './kernel-modules.ts';
 
@@ -70,7 +71,7 @@ export async function ensureMicroVmImage(options: MicroVmImageOptions = {}): Pro
   const kernel = await resolveGuestKernel(guestKernelSource(options), onProgress);
   const suite = kernel.suite;
   const name = options.kernelPackages
-    ? userKernelCellName(options.kernelPackages.release)
+    ? userKernelCellName(options.kernelPackages.release, options.kernelPackages.format)
     : options.kernel
       ? kernelCellName(options.kernel)
       : microVmImageName(suite);
@@ -89,9 +90,9 @@ export async function ensureMicroVmImage(options: MicroVmImageOptions = {}): Pro
     const debs = join(dir, 'debs');
     const root = join(dir, 'extracted');
     await mkdir(debs, { recursive: true });
-    const kernelDebs = await kernel.fetchDebs(debs);
-    onProgress(`  fetched ${kernelDebs.map((d) => basename(d)).join(', ')}; ${busybox.name} ${busybox.version}`);
-    for (const deb of kernelDebs) await extractDeb(deb, root);
+    const kernelPackages = await kernel.fetchKernelPackages(debs);
+    onProgress(`  fetched ${kernelPackages.map((p) => basename(p.path)).join(', ')}; ${busybox.name} ${busybox.version}`);
+    for (const pkg of kernelPackages) await unpackPackage(pkg.format, pkg.path, root);
     await extractDeb(await downloadDeb(busybox, debs), root);
     await cp(findVmlinuz(root, kernelRelease), join(dir, 'vmlinuz'));
     const kernelArgs = labKernelArgs(await readKernelConfig(root, kernelRelease));

@@ -6,7 +6,8 @@ import { resolveKernel, type ResolvedKernel } from '../../kernels/archive-kernel
 import type { DebianSuite } from '../../kernels/debian-suite.ts';
 import type { KernelSpec } from '../../kernels/kernel-spec.ts';
 import { buildSuiteFor } from '../../kernels/build-suite.ts';
-import { headerBuildDepends, type UserKernelPackages } from '../../kernels/kernel-packages.ts';
+import type { UserKernelPackages } from '../../kernels/kernel-packages.ts';
+import type { KernelPackageFormat } from '../../kernels/package-formats.ts';
 import {
   chrootCommand,
   ensureKernelChroot,
@@ -41,8 +42,8 @@ export interface GuestKernel {
   kernelRelease: string;
   /** Identifies everything the build depends on, for the cache key. */
   recipe: unknown;
-  /** Downloads every .deb that carries the kernel's files into `dir`. */
-  fetchDebs(dir: string): Promise<string[]>;
+  /** Puts every package that carries the kernel's files into `dir` (downloaded, or the user's copied). */
+  fetchKernelPackages(dir: string): Promise<KernelPackageOnDisk[]>;
   /** Said to the user once: e.g. an expired Release file was accepted. */
   notes: string[];
   /** Builds `sourceDir` (native/toa) for this kernel; returns toa.ko's path. */
@@ -53,6 +54,13 @@ export interface GuestKernel {
    */
   buildExternalModule(sourceDir: string, buildDir: string): Promise<CommandResult>;
 }
+
+export interface KernelPackageOnDisk {
+  path: string;
+  format: KernelPackageFormat;
+}
+
+const asDebs = (paths: string[]): KernelPackageOnDisk[] => paths.map((path) => ({ path, format: 'deb' }));
 
 export const HOST_SUITE: DebianSuite = 'bookworm';
 
@@ -95,8 +103,10 @@ async function packagesKernel(packages: UserKernelPackages, onProgress: (line: s
   const recipe = userKernelChrootRecipe(choice.suite, {
     release: packages.release,
     headers: packages.headers,
+    format: packages.format,
     gccPackage: choice.gccPackage,
-    buildDepends: headerBuildDepends(packages.headers),
+    buildDepends: packages.buildDepends,
+    headersDir: packages.headersDir,
   });
   const chroot = await ensureUserKernelChroot(recipe, { onProgress });
   const makeVariables = [`CC=${choice.gccPackage}`];
@@ -107,11 +117,11 @@ async function packagesKernel(packages: UserKernelPackages, onProgress: (line: s
     kernelRelease: packages.release,
     notes,
     recipe: { kernel: packages.kernel.map((k) => k.sha256), headers: packages.headers.map((h) => h.sha256), chroot: chroot.dir, cc: choice.gccPackage },
-    async fetchDebs(dir) {
+    async fetchKernelPackages(dir) {
       await mkdir(dir, { recursive: true });
-      const copies = packages.kernel.map((k, i) => join(dir, `kernel-${i}.deb`));
+      const copies = packages.kernel.map((_k, i) => join(dir, `kernel-${i}.${packages.format}`));
       await Promise.all(packages.kernel.map((k, i) => copyFile(k.path, copies[i]!)));
-      return copies;
+      return copies.map((path) => ({ path, format: packages.format }));
     },
     buildExternalModule: (sourceDir, buildDir) => buildExternalInChroot(chroot, sourceDir, buildDir, makeVariables),
     async buildToaModule(sourceDir, buildDir) {
@@ -131,7 +141,7 @@ async function archiveKernel(kernel: ResolvedKernel, onProgress: (line: string) 
     kernelRelease: kernel.release,
     notes: kernel.notes,
     recipe: { suite: kernel.suite, flavour: kernel.flavour, packages: kernel.packages, headers: kernel.headers, chroot: chroot.dir },
-    async fetchDebs(dir) {
+    async fetchKernelPackages(dir) {
       await mkdir(dir, { recursive: true });
       // As root, apt's download sandbox user cannot write into arbitrary folders (APT::Sandbox::User=root is in aptOptions).
       await runHostCommand('apt-get', [...kernel.aptOptions, 'download', ...kernel.packages.map((p) => `${p.name}=${p.version}`)], {
@@ -139,11 +149,13 @@ async function archiveKernel(kernel: ResolvedKernel, onProgress: (line: string) 
         timeoutMs: 900_000,
       });
       const files = await readdir(dir);
-      return kernel.packages.map((p) => {
-        const deb = files.find((f) => f.startsWith(`${p.name}_`) && f.endsWith('.deb'));
-        if (!deb) throw new Error(`apt-get download ${p.name}=${p.version} left no .deb in ${dir}`);
-        return join(dir, deb);
-      });
+      return asDebs(
+        kernel.packages.map((p) => {
+          const deb = files.find((f) => f.startsWith(`${p.name}_`) && f.endsWith('.deb'));
+          if (!deb) throw new Error(`apt-get download ${p.name}=${p.version} left no .deb in ${dir}`);
+          return join(dir, deb);
+        }),
+      );
     },
     buildExternalModule: (sourceDir, buildDir) => buildExternalInChroot(chroot, sourceDir, buildDir),
     async buildToaModule(sourceDir, buildDir) {
@@ -164,7 +176,7 @@ async function hostKernel(): Promise<GuestKernel> {
     kernelRelease,
     recipe: { kernelPackage, headers },
     notes: [],
-    fetchDebs: async (dir) => [await downloadDeb(kernelPackage, dir)],
+    fetchKernelPackages: async (dir) => asDebs([await downloadDeb(kernelPackage, dir)]),
     async buildExternalModule(sourceDir, buildDir) {
       await ensureHostPackages([headers]);
       await runHostCommand('cp', ['-r', sourceDir, buildDir]);
@@ -202,7 +214,7 @@ async function chrootKernel(suite: DebianSuite, onProgress: (line: string) => vo
     kernelRelease: chroot.kernelRelease,
     recipe: { suite, kernelPackage, chroot: chroot.dir },
     notes: [],
-    async fetchDebs(dir) {
+    async fetchKernelPackages(dir) {
       const inner = `/tmp/toa-lab-kernel-${process.pid}`;
       await inChroot(
         `apt-get -q update >/dev/null && rm -rf ${inner} && mkdir -p ${inner} && cd ${inner} && apt-get -o APT::Sandbox::User=root download ${name}=${version}`,
@@ -211,7 +223,7 @@ async function chrootKernel(suite: DebianSuite, onProgress: (line: string) => vo
       if (!deb) throw new Error(`apt-get download ${name} in the ${suite} chroot left no .deb`);
       await rename(join(chroot.dir, inner, deb), join(dir, deb));
       await runHostCommand('rm', ['-rf', join(chroot.dir, inner)]);
-      return [join(dir, deb)];
+      return asDebs([join(dir, deb)]);
     },
     buildExternalModule: (sourceDir, buildDir) => buildExternalInChroot(chroot, sourceDir, buildDir),
     async buildToaModule(sourceDir, buildDir) {

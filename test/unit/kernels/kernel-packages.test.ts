@@ -55,12 +55,13 @@ describe('a user kernel\'s packages, read from the packages', () => {
 
   it('names a cell so it never collides with an archive kernel\'s', () => {
     expect(userKernelCellName('6.12.95+deb12-amd64')).toBe('microvm-deb-6.12.95+deb12-amd64');
+    expect(userKernelCellName('4.18.0-553.el8_10.x86_64', 'rpm')).toBe('microvm-rpm-4.18.0-553.el8_10.x86_64');
   });
 
   it('keys the build chroot by the headers\' content, not where the files are', () => {
-    const a = userKernelChrootRecipe('bookworm', { release: 'r', headers: [{ sha256: 'aa', path: '/tmp/x/h.deb' }], gccPackage: 'gcc-12', buildDepends: [] });
-    const b = userKernelChrootRecipe('bookworm', { release: 'r', headers: [{ sha256: 'aa', path: '/home/u/renamed.deb' }], gccPackage: 'gcc-12', buildDepends: [] });
-    const c = userKernelChrootRecipe('bookworm', { release: 'r', headers: [{ sha256: 'bb', path: '/tmp/x/h.deb' }], gccPackage: 'gcc-12', buildDepends: [] });
+    const a = userKernelChrootRecipe('bookworm', { release: 'r', headers: [{ sha256: 'aa', path: '/tmp/x/h.deb' }], gccPackage: 'gcc-12', buildDepends: [], format: 'deb', headersDir: '/usr/src/linux-headers-r' });
+    const b = userKernelChrootRecipe('bookworm', { release: 'r', headers: [{ sha256: 'aa', path: '/home/u/renamed.deb' }], gccPackage: 'gcc-12', buildDepends: [], format: 'deb', headersDir: '/usr/src/linux-headers-r' });
+    const c = userKernelChrootRecipe('bookworm', { release: 'r', headers: [{ sha256: 'bb', path: '/tmp/x/h.deb' }], gccPackage: 'gcc-12', buildDepends: [], format: 'deb', headersDir: '/usr/src/linux-headers-r' });
     expect(recipeKey(a)).toBe(recipeKey(b));
     expect(recipeKey(a)).not.toBe(recipeKey(c));
   });
@@ -130,8 +131,13 @@ describe('bad kernel packages: a clear error before anything boots', () => {
     expect(String(await error([kernel], [otherHeaders]))).toMatch(/no headers for 9\.9\.9-test.*linux-headers-1\.2\.3-other/);
     expect(String(await error([kernel], [needy]))).toContain('need linux-kbuild-9.9');
 
+    // The RPM flags read with rpm: a .deb is not one.
+    expect(String(await inspectKernelPackages([kernel], [headers], 'rpm').catch((e: unknown) => e))).toContain('--kernel-rpm');
+    expect(String(await inspectKernelPackages([kernel], [headers], 'rpm').catch((e: unknown) => e))).toContain('not an RPM package');
+
     const good = await inspectKernelPackages([kernel], [headers]);
     expect(good).toMatchObject({ release: '9.9.9-test', compiler: 'gcc-12 (Debian 12.2.0-14) 12.2.0' });
     expect(good.kernel[0]).toMatchObject({ name: 'linux-image-9.9.9-test', version: '1.0' });
+    expect(good).toMatchObject({ format: 'deb', headersDir: '/usr/src/linux-headers-9.9.9-test' });
   });
 });
