@@ -5,6 +5,7 @@ import type { DebianSuite } from '../kernels/debian-suite.ts';
 import type { KernelSpec } from '../kernels/kernel-spec.ts';
 import { MicroVmMachine } from '../machine/micro-vm-machine.ts';
 import type { MicroVm } from '../vm/micro-vm.ts';
+import type { BalancerProfile } from '../net/index.ts';
 import { MachineDataPathLab } from './machine-data-path-lab.ts';
 
 /**
@@ -21,6 +22,10 @@ export interface MicroLabOptions {
   toaModule?: string;
   /** The option kind the balancer sends (default 254). */
   toaKind?: number;
+  /** The kinds the module under test accepts (default: toaKind); ours is loaded with them. */
+  moduleKinds?: readonly number[];
+  /** What the balancer sends (default: the standard TOA under toaKind). */
+  balancerProfile?: BalancerProfile;
   /** vCPUs (default 2; fewer when several guests share the host: harness/runner/guest-cpus.ts). */
   cpus?: number;
   log?: (line: string) => void;
@@ -39,7 +44,13 @@ export class MicroLab extends MachineDataPathLab {
     });
     const machine = await MicroVmMachine.start(session, { image, log, ...(options.cpus && { cpus: options.cpus }) });
     const backend = await BackendServer.start(machine.guest);
-    return new MicroLab(machine, backend, { toaModulePath: image.guestToaModule, toaKind: options.toaKind ?? 254, ownModule: !options.toaModule });
+    return new MicroLab(machine, backend, {
+      toaModulePath: image.guestToaModule,
+      toaKind: options.balancerProfile?.kind ?? options.toaKind ?? 254,
+      ownModule: !options.toaModule,
+      ...(options.moduleKinds && { moduleKinds: options.moduleKinds }),
+      ...(options.balancerProfile && { balancerProfile: options.balancerProfile }),
+    });
   }
 
   get image(): MicroVmImage {

@@ -1,5 +1,6 @@
 import { SCENARIOS } from '../../scenarios/index.ts';
 import type { MachineTarget } from '../machine/machine.ts';
+import type { BalancerProfile } from '../net/index.ts';
 import type { ToaModuleChoice } from '../toa/module-choice.ts';
 import type { CellContext } from './cell.ts';
 import { FULL_OS_SCENARIOS, runFullOsCell, type FullOsScenarioId } from './full-os-cell.ts';
@@ -15,6 +16,10 @@ import { runPatchedKernelCell } from './patched-kernel-cell.ts';
 export interface CellSettings {
   module: ToaModuleChoice;
   toaKind: number;
+  /** The kinds the module under test accepts (harness/toa/module-spec.ts). */
+  moduleKinds: readonly number[];
+  /** What the balancer sends (harness/net/balancer/balancer-profiles.ts); its kind is `toaKind`. */
+  balancerProfile: BalancerProfile;
   vcpus: number;
   /** Full OSes: the registry name of the machine provider. */
   provider: string;
@@ -37,12 +42,16 @@ export const CELL_RUNNERS: { [Kind in LabImage['kind']]: CellRunner<Kind> } = {
       scenarios: dataPath(ids),
       module: settings.module,
       toaKind: settings.toaKind,
+      moduleKinds: settings.moduleKinds,
+      balancerProfile: settings.balancerProfile,
       keepOnFailure: settings.keepOnFailure,
       vcpus: settings.vcpus,
     }),
   'full-os': (ctx, image, ids, settings) => {
     // The guide builds from source in the guest; a prebuilt .ko is a micro-VM matter (its kernel is known).
     if (settings.module.origin === 'prebuilt') ctx.note(`${image.name}: --toa-ko applies to micro-VMs; the guide's procedure here builds native/toa`);
+    // Not plumbed through the guide's procedure yet: a whole OS takes its module to accept the balancer's kind.
+    if (settings.moduleKinds.join() !== String(settings.toaKind)) ctx.note(`${image.name}: --module-kinds applies to micro-VMs; here the module is taken to accept kind ${settings.toaKind}`);
     return runFullOsCell(ctx, {
       target: fullOsTarget(image),
       ...(settings.profile && { profile: settings.profile }),
