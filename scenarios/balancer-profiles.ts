@@ -82,13 +82,16 @@ export const balancerProfiles: Scenario<DataPathLab> = {
       ? BALANCER_PROFILE_LIST
       : [lab.balancerProfile, ...BALANCER_PROFILE_LIST];
     const results: ProfileResult[] = [];
-    for (const profile of profiles.filter((p) => profileConnectionFamily(p) === 4)) results.push(await sendProfile(lab, profile));
+    // Each profile names its own client (the n-th of the cycle): a module that carried one
+    // connection's address over to the next could not pass for reading it.
+    const clientIndex = (profile: BalancerProfile): number => profiles.indexOf(profile);
+    for (const profile of profiles.filter((p) => profileConnectionFamily(p) === 4)) results.push(await sendProfile(lab, profile, clientIndex(profile)));
     const ipv6 = profiles.filter((p) => profileConnectionFamily(p) === 6);
     if (ipv6.length) {
       await lab.enableIpv6();
       const v6 = await BackendServer.start(lab.guest, { port: V6_PORT, family: '6' });
       try {
-        for (const profile of ipv6) results.push(await sendProfile(lab, profile, v6));
+        for (const profile of ipv6) results.push(await sendProfile(lab, profile, clientIndex(profile), v6));
       } finally {
         await v6.stop();
         await lab.disableIpv6();
@@ -105,12 +108,12 @@ export const balancerProfiles: Scenario<DataPathLab> = {
   },
 };
 
-async function sendProfile(lab: DataPathLab, profile: BalancerProfile, v6?: BackendServer): Promise<ProfileResult> {
-  const clientFamily = profileCarries(profile).clientAddress ?? 4;
+async function sendProfile(lab: DataPathLab, profile: BalancerProfile, clientIndex: number, v6?: BackendServer): Promise<ProfileResult> {
+  const cycle = createSimulatedClientCycle({ family: profileCarries(profile).clientAddress ?? 4 });
   const traffic = await runThroughBalancer(lab, {
     toa: { kind: profile.kind, layout: profile.layout, placement: profile.placement },
     connections: 1,
-    chooseClient: createSimulatedClientCycle({ family: clientFamily }),
+    chooseClient: (n) => cycle(clientIndex + n),
     ...(v6 && { backend: v6, backendAddress: GUEST_IPV6 }),
   });
   const [connection] = traffic.connections;
