@@ -1,6 +1,6 @@
 import { SCENARIOS } from '../../scenarios/index.ts';
 import type { MachineTarget } from '../machine/machine.ts';
-import type { BalancerProfile } from '../net/index.ts';
+import { DEFAULT_BALANCER_PROFILE, type BalancerProfile } from '../net/index.ts';
 import type { ToaModuleChoice } from '../toa/module-choice.ts';
 import type { CellContext } from './cell.ts';
 import { FULL_OS_SCENARIOS, runFullOsCell, type FullOsScenarioId } from './full-os-cell.ts';
@@ -50,8 +50,6 @@ export const CELL_RUNNERS: { [Kind in LabImage['kind']]: CellRunner<Kind> } = {
   'full-os': (ctx, image, ids, settings) => {
     // The guide builds from source in the guest; a prebuilt .ko is a micro-VM matter (its kernel is known).
     if (settings.module.origin === 'prebuilt') ctx.note(`${image.name}: --toa-ko applies to micro-VMs; the guide's procedure here builds native/toa`);
-    // Not plumbed through the guide's procedure yet: a whole OS takes its module to accept the balancer's kind.
-    if (settings.moduleKinds.join() !== String(settings.toaKind)) ctx.note(`${image.name}: --module-kinds applies to micro-VMs; here the module is taken to accept kind ${settings.toaKind}`);
     return runFullOsCell(ctx, {
       target: fullOsTarget(image),
       ...(settings.profile && { profile: settings.profile }),
@@ -59,6 +57,8 @@ export const CELL_RUNNERS: { [Kind in LabImage['kind']]: CellRunner<Kind> } = {
       dataPath: dataPath(ids),
       provider: settings.provider,
       toaKind: settings.toaKind,
+      moduleKinds: settings.moduleKinds,
+      balancerProfile: settings.balancerProfile,
       vcpus: settings.vcpus,
       ...(settings.bootTimeoutMs && { bootTimeoutMs: settings.bootTimeoutMs }),
       ...(settings.module.origin === 'source' && { toaSource: settings.module.location }),
@@ -66,6 +66,9 @@ export const CELL_RUNNERS: { [Kind in LabImage['kind']]: CellRunner<Kind> } = {
   },
   'patched-kernel': (ctx, _image, ids, settings) => {
     if (settings.module.origin !== 'toa-lab') ctx.note(`${ctx.cell}: the patched-kernel path builds toa-lab's module in-tree; the vendor module is not used here`);
+    if (settings.balancerProfile.name !== DEFAULT_BALANCER_PROFILE.name || settings.moduleKinds.join() !== String(DEFAULT_BALANCER_PROFILE.kind)) {
+      ctx.note(`${ctx.cell}: the patched-kernel path sends ${DEFAULT_BALANCER_PROFILE.name} to its in-tree module (kind 254 from toa.h); --balancer, --toa-kind and --module-kinds are not used here`);
+    }
     return runPatchedKernelCell(ctx, { dataPath: dataPath(ids), procedure: ids.includes('guide-procedure') });
   },
 };
