@@ -78,13 +78,13 @@ ${SELECTION_HELP}
                not load, crashed the guest, reported a wrong address, or passed
   --toa-ko     test a prebuilt toa.ko as the guide's "install on multiple servers" step does
                (micro-VMs)
-               NAME= names the module (default: the folder's or file's base name; ours is toa-lab)
+               (either: NAME= names the module; default the folder's or file's base name; ours is toa-lab)
   --module-kinds the option kinds the module under test accepts, e.g. 200,253,254 (default: the
                kind the balancer sends); toa-lab's module is loaded with them (toa_kinds=), a
-               vendor's is loaded bare and judged by them (malformed-options, toa-kind-filter,
-               balancer-profiles); a NAME= prefix must name the module under test
+               vendor's is loaded bare and judged by them (malformed-options, balancer-profiles);
+               a NAME= prefix must name the module under test
   --balancer   what the balancer sends, as a vendor's balancer does (default lvs-v4):
-               ${[...BALANCER_PROFILES.keys()].join(', ')};
+${wrap([...BALANCER_PROFILES.keys()].join(', ') + ';', 15, 96)}
                profiles other than the IPv4 port+address form run only with
                --scenario ${BALANCER_PROFILES_SCENARIO_ID} (the other scenarios check an exact address and port)
   --toa-kind   shorthand for the standard IPv4 TOA under another kind (default 254; 200 and 253
@@ -260,6 +260,17 @@ function requireProfileFitsScenarios(profile: BalancerProfile, ids: readonly str
         `the selection also has ${others.join(', ')}, which check an exact IPv4 address and port`,
     );
   }
+}
+
+/** Words of `text` in lines of at most `width` characters, each indented by `indent` spaces. */
+function wrap(text: string, indent: number, width: number): string {
+  const lines: string[] = [];
+  for (const word of text.split(' ')) {
+    const last = lines.length - 1;
+    if (last >= 0 && lines[last]!.length + 1 + word.length <= width - indent) lines[last] += ` ${word}`;
+    else lines.push(word);
+  }
+  return lines.map((line) => ' '.repeat(indent) + line).join('\n');
 }
 
 /** A TCG guest keeps two cores busy and needs ~1 GiB with QEMU's overhead. */
