@@ -1,5 +1,6 @@
 import type { DataPathLab } from '../harness/lab/data-path-lab.ts';
 import type { Scenario } from '../harness/core/scenario.ts';
+import { balancerProfiles } from './balancer-profiles.ts';
 import { bulkTransfer } from './bulk-transfer.ts';
 import { deferAccept } from './defer-accept.ts';
 import { dsrVip } from './dsr-vip.ts';
@@ -26,6 +27,7 @@ export const SCENARIOS: ReadonlyArray<Scenario<DataPathLab>> = [
   firstDataFin,
   deferAccept,
   malformedOptions,
+  balancerProfiles,
   spoofedToa,
   rmmodOpenConnections,
   rmmodUnderLoad,

@@ -3,7 +3,7 @@ import { formatEndpoint } from '../harness/checks/backend-log.ts';
 import type { DataPathLab } from '../harness/lab/data-path-lab.ts';
 import { kernelUnhurt, withToaModule } from '../harness/lab/toa-state.ts';
 import { balancerEndpoint, sameEndpoint, runThroughBalancer } from '../harness/lab/traffic.ts';
-import type { SimulatedClient, ToaPlacement } from '../harness/net/index.ts';
+import { kindOutside, type SimulatedClient, type ToaPlacement } from '../harness/net/index.ts';
 import { check, type Check, type Scenario } from '../harness/core/scenario.ts';
 import { atLeast, parseKernelRelease, type KernelVersion } from '../harness/kernels/kernel-version.ts';
 
@@ -15,7 +15,8 @@ import { atLeast, parseKernelRelease, type KernelVersion } from '../harness/kern
  */
 interface Shape {
   name: string;
-  bytes: (client: SimulatedClient, kind: number) => number[];
+  /** `kind`: what the balancer sends; `accepted`: the kinds the module under test declares (harness/toa/module-spec.ts). */
+  bytes: (client: SimulatedClient, kind: number, accepted?: readonly number[]) => number[];
   honoured: (client: SimulatedClient) => Endpoint | null;
   placement?: ToaPlacement[];
   /**
@@ -63,7 +64,11 @@ export const SHAPES: readonly Shape[] = [
     honoured: none,
   },
   { name: 'IPv6-length TOA (20) on an IPv4 socket', bytes: (c, k) => [k, 20, c.port >> 8, c.port & 0xff, ...Array(16).fill(0x20)], honoured: none },
-  { name: 'a kind the module was not told to accept', bytes: (c, k) => toa(c, k === 200 ? 253 : 200), honoured: none },
+  // Judged against the module's declared kinds: a module that accepts 200, 253 and 254 by design
+  // is probed with a kind it does not claim (harness/net/balancer/balancer-profiles.ts).
+  // (Without declared kinds, the module is taken to accept the kind the balancer sends. Kind 0 —
+  // EOL, after which nothing is an option — only if every kind 2–255 were claimed.)
+  { name: 'a kind the module was not told to accept', bytes: (c, k, accepted = [k]) => toa(c, kindOutside(accepted) ?? 0), honoured: none },
   { name: 'unknown option with length 0 before TOA', bytes: (c, k) => [99, 0, ...toa(c, k)], honoured: none, kernelDropsSince: DROPPED_SINCE_7_2 },
   { name: 'unknown option running over TOA', bytes: (c, k) => [99, 10, ...toa(c, k)], honoured: none },
   // Linux's own option parser steps over an option by its length whatever its kind says
@@ -93,7 +98,7 @@ export const malformedOptions: Scenario<DataPathLab> = {
         toa: {
           kind: lab.toaKind,
           placement: shape.placement ?? ['ack', 'first-data'],
-          rawOption: (c) => Uint8Array.from(shape.bytes(c, lab.toaKind)),
+          rawOption: (c) => Uint8Array.from(shape.bytes(c, lab.toaKind, lab.moduleKinds)),
         },
         connections: 1,
       });

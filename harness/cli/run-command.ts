@@ -18,7 +18,10 @@ import { fullOsTarget, runCell } from '../runner/cell-runners.ts';
 import { MAX_GUEST_CPUS, vcpusPerGuest } from '../runner/guest-cpus.ts';
 import { UsageError } from '../runner/run-scenarios.ts';
 import { scenarioPassed, type ScenarioOutcome } from '../core/scenario.ts';
-import { describeChoice, isRemoteSource, type ToaModuleChoice } from '../toa/module-choice.ts';
+import { describeChoice, isRemoteSource } from '../toa/module-choice.ts';
+import { describeModuleSpec, ModuleSpecError, moduleSpecFrom, type ModuleSpec } from '../toa/module-spec.ts';
+import { balancerProfile, isStandardIpv4Profile, profileForKind, UnknownBalancerProfileError, BALANCER_PROFILES, type BalancerProfile } from '../net/index.ts';
+import { BALANCER_PROFILES_SCENARIO_ID } from '../../scenarios/balancer-profiles.ts';
 import { SELECTION_HELP, SELECTION_OPTIONS, planFrom } from './cell-selection.ts';
 import { finalCellNotes, initialCellNotes } from './cell-notes.ts';
 import { SCENARIOS } from '../../scenarios/index.ts';
@@ -27,8 +30,8 @@ export const RUN_HELP = `usage: toa-lab run [--image NAME[,NAME...]] [--kernel S
                    [--kernel-rpm RPM... --devel-rpm RPM...]
                    [--image-file DISK] [--config FILE]
                    [--profile ID] [--scenario ID[,ID...]] [--shard i/n] [--rerun-failed DIR]
-                   [--parallel N] [--toa-source DIR|TARBALL|GIT-URL | --toa-ko FILE]
-                   [--toa-kind N] [--provider ${[...MACHINE_PROVIDERS.keys()].join('|')}] [--keep-on-failure] [--out DIR]
+                   [--parallel N] [--toa-source [NAME=]DIR|TARBALL|GIT-URL | --toa-ko [NAME=]FILE]
+                   [--module-kinds [NAME=]KIND[,KIND...]] [--balancer PROFILE | --toa-kind N] [--provider ${[...MACHINE_PROVIDERS.keys()].join('|')}] [--keep-on-failure] [--out DIR]
 
 Boots the lab's images — micro-VMs with Debian's 5.10, 6.1 and 6.12 kernels,
 our toa.ko and toa-backend, for the data-path scenarios; whole Debian systems
@@ -86,7 +89,17 @@ ${SELECTION_HELP}
                not load, crashed the guest, reported a wrong address, or passed
   --toa-ko     test a prebuilt toa.ko as the guide's "install on multiple servers" step does
                (micro-VMs)
-  --toa-kind   the TCP option kind the balancer sends (default 254; 200 and 253 exist)
+               (either: NAME= names the module; default the folder's or file's base name; ours is toa-lab)
+  --module-kinds the option kinds the module under test accepts, e.g. 200,253,254 (default: the
+               kind the balancer sends); toa-lab's module is loaded with them (toa_kinds=), a
+               vendor's is loaded bare and judged by them (malformed-options, balancer-profiles);
+               a NAME= prefix must name the module under test
+  --balancer   what the balancer sends, as a vendor's balancer does (default lvs-v4):
+${wrap([...BALANCER_PROFILES.keys()].join(', ') + ';', 15, 96)}
+               profiles other than the IPv4 port+address form run only with
+               --scenario ${BALANCER_PROFILES_SCENARIO_ID} (the other scenarios check an exact address and port)
+  --toa-kind   shorthand for the standard IPv4 TOA under another kind (default 254; 200 and 253
+               exist); excludes --balancer
   --provider   who boots the full-OS images (micro-VMs always run on QEMU):
 ${[...MACHINE_PROVIDERS.values()].map((p) => `               ${p.name}: ${p.summary}`).join('\n')}
   --keep-on-failure  keep a micro-VM whose scenarios failed running for inspection (its console,
@@ -105,6 +118,8 @@ export async function runCommand(args: string[]): Promise<number> {
       'toa-source': { type: 'string' },
       'toa-ko': { type: 'string' },
       'toa-kind': { type: 'string' },
+      'module-kinds': { type: 'string' },
+      balancer: { type: 'string' },
       'keep-on-failure': { type: 'boolean' },
       provider: { type: 'string', default: 'qemu' },
       profile: { type: 'string' },
@@ -112,9 +127,10 @@ export async function runCommand(args: string[]): Promise<number> {
       out: { type: 'string' },
     },
   });
-  const module = moduleChoice(values['toa-source'], values['toa-ko']);
-  const toaKind = values['toa-kind'] === undefined ? 254 : Number(values['toa-kind']);
-  if (!Number.isInteger(toaKind) || toaKind < 0 || toaKind > 255) throw new UsageError(`--toa-kind wants an option kind 0–255, got '${values['toa-kind']}'`);
+  const profile = balancerFrom(values.balancer, values['toa-kind']);
+  const toaKind = profile.kind;
+  const spec = moduleSpecOf(values['toa-source'], values['toa-ko'], values['module-kinds'], toaKind);
+  const module = spec.choice;
   const provider = values.provider;
   try {
     machineProvider(provider);
@@ -126,6 +142,7 @@ export async function runCommand(args: string[]): Promise<number> {
     throw new UsageError(`--profile: unknown guide row '${values.profile}'; known: ${GUIDE_PROFILES.map((p) => p.id).join(', ')}`);
   }
   const { work: plan, plan: runPlan } = await planFrom(values);
+  requireProfileFitsScenarios(profile, plan.flatMap((w) => w.ids));
   // What can be known before anything boots: the provider takes the image; a disk is a disk, its checksum right.
   for (const { image } of plan) {
     if (image.kind !== 'full-os') continue;
@@ -146,7 +163,7 @@ export async function runCommand(args: string[]): Promise<number> {
   store.appendPlan(runPlan); // first line: a merge can tell a shard that died from one with nothing to do
   const status = new LiveStatus(process.stdout);
   const tap = new TapWriter((text) => status.write(text));
-  const notes: string[] = [`module under test: ${describeChoice(module)}; TOA option kind ${toaKind}`];
+  const notes: string[] = [`module under test: ${describeChoice(module)}, ${describeModuleSpec(spec)}; balancer profile ${profile.name} (${profile.summary})`];
   if (shard) notes.push(`shard ${shard.index}/${shard.count}`);
   const guestsAtOnce = Math.min(parallel, plan.length);
   const vcpus = vcpusPerGuest(availableParallelism(), guestsAtOnce);
@@ -175,6 +192,8 @@ export async function runCommand(args: string[]): Promise<number> {
         await runCell(ctx, image, ids, {
           module,
           toaKind,
+          moduleKinds: spec.kinds,
+          balancerProfile: profile,
           vcpus,
           provider,
           keepOnFailure: values['keep-on-failure'] === true,
@@ -203,13 +222,66 @@ export async function runCommand(args: string[]): Promise<number> {
   }
 }
 
-function moduleChoice(source: string | undefined, prebuilt: string | undefined): ToaModuleChoice {
-  if (source && prebuilt) throw new UsageError('--toa-source and --toa-ko exclude each other');
+/** What the balancer sends: a named profile, or the standard IPv4 TOA under `--toa-kind` (one flag, one meaning). */
+export function balancerFrom(name: string | undefined, kindText: string | undefined): BalancerProfile {
+  if (name !== undefined && kindText !== undefined) {
+    throw new UsageError('--balancer and --toa-kind both say what the balancer sends; give one (a profile names its kind)');
+  }
+  if (name !== undefined) {
+    try {
+      return balancerProfile(name);
+    } catch (error) {
+      if (error instanceof UnknownBalancerProfileError) throw new UsageError(`--balancer: ${error.message}`);
+      throw error;
+    }
+  }
+  const kind = kindText === undefined ? 254 : /^\d+$/.test(kindText) ? Number(kindText) : NaN;
+  if (!(kind >= 0 && kind <= 255)) throw new UsageError(`--toa-kind wants an option kind 0–255, got '${kindText}'`);
+  return profileForKind(kind);
+}
+
+/** The module under test and the kinds it accepts; every malformed part is a usage error before anything boots. */
+export function moduleSpecOf(source: string | undefined, prebuilt: string | undefined, kinds: string | undefined, balancerKind: number): ModuleSpec {
+  let spec: ModuleSpec;
+  try {
+    spec = moduleSpecFrom({ toaSource: source, toaKo: prebuilt, moduleKinds: kinds }, balancerKind, { exists: existsSync, resolvePath: (p) => resolve(p) });
+  } catch (error) {
+    if (error instanceof ModuleSpecError) throw new UsageError(error.message);
+    throw error;
+  }
+  const { choice } = spec;
   // A local path that is not there is a usage error now, not one failed row per image after every kernel was resolved.
-  if (source && !isRemoteSource(source) && !existsSync(source)) throw new UsageError(`--toa-source: no such directory or tarball: ${source} (nor a git URL)`);
-  if (source) return { origin: 'source', location: source };
-  if (prebuilt) return { origin: 'prebuilt', path: resolve(prebuilt) };
-  return { origin: 'toa-lab' };
+  if (choice.origin === 'source' && !isRemoteSource(choice.location) && !existsSync(choice.location)) {
+    throw new UsageError(`--toa-source: no such directory or tarball: ${choice.location} (nor a git URL)`);
+  }
+  return spec;
+}
+
+/**
+ * A profile that is not the IPv4 port+address TOA (no port, IPv6, a VPC form) is judged only by
+ * the balancer-profiles scenario: the others check an exact IPv4 address and port, and would
+ * report the profile's shape as the module's failure.
+ */
+function requireProfileFitsScenarios(profile: BalancerProfile, ids: readonly string[]): void {
+  if (isStandardIpv4Profile(profile)) return;
+  const others = [...new Set(ids.filter((id) => id !== BALANCER_PROFILES_SCENARIO_ID && SCENARIOS.some((s) => s.id === id)))];
+  if (others.length) {
+    throw new UsageError(
+      `--balancer ${profile.name} (${profile.summary}) is judged only by --scenario ${BALANCER_PROFILES_SCENARIO_ID}; ` +
+        `the selection also has ${others.join(', ')}, which check an exact IPv4 address and port`,
+    );
+  }
+}
+
+/** Words of `text` in lines of at most `width` characters, each indented by `indent` spaces. */
+function wrap(text: string, indent: number, width: number): string {
+  const lines: string[] = [];
+  for (const word of text.split(' ')) {
+    const last = lines.length - 1;
+    if (last >= 0 && lines[last]!.length + 1 + word.length <= width - indent) lines[last] += ` ${word}`;
+    else lines.push(word);
+  }
+  return lines.map((line) => ' '.repeat(indent) + line).join('\n');
 }
 
 /** A TCG guest keeps two cores busy and needs ~1 GiB with QEMU's overhead. */

@@ -1,6 +1,6 @@
 import type { KernelFault, KernelLogMark } from '../checks/kernel-faults.ts';
 import type { BackendServer } from '../guest/backend-server.ts';
-import type { FrameTap, FullNatBalancer, NetworkHost } from '../net/index.ts';
+import type { BalancerProfile, FrameTap, FullNatBalancer, NetworkHost } from '../net/index.ts';
 import type { GuestShell } from '../remote/guest-shell.ts';
 import type { LabBalancerOptions } from '../machine/lab-wire-host.ts';
 
@@ -33,6 +33,13 @@ export interface DataPathLab {
   readonly toaKind: number;
   /** True for toa-lab's own toa.ko (its parameters and /proc/net/toa_stats can be relied on). */
   readonly ownModule: boolean;
+  /**
+   * The option kinds the module under test accepts, as declared (harness/toa/module-spec.ts):
+   * toa-lab's module is loaded with them; a vendor's is judged by them.
+   */
+  readonly moduleKinds: readonly number[];
+  /** What the balancer sends (its kind is `toaKind`): the profile `--balancer` chose. */
+  readonly balancerProfile: BalancerProfile;
 
   startBalancer(options: LabBalancerOptions): Promise<FullNatBalancer>;
   /** Sees every frame on the lab wire until the returned function is called. */

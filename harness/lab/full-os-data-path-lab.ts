@@ -5,7 +5,7 @@ import { BackendServer } from '../guest/backend-server.ts';
 import type { FullOsMachine } from '../machine/machine.ts';
 import { shellQuote } from '../remote/guest-shell.ts';
 import { repoRoot } from '../repo-root.ts';
-import { MachineDataPathLab } from './machine-data-path-lab.ts';
+import { MachineDataPathLab, type DataPathModule } from './machine-data-path-lab.ts';
 
 /**
  * The data-path scenarios on a whole OS, after the guides' procedure: the
@@ -19,6 +19,10 @@ export interface FullOsDataPathOptions {
   toaKind?: number;
   /** The guide built toa-lab's native/toa (default), not a vendor's module: its parameters can be relied on. */
   ownModule?: boolean;
+  /** The kinds the module accepts (harness/toa/module-spec.ts); default toaKind. */
+  moduleKinds?: DataPathModule['moduleKinds'];
+  /** What the balancer sends; default the standard TOA under toaKind. */
+  balancerProfile?: DataPathModule['balancerProfile'];
 }
 
 const BACKEND_PORT = 80;
@@ -52,6 +56,8 @@ export async function prepareFullOsDataPath(
         toaModulePath: module.stdout.trim(),
         toaKind: options.toaKind ?? 254,
         ownModule: options.ownModule ?? true,
+        ...(options.moduleKinds && { moduleKinds: options.moduleKinds }),
+        ...(options.balancerProfile && { balancerProfile: options.balancerProfile }),
       });
       return `toa-backend on :${BACKEND_PORT}; toa.ko at ${prepared.toaModulePath}`;
     },

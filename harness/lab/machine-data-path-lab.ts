@@ -1,7 +1,7 @@
 import { kernelFaultsSince, markKernelLog, type KernelFault, type KernelLogMark } from '../checks/kernel-faults.ts';
 import type { BackendServer } from '../guest/backend-server.ts';
 import type { Machine } from '../machine/machine.ts';
-import type { FrameTap, FullNatBalancer, NetworkHost } from '../net/index.ts';
+import { profileForKind, type BalancerProfile, type FrameTap, type FullNatBalancer, type NetworkHost } from '../net/index.ts';
 import type { GuestShell } from '../remote/guest-shell.ts';
 import type { DataPathLab, LabBalancerOptions } from './data-path-lab.ts';
 import { disableLabIpv6, enableLabIpv6 } from './guest-ipv6.ts';
@@ -22,12 +22,18 @@ export interface DataPathModule {
   toaKind: number;
   /** True for toa-lab's own toa.ko (its parameters and /proc/net/toa_stats can be relied on). */
   ownModule: boolean;
+  /** The kinds the module accepts (harness/toa/module-spec.ts); default: toaKind. */
+  moduleKinds?: readonly number[];
+  /** What the balancer sends; default: the standard IPv4 TOA under toaKind. */
+  balancerProfile?: BalancerProfile;
 }
 
 export class MachineDataPathLab implements DataPathLab {
   readonly toaModulePath: string;
   readonly toaKind: number;
   readonly ownModule: boolean;
+  readonly moduleKinds: readonly number[];
+  readonly balancerProfile: BalancerProfile;
 
   constructor(
     readonly machine: Machine,
@@ -39,6 +45,8 @@ export class MachineDataPathLab implements DataPathLab {
     this.toaModulePath = module.toaModulePath;
     this.toaKind = module.toaKind;
     this.ownModule = module.ownModule;
+    this.moduleKinds = module.moduleKinds ?? [module.toaKind];
+    this.balancerProfile = module.balancerProfile ?? profileForKind(module.toaKind);
   }
 
   get guest(): GuestShell {

@@ -6,6 +6,7 @@ import type { KernelSpec } from '../kernels/kernel-spec.ts';
 import type { UserKernelPackages } from '../kernels/kernel-packages.ts';
 import { MicroVmMachine } from '../machine/micro-vm-machine.ts';
 import type { MicroVm } from '../vm/micro-vm.ts';
+import type { BalancerProfile } from '../net/index.ts';
 import { MachineDataPathLab } from './machine-data-path-lab.ts';
 
 /**
@@ -24,6 +25,10 @@ export interface MicroLabOptions {
   toaModule?: string;
   /** The option kind the balancer sends (default 254). */
   toaKind?: number;
+  /** The kinds the module under test accepts (default: toaKind); ours is loaded with them. */
+  moduleKinds?: readonly number[];
+  /** What the balancer sends (default: the standard TOA under toaKind). */
+  balancerProfile?: BalancerProfile;
   /** vCPUs (default 2; fewer when several guests share the host: harness/runner/guest-cpus.ts). */
   cpus?: number;
   log?: (line: string) => void;
@@ -43,7 +48,13 @@ export class MicroLab extends MachineDataPathLab {
     });
     const machine = await MicroVmMachine.start(session, { image, log, ...(options.cpus && { cpus: options.cpus }) });
     const backend = await BackendServer.start(machine.guest);
-    return new MicroLab(machine, backend, { toaModulePath: image.guestToaModule, toaKind: options.toaKind ?? 254, ownModule: !options.toaModule });
+    return new MicroLab(machine, backend, {
+      toaModulePath: image.guestToaModule,
+      toaKind: options.balancerProfile?.kind ?? options.toaKind ?? 254,
+      ownModule: !options.toaModule,
+      ...(options.moduleKinds && { moduleKinds: options.moduleKinds }),
+      ...(options.balancerProfile && { balancerProfile: options.balancerProfile }),
+    });
   }
 
   get image(): MicroVmImage {

@@ -9,6 +9,7 @@ import {
   type ToaModuleParams,
 } from '../toa/toa-module.ts';
 import type { DataPathLab, KernelLogMark } from './data-path-lab.ts';
+import { DEFAULT_TOA_KIND } from '../net/index.ts';
 
 /**
  * Puts toa.ko in the state a scenario needs (loaded with these parameters, or
@@ -19,7 +20,7 @@ export async function withToaModule(lab: DataPathLab, params: ToaModuleParams): 
   if (await isToaModuleLoaded(lab.guest)) await lab.guest.check('rmmod toa');
   await lab.guest.check('dmesg -c >/dev/null'); // so the loaded line we look for is this load's
   // A vendor's module has its own parameters (if any): it is loaded as the guide says, bare.
-  const insmod: CommandResult = await insertToaModule(lab.guest, lab.toaModulePath, lab.ownModule ? params : {});
+  const insmod: CommandResult = await insertToaModule(lab.guest, lab.toaModulePath, lab.ownModule ? withDeclaredKinds(lab, params) : {});
   const messages = await toaKernelMessages(lab.guest);
   const loaded = insmod.exitCode === 0 && messages.some((m) => /TOA: toa loaded/i.test(m));
   const dmesg = loaded ? '' : (await lab.guest.run('dmesg | tail -20')).stdout;
@@ -33,6 +34,15 @@ export async function withToaModule(lab: DataPathLab, params: ToaModuleParams): 
       : `insmod exit ${insmod.exitCode}: ${insmod.stderr.trim()}${recognised.map((r) => ` — ${r.signature.explanation}; ${r.signature.remedy}`).join('')}`,
     [`$ ${insmod.command}`, insmod.stdout, insmod.stderr, ...messages, dmesg].filter(Boolean).join('\n'),
   ));
+}
+
+/**
+ * Our module accepts what the module spec declares unless a scenario sets its own kinds. A bare
+ * insmod (as the guides do) when the declaration is the module's own default, 254 only.
+ */
+function withDeclaredKinds(lab: DataPathLab, params: ToaModuleParams): ToaModuleParams {
+  if (params.kinds || (lab.moduleKinds.length === 1 && lab.moduleKinds[0] === DEFAULT_TOA_KIND)) return params;
+  return { ...params, kinds: lab.moduleKinds };
 }
 
 export async function withoutToaModule(lab: DataPathLab): Promise<Check> {

@@ -117,3 +117,27 @@ export {
 export { internetChecksum } from './codec/checksum.ts';
 export { formatIpv6, parseIpv4, parseIpv6, formatIpv4, normalizeIpAddress, ipFamilyOf, type IpFamily } from './codec/address.ts';
 export { formatMac, parseMac, type MacAddress } from './codec/mac.ts';
+export {
+  BALANCER_PROFILES,
+  BALANCER_PROFILE_LIST,
+  DEFAULT_BALANCER_PROFILE,
+  FIELD_TOA_KINDS,
+  UnknownBalancerProfileError,
+  balancerProfile,
+  isStandardIpv4Profile,
+  kindOutside,
+  profileCarries,
+  profileConnectionFamily,
+  profileForKind,
+  type BalancerProfile,
+} from './balancer/balancer-profiles.ts';
+export {
+  encodeToaLayout,
+  decodeToaLayout,
+  toaLayoutLength,
+  toaLayoutCarries,
+  STANDARD_TOA_LAYOUT,
+  type ToaField,
+  type ToaLayout,
+  type ToaLayoutCarries,
+} from './codec/toa-option.ts';

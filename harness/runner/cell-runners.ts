@@ -1,5 +1,6 @@
 import { SCENARIOS } from '../../scenarios/index.ts';
 import type { MachineTarget } from '../machine/machine.ts';
+import { DEFAULT_BALANCER_PROFILE, type BalancerProfile } from '../net/index.ts';
 import type { ToaModuleChoice } from '../toa/module-choice.ts';
 import type { CellContext } from './cell.ts';
 import { FULL_OS_SCENARIOS, runFullOsCell, type FullOsScenarioId } from './full-os-cell.ts';
@@ -15,6 +16,10 @@ import { runPatchedKernelCell } from './patched-kernel-cell.ts';
 export interface CellSettings {
   module: ToaModuleChoice;
   toaKind: number;
+  /** The kinds the module under test accepts (harness/toa/module-spec.ts). */
+  moduleKinds: readonly number[];
+  /** What the balancer sends (harness/net/balancer/balancer-profiles.ts); its kind is `toaKind`. */
+  balancerProfile: BalancerProfile;
   vcpus: number;
   /** Full OSes: the registry name of the machine provider. */
   provider: string;
@@ -38,6 +43,8 @@ export const CELL_RUNNERS: { [Kind in LabImage['kind']]: CellRunner<Kind> } = {
       scenarios: dataPath(ids),
       module: settings.module,
       toaKind: settings.toaKind,
+      moduleKinds: settings.moduleKinds,
+      balancerProfile: settings.balancerProfile,
       keepOnFailure: settings.keepOnFailure,
       vcpus: settings.vcpus,
     }),
@@ -51,6 +58,8 @@ export const CELL_RUNNERS: { [Kind in LabImage['kind']]: CellRunner<Kind> } = {
       dataPath: dataPath(ids),
       provider: settings.provider,
       toaKind: settings.toaKind,
+      moduleKinds: settings.moduleKinds,
+      balancerProfile: settings.balancerProfile,
       vcpus: settings.vcpus,
       ...(settings.bootTimeoutMs && { bootTimeoutMs: settings.bootTimeoutMs }),
       ...(settings.module.origin === 'source' && { toaSource: settings.module.location }),
@@ -58,6 +67,9 @@ export const CELL_RUNNERS: { [Kind in LabImage['kind']]: CellRunner<Kind> } = {
   },
   'patched-kernel': (ctx, _image, ids, settings) => {
     if (settings.module.origin !== 'toa-lab') ctx.note(`${ctx.cell}: the patched-kernel path builds toa-lab's module in-tree; the vendor module is not used here`);
+    if (settings.balancerProfile.name !== DEFAULT_BALANCER_PROFILE.name || settings.moduleKinds.join() !== String(DEFAULT_BALANCER_PROFILE.kind)) {
+      ctx.note(`${ctx.cell}: the patched-kernel path sends ${DEFAULT_BALANCER_PROFILE.name} to its in-tree module (kind 254 from toa.h); --balancer, --toa-kind and --module-kinds are not used here`);
+    }
     return runPatchedKernelCell(ctx, { dataPath: dataPath(ids), procedure: ids.includes('guide-procedure') });
   },
 };

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { DataPathLab } from '../lab/data-path-lab.ts';
 import { runFullOsConformance, type FullOsConformance } from '../lab/full-os-conformance.ts';
 import type { MachineTarget } from '../machine/machine.ts';
-import { prepareFullOsDataPath } from '../lab/full-os-data-path-lab.ts';
+import { prepareFullOsDataPath, type FullOsDataPathOptions } from '../lab/full-os-data-path-lab.ts';
 import { fetchToaSource } from '../toa/module-choice.ts';
 import { guestGone } from '../lab/guest-health.ts';
 import { errorText, notRun, type CellContext } from './cell.ts';
@@ -45,6 +45,9 @@ export interface FullOsCellOptions {
   profile?: string;
   /** The option kind the balancer sends in the data-path scenarios (default 254). */
   toaKind?: number;
+  /** The module spec's kinds and the balancer's profile (default: toaKind for both). */
+  moduleKinds?: FullOsDataPathOptions['moduleKinds'];
+  balancerProfile?: FullOsDataPathOptions['balancerProfile'];
   /** A vendor's TOA source (directory, tarball or git URL) built by the guide's steps instead of native/toa. */
   toaSource?: string;
   /** The guest's vCPUs (default 2). */
@@ -94,7 +97,14 @@ export async function runFullOsCell(ctx: CellContext, options: FullOsCellOptions
         `ssh after ${(run.lab.bootMs / 1000).toFixed(1)} s`,
     );
     ctx.facts?.({ kernel: run.lab.kernelRelease });
-    if (dataPath.length) await runDataPathScenarios({ ...ctx, record }, run, dataPath, options.toaKind ?? 254, !vendor);
+    if (dataPath.length) {
+      await runDataPathScenarios({ ...ctx, record }, run, dataPath, {
+        toaKind: options.balancerProfile?.kind ?? options.toaKind ?? 254,
+        ownModule: !vendor,
+        ...(options.moduleKinds && { moduleKinds: options.moduleKinds }),
+        ...(options.balancerProfile && { balancerProfile: options.balancerProfile }),
+      });
+    }
     if (vendor) ctx.note(`${ctx.cell}: module verdict: ${fullOsModuleVerdict(steps, outcomes)}`);
     if (vendor) ctx.facts?.({ moduleVerdict: fullOsModuleVerdict(steps, outcomes) });
   } finally {
@@ -145,15 +155,14 @@ async function runDataPathScenarios(
   ctx: CellContext,
   run: FullOsConformance,
   scenarios: ReadonlyArray<Scenario<DataPathLab>>,
-  toaKind: number,
-  ownModule: boolean,
+  module: FullOsDataPathOptions,
 ): Promise<void> {
   if (!run.completed) {
     for (const scenario of scenarios) ctx.record(notRun(scenario, "the guide's procedure did not complete (see guide-procedure): no toa.ko installed to test"));
     return;
   }
   ctx.status('data path: building toa-backend in the guest…');
-  const prepared = await prepareFullOsDataPath(run.lab, { toaKind, ownModule });
+  const prepared = await prepareFullOsDataPath(run.lab, module);
   ctx.progress(`${prepared.step.status} ${(prepared.step.durationMs / 1000).toFixed(1)} s  ${prepared.step.name}: ${prepared.step.summary}`);
   if (!prepared.lab) {
     for (const scenario of scenarios) ctx.record(notRun(scenario, `the data-path set-up failed: ${prepared.step.summary}`));

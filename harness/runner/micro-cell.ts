@@ -5,6 +5,7 @@ import type { UserKernelPackages } from '../kernels/kernel-packages.ts';
 import { MicroLab } from '../lab/micro-lab.ts';
 import type { DebianSuite } from '../kernels/debian-suite.ts';
 import type { KernelSpec } from '../kernels/kernel-spec.ts';
+import type { BalancerProfile } from '../net/index.ts';
 import { prepareModule, type ToaModuleChoice } from '../toa/module-choice.ts';
 import { guestGone } from '../lab/guest-health.ts';
 import { errorText, notRun, type CellContext } from './cell.ts';
@@ -29,6 +30,10 @@ export async function runMicroCell(
     scenarios: ReadonlyArray<Scenario<MicroLab>>;
     module: ToaModuleChoice;
     toaKind: number;
+    /** The kinds the module accepts (default: toaKind). */
+    moduleKinds?: readonly number[];
+    /** What the balancer sends (default: the standard TOA under toaKind). */
+    balancerProfile?: BalancerProfile;
     /** On a failure, keep the VM up for inspection until the user presses Ctrl-C. */
     keepOnFailure?: boolean;
     /** The guest's vCPUs (default 2). */
@@ -58,6 +63,8 @@ export async function runMicroCell(
       ...(options.kernelPackages && { kernelPackages: options.kernelPackages }),
       log: ctx.say,
       toaKind: options.toaKind,
+      ...(options.moduleKinds && { moduleKinds: options.moduleKinds }),
+      ...(options.balancerProfile && { balancerProfile: options.balancerProfile }),
       ...(options.vcpus && { cpus: options.vcpus }),
       ...(prepared.koPath && { toaModule: prepared.koPath }),
     });

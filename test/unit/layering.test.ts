@@ -33,9 +33,11 @@ const DEPS: Record<string, readonly string[]> = {
   lab: ['checks', 'client', 'core', 'exec', 'guest', 'images', 'kernels', 'lifecycle', 'machine', 'net', 'os', 'remote', 'toa', 'vm'],
   'patched-kernel': ['cache', 'checks', 'core', 'exec', 'guest', 'images', 'lab', 'lifecycle', 'machine', 'net', 'os', 'remote', 'toa', 'vm', 'scenarios'],
   // Cells: one runner per kind of image (cell-runners.ts), the patched-kernel cell included.
-  runner: ['cache', 'core', 'images', 'kernels', 'lab', 'lifecycle', 'machine', 'os', 'patched-kernel', 'scenarios', 'toa'],
+  // net: the balancer profile a run chose (harness/net/balancer/balancer-profiles.ts), passed to the lab.
+  runner: ['cache', 'core', 'images', 'kernels', 'lab', 'lifecycle', 'machine', 'net', 'os', 'patched-kernel', 'scenarios', 'toa'],
   report: ['core', 'exec'],
-  cli: ['cache', 'core', 'exec', 'images', 'kernels', 'lifecycle', 'machine', 'os', 'report', 'runner', 'toa', 'scenarios', 'patched-kernel'],
+  // net: `--balancer NAME` looks its profile up in the registry.
+  cli: ['cache', 'core', 'exec', 'images', 'kernels', 'lifecycle', 'machine', 'net', 'os', 'report', 'runner', 'toa', 'scenarios', 'patched-kernel'],
 };
 
 const HARNESS = join(import.meta.dirname, '..', '..', 'harness');

@@ -214,6 +214,7 @@ export class FullNatBalancer extends EventEmitter<FullNatEvents> {
       client,
       placement: settings.placement ?? DEFAULT_TOA_SETTINGS.placement,
       dropHandshakeAck: settings.dropHandshakeAck ?? false,
+      ...(settings.layout && { layout: settings.layout }),
       ...(rawOption && { rawOption }),
     };
   }

@@ -1,4 +1,4 @@
-import { DEFAULT_TOA_KIND, toaTcpOption } from '../codec/toa-option.ts';
+import { DEFAULT_TOA_KIND, encodeToaLayout, toaTcpOption, type ToaLayout } from '../codec/toa-option.ts';
 import type { TcpOption } from '../codec/tcp-options.ts';
 import type { OutgoingSegmentInfo, SegmentOptionsHook } from '../stack/segment-options-hook.ts';
 
@@ -21,6 +21,11 @@ export interface ToaPolicy {
   /** The original client the option reports. */
   client: { address: string; port: number };
   placement: ReadonlySet<ToaPlacement> | readonly ToaPlacement[];
+  /**
+   * A vendor's field layout (a balancer profile: balancer-profiles.ts) instead of the standard
+   * port + address of the client's family.
+   */
+  layout?: ToaLayout;
   /** Leave out the bare handshake ACK, so the first data segment completes the handshake. */
   dropHandshakeAck?: boolean;
   /**
@@ -38,10 +43,7 @@ export function toaSegmentOptions(policy: ToaPolicy): SegmentOptionsHook {
       throw new Error(`unknown TOA placement ${JSON.stringify(where)} (expected ${TOA_PLACEMENTS.join(', ')})`);
     }
   }
-  const option: TcpOption = policy.rawOption
-    ? { type: 'raw', bytes: policy.rawOption }
-    : toaTcpOption({ ...policy.client, kind: policy.kind ?? DEFAULT_TOA_KIND });
-  const options: readonly TcpOption[] = [option];
+  const options: readonly TcpOption[] = [policyOption(policy)];
   const wanted = (segment: OutgoingSegmentInfo): boolean =>
     placement.has('every') ||
     (placement.has('syn') && segment.role === 'syn') ||
@@ -51,4 +53,12 @@ export function toaSegmentOptions(policy: ToaPolicy): SegmentOptionsHook {
     extraOptions: (segment) => (wanted(segment) ? options : undefined),
     suppressHandshakeAck: policy.dropHandshakeAck ?? false,
   };
+}
+
+/** Raw bytes (hostile input) win; then a vendor's layout; else the standard TOA of the client's family. */
+function policyOption(policy: ToaPolicy): TcpOption {
+  const kind = policy.kind ?? DEFAULT_TOA_KIND;
+  if (policy.rawOption) return { type: 'raw', bytes: policy.rawOption };
+  if (policy.layout) return { type: 'unknown', kind, data: encodeToaLayout(kind, policy.layout, policy.client).subarray(2) };
+  return toaTcpOption({ ...policy.client, kind });
 }

@@ -79,3 +79,141 @@ export function findToaOption(options: readonly TcpOption[], kind = DEFAULT_TOA_
   }
   return undefined;
 }
+
+/**
+ * The fields of a vendor's TOA-like option after its kind and length bytes, in wire order.
+ * Not every vendor's option names the client: TencentOS's VPC forms carry a VPC id or the
+ * VIP, Alibaba's CDN form a version byte and no port. Values that are not the client's are
+ * fixed in the layout (they are what the balancer would send for this lab's service).
+ */
+export type ToaField =
+  | { field: 'client-port' }
+  | { field: 'client-ipv4' }
+  | { field: 'client-ipv6' }
+  | { field: 'version'; value: number }
+  | { field: 'vpc-id'; value: number }
+  | { field: 'vip-ipv4'; address: string }
+  | { field: 'vip-ipv6'; address: string }
+  | { field: 'vip-port'; port: number }
+  | { field: 'reserved'; length: number };
+
+export type ToaLayout = readonly ToaField[];
+
+/** Bytes each field takes (a registry, so a new field is one line here and one in the writer). */
+const FIELD_LENGTH: { [F in ToaField['field']]: (field: Extract<ToaField, { field: F }>) => number } = {
+  'client-port': () => 2,
+  'client-ipv4': () => 4,
+  'client-ipv6': () => 16,
+  version: () => 1,
+  'vpc-id': () => 4,
+  'vip-ipv4': () => 4,
+  'vip-ipv6': () => 16,
+  'vip-port': () => 2,
+  reserved: (f) => f.length,
+};
+
+export function toaFieldLength(field: ToaField): number {
+  return (FIELD_LENGTH[field.field] as (f: ToaField) => number)(field);
+}
+
+/** The option's length byte for a layout: kind and length bytes included. */
+export function toaLayoutLength(layout: ToaLayout): number {
+  return layout.reduce((sum, field) => sum + toaFieldLength(field), 2);
+}
+
+/** The standard TOA layouts (port, then address), the only ones `decodeToaOption` reads. */
+export const STANDARD_TOA_LAYOUT: Readonly<Record<4 | 6, ToaLayout>> = Object.freeze({
+  4: Object.freeze([{ field: 'client-port' }, { field: 'client-ipv4' }] as const),
+  6: Object.freeze([{ field: 'client-port' }, { field: 'client-ipv6' }] as const),
+});
+
+/** What a reader of the option can learn about the client: its family, whether the address and port are there. */
+export interface ToaLayoutCarries {
+  clientAddress: 4 | 6 | undefined;
+  clientPort: boolean;
+}
+
+export function toaLayoutCarries(layout: ToaLayout): ToaLayoutCarries {
+  const has = (name: ToaField['field']): boolean => layout.some((f) => f.field === name);
+  return {
+    clientAddress: has('client-ipv4') ? 4 : has('client-ipv6') ? 6 : undefined,
+    clientPort: has('client-port'),
+  };
+}
+
+/**
+ * Encodes an option of any layout for one client. The client's address must be of the family
+ * the layout carries (an IPv4 client in an IPv6 field is a caller's error, not a wire form).
+ */
+export function encodeToaLayout(kind: number, layout: ToaLayout, client: { address: string; port: number }): Uint8Array {
+  const length = toaLayoutLength(layout);
+  if (length > 40) throw new RangeError(`a TCP option of ${length} bytes cannot fit the 40-byte options area`);
+  const bytes = new Uint8Array(length);
+  bytes[0] = kind;
+  bytes[1] = length;
+  let at = 2;
+  const put = (data: Uint8Array): void => {
+    bytes.set(data, at);
+    at += data.length;
+  };
+  const port = (value: number): Uint8Array => {
+    if (!Number.isInteger(value) || value < 0 || value > 0xffff) throw new RangeError(`TOA port must be 0..65535, got ${value}`);
+    return Uint8Array.of(value >> 8, value & 0xff);
+  };
+  const ipv4 = (address: string): Uint8Array => {
+    if (!isIpv4(address)) throw new RangeError(`an IPv4 field needs an IPv4 address, got ${address}`);
+    return parseIpv4(address);
+  };
+  const ipv6 = (address: string): Uint8Array => {
+    if (isIpv4(address)) throw new RangeError(`an IPv6 field needs an IPv6 address, got ${address}`);
+    return parseIpv6(address);
+  };
+  for (const field of layout) {
+    switch (field.field) {
+      case 'client-port':
+        put(port(client.port));
+        break;
+      case 'client-ipv4':
+        put(ipv4(client.address));
+        break;
+      case 'client-ipv6':
+        put(ipv6(client.address));
+        break;
+      case 'version':
+        put(Uint8Array.of(field.value & 0xff));
+        break;
+      case 'vpc-id':
+        put(Uint8Array.of(field.value >>> 24, (field.value >>> 16) & 0xff, (field.value >>> 8) & 0xff, field.value & 0xff));
+        break;
+      case 'vip-ipv4':
+        put(ipv4(field.address));
+        break;
+      case 'vip-ipv6':
+        put(ipv6(field.address));
+        break;
+      case 'vip-port':
+        put(port(field.port));
+        break;
+      case 'reserved':
+        put(new Uint8Array(field.length));
+        break;
+    }
+  }
+  return bytes;
+}
+
+/** Reads the client a layout carries back out of an encoded option (the inverse of `encodeToaLayout`, for checks). */
+export function decodeToaLayout(layout: ToaLayout, bytes: Uint8Array): { address?: string; port?: number } {
+  const length = toaLayoutLength(layout);
+  requireLength('toa', bytes, length, 'option');
+  if (bytes[1] !== length) throw new ParseError('toa', `length byte ${bytes[1]} is not the layout's ${length}`);
+  const client: { address?: string; port?: number } = {};
+  let at = 2;
+  for (const field of layout) {
+    if (field.field === 'client-port') client.port = (bytes[at]! << 8) | bytes[at + 1]!;
+    if (field.field === 'client-ipv4') client.address = formatIpv4(bytes, at);
+    if (field.field === 'client-ipv6') client.address = formatIpv6(bytes, at);
+    at += toaFieldLength(field);
+  }
+  return client;
+}
