@@ -50,10 +50,11 @@ export async function runMicroCell(
   try {
     const prepared = await prepareModule(options.module, await resolveGuestKernel(guestKernelSource(options), ctx.say), await ctx.session.subdir('module'));
     if (prepared.buildFailure) {
-      record(moduleOutcome(prepared.steps, `did not build: ${prepared.buildFailure}`));
-      for (const scenario of options.scenarios) record(notRun(scenario, 'the TOA module did not build for this kernel'));
-      ctx.note(`${ctx.cell}: module verdict: did not build`);
-      ctx.facts?.({ moduleVerdict: 'did not build' });
+      const verdict = prepared.buildVerdict ?? 'did not build';
+      record(moduleOutcome(prepared.steps, `${verdict}: ${prepared.buildFailure}`));
+      for (const scenario of options.scenarios) record(notRun(scenario, `the TOA module ${verdict === 'did not build' ? 'did not build' : 'produced no .ko'} for this kernel`));
+      ctx.note(`${ctx.cell}: module verdict: ${verdict}`);
+      ctx.facts?.({ moduleVerdict: verdict });
       return;
     }
     ctx.status('booting…');

@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { runHostCommand } from '../exec/run-host-command.ts';
-import type { GuestKernel } from '../images/microvm/guest-kernel.ts';
+import type { ExternalBuild, GuestKernel } from '../images/microvm/guest-kernel.ts';
 import { runStep, StepFailure, type StepResult } from '../core/step.ts';
 import { firstErrors, recogniseFailures } from './failure-signatures.ts';
 
@@ -25,8 +25,10 @@ export interface PreparedModule {
   koPath: string | undefined;
   /** Steps taken to get it (fetch, build), each with its output. */
   steps: StepResult[];
-  /** Set when the module could not be had for this kernel: the cell's verdict is "did not build". */
+  /** Set when the module could not be had for this kernel, with the compiler's or make's words. */
   buildFailure?: string;
+  /** The cell's verdict when buildFailure is set: make failed, or exited 0 and left no .ko. */
+  buildVerdict?: 'did not build' | 'produced no module';
 }
 
 export function describeChoice(choice: ToaModuleChoice): string {
@@ -47,27 +49,83 @@ export async function prepareModule(choice: ToaModuleChoice, kernel: GuestKernel
     return { choice, koPath: choice.path, steps: [] };
   }
   const { step: fetch, moduleDir } = await fetchToaSource(choice.location, workDir);
-  if (!moduleDir) return { choice, koPath: undefined, steps: [fetch], buildFailure: fetch.summary };
+  if (!moduleDir) return { choice, koPath: undefined, steps: [fetch], buildFailure: fetch.summary, buildVerdict: 'did not build' };
 
+  // The guide's way first: the module's own Makefile, in a build environment that is the target's.
+  const own = await buildStep(kernel, moduleDir, join(workDir, 'build'), 'own-makefile');
+  if (own.koPath) return { choice, koPath: own.koPath, steps: [fetch, own.step] };
+  // Its Makefile built nothing here: kbuild called directly, said as the fallback it is.
+  const direct = await buildStep(kernel, moduleDir, join(workDir, 'build-kbuild'), 'kbuild');
+  if (direct.koPath) {
+    // Not a failure of the module: the report says which way built it, and why not the guide's.
+    const ownWay: StepResult = { ...own.step, status: 'skipped', summary: `its own Makefile built nothing here (${own.step.summary}); kbuild called directly instead` };
+    return { choice, koPath: direct.koPath, steps: [fetch, ownWay, direct.step] };
+  }
+  // Neither built: the verdict comes from the guide's way.
+  const steps = [fetch, own.step, direct.step];
+  if (own.exitCode === 0) return { choice, koPath: undefined, steps, buildFailure: producedNoModule(moduleDir), buildVerdict: 'produced no module' };
+  return { choice, koPath: undefined, steps, buildFailure: own.step.summary, buildVerdict: 'did not build' };
+}
+
+const BUILD_NAMES: Record<ExternalBuild, (release: string) => string> = {
+  'own-makefile': (release) => `make (its own Makefile, for ${release}: uname -r and /lib/modules/${release}/build are the target's)`,
+  kbuild: (release) => `make -C <${release} headers> M=… modules (kbuild called directly: the fallback)`,
+};
+
+async function buildStep(
+  kernel: GuestKernel,
+  moduleDir: string,
+  buildDir: string,
+  how: ExternalBuild,
+): Promise<{ step: StepResult; koPath?: string; exitCode: number | null }> {
   let koPath: string | undefined;
-  const build = await runStep(`make (kbuild, against ${kernel.kernelRelease} headers)`, async (step) => {
-    const buildDir = join(workDir, 'build');
-    const result = step.record(await kernel.buildExternalModule(moduleDir, buildDir));
+  let exitCode: number | null = null;
+  const step = await runStep(BUILD_NAMES[how](kernel.kernelRelease), async (recorder) => {
+    const result = recorder.record(await kernel.buildExternalModule(moduleDir, buildDir, how));
+    exitCode = result.exitCode;
     const output = `${result.stdout}\n${result.stderr}`;
-    const ko = join(buildDir, 'toa.ko');
-    if (result.exitCode !== 0 || !existsSync(ko)) {
-      const recognised = recogniseFailures(output);
-      step.evidence(firstErrors(output).join('\n'));
-      throw new StepFailure(
-        recognised.length
-          ? recognised.map((r) => `${r.signature.explanation} — ${r.signature.remedy}`).join('; ')
-          : `the module did not build: ${firstErrors(output, 1)[0] ?? `make exited ${result.exitCode}`}`,
-      );
+    const ko = builtModule(buildDir);
+    if (result.exitCode === 0 && ko) {
+      koPath = ko;
+      return `${basename(ko)} built (${statSync(ko).size} bytes)`;
     }
-    koPath = ko;
-    return `toa.ko built (${statSync(ko).size} bytes)`;
+    recorder.evidence(firstErrors(output).join('\n') || output.trim().split('\n').slice(-15).join('\n'));
+    if (result.exitCode === 0) throw new StepFailure(`make exited 0 and left no .ko`);
+    const recognised = recogniseFailures(output);
+    throw new StepFailure(
+      recognised.length
+        ? recognised.map((r) => `${r.signature.explanation} — ${r.signature.remedy}`).join('; ')
+        : `the module did not build: ${firstErrors(output, 1)[0] ?? `make exited ${result.exitCode}`}`,
+    );
   });
-  return { choice, koPath, steps: [fetch, build], ...(build.status !== 'passed' && { buildFailure: build.summary }) };
+  return { step, exitCode, ...(koPath && { koPath }) };
+}
+
+/** The module a build left: toa.ko if there is one, else the only .ko (a vendor may name it otherwise). */
+function builtModule(buildDir: string): string | undefined {
+  if (!existsSync(buildDir)) return undefined;
+  const found = (readdirSync(buildDir, { recursive: true }) as string[]).filter((f) => f.endsWith('.ko'));
+  const pick = found.find((f) => basename(f) === 'toa.ko') ?? (found.length === 1 ? found[0] : undefined);
+  return pick ? join(buildDir, pick) : undefined;
+}
+
+/**
+ * "produced no module": make exited 0 both ways and no .ko came out. The cause
+ * the lab can name from the source: objects listed under a config symbol
+ * (`obj-$(CONFIG_TOA) += toa.o`) that kbuild sees unset — the guide's own
+ * Makefile may set it on its make line for its own target, kbuild does not.
+ */
+export function producedNoModule(moduleDir: string): string {
+  const texts = ['Makefile', 'Kbuild'].map((f) => join(moduleDir, f)).filter(existsSync).map((f) => readFileSync(f, 'utf8'));
+  const gated = [...new Set(texts.flatMap((t) => [...t.matchAll(/obj-\$\((CONFIG_\w+)\)\s*[:+]?=/g)].map((m) => m[1]!)))];
+  return (
+    'make exited 0 and left no .ko' +
+    (gated.length
+      ? `; the Makefile lists its objects under obj-$(${gated.join('), obj-$(')}), which this build leaves unset ` +
+        '(no distribution kernel config sets it; give it on the make line, e.g. make ' +
+        `${gated.map((g) => `${g}=m`).join(' ')}, or write obj-m)`
+      : '; the Makefile names no obj-m for the kernel version kbuild saw')
+  );
 }
 
 /**

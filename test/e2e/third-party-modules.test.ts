@@ -41,7 +41,18 @@ describe('third-party TOA modules (--toa-source, --toa-ko)', () => {
     expect(report).toContain('module verdict: did not load');
   });
 
-  it('a module that works, from source: built by kbuild, passes; our-parameter scenarios are skipped, not failed', () => {
+  it('a Makefile that exits 0 and builds nothing: "produced no module", with the cause, after its own make and the kbuild fallback', () => {
+    const { code, records, report } = run('--scenario', 'fullnat-toa-v4', '--toa-source', join(ROOT, 'test/fixtures/toa-config-gated'));
+    expect(code).toBe(1);
+    const module = records.find((r) => r.outcome.scenario === 'toa-module')!.outcome;
+    expect(module.error).toMatch(/^produced no module: make exited 0 and left no \.ko; the Makefile lists its objects under obj-\$\(CONFIG_TOA\)/);
+    expect(module.steps?.map((s) => s.status)).toEqual(['passed', 'failed', 'failed']);
+    expect(module.steps?.[1]?.name).toMatch(/^make \(its own Makefile, for \S+: uname -r and \/lib\/modules\/\S+\/build are the target's\)$/);
+    expect(module.steps?.[2]?.name).toContain('kbuild called directly: the fallback');
+    expect(report).toContain('module verdict: produced no module');
+  });
+
+  it('a module that works, from source: built by its own Makefile, passes; our-parameter scenarios are skipped, not failed', () => {
     const { code, records, report } = run('--scenario', 'fullnat-toa-v4,toa-kind-filter', '--toa-source', join(ROOT, 'native/toa'));
     expect(code).toBe(0);
     expect(records.map((r) => [r.outcome.scenario, r.outcome.skipped !== undefined])).toEqual([

@@ -1,4 +1,4 @@
-import { copyFile, mkdir, readdir, rename } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CommandResult } from '../../exec/command-result.ts';
 import { runHostCommand } from '../../exec/run-host-command.ts';
@@ -49,10 +49,25 @@ export interface GuestKernel {
   /** Builds `sourceDir` (native/toa) for this kernel; returns toa.ko's path. */
   buildToaModule(sourceDir: string, buildDir: string): Promise<string>;
   /**
-   * Builds any out-of-tree module the kbuild way (`make -C <headers> M=<dir> modules`),
-   * whatever its own Makefile assumes about `uname -r`; never throws for a failed build.
+   * Builds any out-of-tree module into `buildDir`, one of two ways (ExternalBuild);
+   * never throws for a failed build.
    */
-  buildExternalModule(sourceDir: string, buildDir: string): Promise<CommandResult>;
+  buildExternalModule(sourceDir: string, buildDir: string, how: ExternalBuild): Promise<CommandResult>;
+}
+
+/**
+ * How a vendor's module is built:
+ * - `own-makefile`: its Makefile's default target, as its guide says (`cd src; make`),
+ *   in a build environment that is the target's: `uname -r` answers the target
+ *   kernel's release and /lib/modules/<release>/build is its headers;
+ * - `kbuild`: `make -C <headers> M=<dir> modules`, whatever the Makefile assumes — the
+ *   fallback when its own Makefile builds nothing, said in the report.
+ */
+export type ExternalBuild = 'own-makefile' | 'kbuild';
+
+/** A `uname` that answers `-r` with the target kernel's release and passes anything else on. */
+function fakeUname(release: string): string {
+  return `#!/bin/sh\n# toa-lab: the module is built for ${release}, so uname -r answers that.\ncase "$1" in -r) echo '${release}'; exit 0;; esac\nexec /bin/uname "$@"\n`;
 }
 
 export interface KernelPackageOnDisk {
@@ -123,7 +138,7 @@ async function packagesKernel(packages: UserKernelPackages, onProgress: (line: s
       await Promise.all(packages.kernel.map((k, i) => copyFile(k.path, copies[i]!)));
       return copies.map((path) => ({ path, format: packages.format }));
     },
-    buildExternalModule: (sourceDir, buildDir) => buildExternalInChroot(chroot, sourceDir, buildDir, makeVariables),
+    buildExternalModule: (sourceDir, buildDir, how) => buildExternalInChroot(chroot, sourceDir, buildDir, how, makeVariables),
     async buildToaModule(sourceDir, buildDir) {
       const built = await makeInChroot(chroot, sourceDir, { artifacts: ['toa.ko'], outDir: buildDir, makeVariables });
       if (built.exitCode !== 0) throw new Error(`toa.ko does not build for ${packages.release} (${choice.gccPackage} in ${choice.suite}):\n${built.output.slice(-3000)}`);
@@ -157,7 +172,7 @@ async function archiveKernel(kernel: ResolvedKernel, onProgress: (line: string) 
         }),
       );
     },
-    buildExternalModule: (sourceDir, buildDir) => buildExternalInChroot(chroot, sourceDir, buildDir),
+    buildExternalModule: (sourceDir, buildDir, how) => buildExternalInChroot(chroot, sourceDir, buildDir, how),
     async buildToaModule(sourceDir, buildDir) {
       const built = await makeInChroot(chroot, sourceDir, { artifacts: ['toa.ko'], outDir: buildDir });
       if (built.exitCode !== 0) throw new Error(`toa.ko does not build for ${kernel.release}:\n${built.output.slice(-3000)}`);
@@ -177,11 +192,19 @@ async function hostKernel(): Promise<GuestKernel> {
     recipe: { kernelPackage, headers },
     notes: [],
     fetchKernelPackages: async (dir) => asDebs([await downloadDeb(kernelPackage, dir)]),
-    async buildExternalModule(sourceDir, buildDir) {
+    async buildExternalModule(sourceDir, buildDir, how) {
+      // The headers package brings /lib/modules/<release>/build too.
       await ensureHostPackages([headers]);
       await runHostCommand('cp', ['-r', sourceDir, buildDir]);
-      return runHostCommand('make', ['-C', `/usr/src/linux-headers-${kernelRelease}`, `M=${buildDir}`, 'modules'], {
+      if (how === 'kbuild') {
+        return runHostCommand('make', ['-C', `/usr/src/linux-headers-${kernelRelease}`, `M=${buildDir}`, 'modules'], { check: false, timeoutMs: 600_000 });
+      }
+      const fakeBin = `${buildDir}.fakebin`;
+      await mkdir(fakeBin, { recursive: true });
+      await writeFile(join(fakeBin, 'uname'), fakeUname(kernelRelease), { mode: 0o755 });
+      return runHostCommand('make', ['-C', buildDir], {
         check: false,
+        env: { ...process.env, PATH: `${fakeBin}:${process.env.PATH ?? '/usr/bin:/bin'}`, LC_ALL: 'C' },
         timeoutMs: 600_000,
       });
     },
@@ -225,7 +248,7 @@ async function chrootKernel(suite: DebianSuite, onProgress: (line: string) => vo
       await runHostCommand('rm', ['-rf', join(chroot.dir, inner)]);
       return asDebs([join(dir, deb)]);
     },
-    buildExternalModule: (sourceDir, buildDir) => buildExternalInChroot(chroot, sourceDir, buildDir),
+    buildExternalModule: (sourceDir, buildDir, how) => buildExternalInChroot(chroot, sourceDir, buildDir, how),
     async buildToaModule(sourceDir, buildDir) {
       const built = await makeInChroot(chroot, sourceDir, { artifacts: ['toa.ko'], outDir: buildDir });
       if (built.exitCode !== 0) throw new Error(`toa.ko does not build for ${chroot.kernelRelease}:\n${built.output.slice(-3000)}`);
@@ -234,21 +257,37 @@ async function chrootKernel(suite: DebianSuite, onProgress: (line: string) => vo
   };
 }
 
-/** Any module, the kbuild way, inside the chroot (its gcc matches its headers), then copied out. */
-async function buildExternalInChroot(chroot: SuiteChroot, sourceDir: string, buildDir: string, makeVariables: readonly string[] = []): Promise<CommandResult> {
+/** Any module, either way (ExternalBuild), inside the chroot (its gcc matches its headers), then copied out. */
+async function buildExternalInChroot(
+  chroot: SuiteChroot,
+  sourceDir: string,
+  buildDir: string,
+  how: ExternalBuild,
+  makeVariables: readonly string[] = [],
+): Promise<CommandResult> {
   const inner = `/tmp/toa-lab-external-${process.pid}`;
-  await runHostCommand('rm', ['-rf', join(chroot.dir, inner)]);
+  const fakeBin = `/tmp/toa-lab-fakebin-${process.pid}`;
+  await runHostCommand('rm', ['-rf', join(chroot.dir, inner), join(chroot.dir, fakeBin)]);
   await runHostCommand('cp', ['-r', sourceDir, join(chroot.dir, inner)]);
   try {
-    const [command, args] = chrootCommand(chroot.dir, ['make', '-C', chroot.headersDir, `M=${inner}`, ...makeVariables, 'modules']);
-    const result = await runHostCommand(command, args, {
-      check: false,
-      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' },
-      timeoutMs: 600_000,
-    });
+    let argv: string[];
+    let path = '/usr/sbin:/usr/bin:/sbin:/bin';
+    if (how === 'own-makefile') {
+      await mkdir(join(chroot.dir, fakeBin), { recursive: true });
+      await writeFile(join(chroot.dir, fakeBin, 'uname'), fakeUname(chroot.kernelRelease), { mode: 0o755 });
+      // The path a Makefile's KDIR ?= /lib/modules/$(shell uname -r)/build reaches (the image package's link, which the chroot lacks).
+      await mkdir(join(chroot.dir, 'lib', 'modules', chroot.kernelRelease), { recursive: true });
+      await runHostCommand('ln', ['-sfn', chroot.headersDir, join(chroot.dir, 'lib', 'modules', chroot.kernelRelease, 'build')]);
+      argv = ['make', '-C', inner, ...makeVariables];
+      path = `${fakeBin}:${path}`;
+    } else {
+      argv = ['make', '-C', chroot.headersDir, `M=${inner}`, ...makeVariables, 'modules'];
+    }
+    const [command, args] = chrootCommand(chroot.dir, argv);
+    const result = await runHostCommand(command, args, { check: false, env: { PATH: path, LC_ALL: 'C' }, timeoutMs: 600_000 });
     await runHostCommand('cp', ['-r', join(chroot.dir, inner), buildDir]);
     return result;
   } finally {
-    await runHostCommand('rm', ['-rf', join(chroot.dir, inner)]);
+    await runHostCommand('rm', ['-rf', join(chroot.dir, inner), join(chroot.dir, fakeBin)]);
   }
 }
