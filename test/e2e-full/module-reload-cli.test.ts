@@ -8,7 +8,7 @@ import { removeRunFolders, runToaLab } from '../helpers/toa-lab-run.ts';
  * The reload fixture (test/e2e/fixtures/toa-reload-positive: our toa.c, whole on
  * its first load, init returning 1 after) through the CLI as a vendor's source,
  * on Debian's 5.10: the cell's verdict "init incomplete on reload" in the report.
- * ~53 s on a 2-core TCG host (a micro-VM image is built for each build of the
+ * 53–62 s on a 2-core TCG host (a micro-VM image is built for each build of the
  * fixture), so here rather than in test/e2e, which covers the same in one shared
  * boot (test/e2e/module-lifecycle.test.ts).
  */
