@@ -22,8 +22,10 @@ import { expectScenarioPassed } from '../helpers/scenario-verdict.ts';
  *   first load, init returning 1 after), pushed into the guest: "init incomplete on reload";
  * - our toa.ko beside a second build of itself named toa_twin (test/e2e/fixtures/toa-twin),
  *   loaded and unloaded in both orders.
- * The fixtures are built here in the bullseye chroot (~3 s each). The same fixture through the
- * CLI and its report: test/e2e-full/module-reload-cli.test.ts.
+ * The fixtures are built here in the bullseye chroot (3–6 s each, while the guest boots).
+ * Cost on a 2-core TCG host shared with other guests: 42 s with a warm cache (the three tests
+ * ~11 s of it), 67 s when native/toa changed (the bullseye image is rebuilt first).
+ * The same fixture through the CLI and its report: test/e2e-full/module-reload-cli.test.ts.
  */
 const ROOT = join(import.meta.dirname, '..', '..');
 
