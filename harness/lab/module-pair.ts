@@ -61,14 +61,23 @@ export async function twoModulesAtOnce(lab: DataPathLab, first: GuestModule, sec
     ),
   );
   const rmmodFirst = await lab.guest.run(`rmmod ${first.name}`);
-  checks.push(check(`${label}: rmmod ${first.name} with ${second.name} still loaded`, rmmodFirst.exitCode === 0 && !(await listed(lab, first)), 'exit 0, gone', `exit ${rmmodFirst.exitCode} ${rmmodFirst.stderr.trim()}`.trim()));
+  checks.push(
+    check(
+      `${label}: rmmod ${first.name} with ${second.name} still loaded`,
+      rmmodFirst.exitCode === 0 && !(await listed(lab, first)),
+      'exit 0, gone',
+      `exit ${rmmodFirst.exitCode} ${rmmodFirst.stderr.trim()}`.trim(),
+    ),
+  );
   if (loads[1] === 'loaded') {
     const alone = await runThroughBalancer(lab, { toa: { kind: lab.toaKind, placement: ['ack'] }, connections: 2 });
     checks.push(alone.eachConnectionSaw(`${label}, ${second.name} alone after rmmod ${first.name}`, injectedEndpoint));
   }
   if (await listed(lab, second)) {
     const rmmodSecond = await lab.guest.run(`rmmod ${second.name}`);
-    checks.push(check(`${label}: rmmod ${second.name}`, rmmodSecond.exitCode === 0 && !(await listed(lab, second)), 'exit 0, gone', `exit ${rmmodSecond.exitCode}`));
+    checks.push(
+      check(`${label}: rmmod ${second.name}`, rmmodSecond.exitCode === 0 && !(await listed(lab, second)), 'exit 0, gone', `exit ${rmmodSecond.exitCode}`),
+    );
   }
   checks.push(await kernelUnhurt(lab, since));
   return checks;
