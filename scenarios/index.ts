@@ -10,6 +10,7 @@ import { fullnatToaV4 } from './fullnat-toa-v4.ts';
 import { fullnatToaV6 } from './fullnat-toa-v6.ts';
 import { load } from './load.ts';
 import { malformedOptions } from './malformed-options.ts';
+import { moduleLifecycle } from './module-lifecycle.ts';
 import { rmmodOpenConnections } from './rmmod-open-connections.ts';
 import { rmmodUnderLoad } from './rmmod-under-load.ts';
 import { spoofedToa } from './spoofed-toa.ts';
@@ -31,6 +32,7 @@ export const SCENARIOS: ReadonlyArray<Scenario<DataPathLab>> = [
   spoofedToa,
   rmmodOpenConnections,
   rmmodUnderLoad,
+  moduleLifecycle,
   udp,
   load,
 ];

@@ -35,10 +35,12 @@ export interface Check {
 }
 
 /**
- * Checks that a module's one-word verdict branches on: whether it loaded, and
- * whether the kernel stayed unhurt. Other checks need no kind.
+ * Checks that a module's one-word verdict branches on: whether it loaded,
+ * whether the kernel kept it with its init unfinished (insmod exit 0, no
+ * "loaded" line: an init that returned a positive value), and whether the
+ * kernel stayed unhurt. Other checks need no kind.
  */
-export type CheckKind = 'module-load' | 'kernel-faults';
+export type CheckKind = 'module-load' | 'module-init-incomplete' | 'kernel-faults';
 
 /**
  * Why a scenario could not give a verdict of its own, for the verdicts and counts above it:

@@ -1,6 +1,7 @@
 import type { CommandResult } from '../exec/command-result.ts';
 import { check, type Check, type CheckKind } from '../core/scenario.ts';
 import { recogniseFailures } from '../toa/failure-signatures.ts';
+import { classifyModuleLoad, type ModuleLoadResult } from '../toa/module-load.ts';
 import {
   insertToaModule,
   isToaModuleLoaded,
@@ -18,22 +19,73 @@ import { DEFAULT_TOA_KIND } from '../net/index.ts';
  */
 export async function withToaModule(lab: DataPathLab, params: ToaModuleParams): Promise<Check> {
   if (await isToaModuleLoaded(lab.guest)) await lab.guest.check('rmmod toa');
-  await lab.guest.check('dmesg -c >/dev/null'); // so the loaded line we look for is this load's
   // A vendor's module has its own parameters (if any): it is loaded as the guide says, bare.
-  const insmod: CommandResult = await insertToaModule(lab.guest, lab.toaModulePath, lab.ownModule ? withDeclaredKinds(lab, params) : {});
+  return (await loadToaModule(lab, lab.ownModule ? withDeclaredKinds(lab, params) : {})).check;
+}
+
+/**
+ * One `insmod` of the module under test, as it is (no rmmod first), and the
+ * guest's evidence of what it did: a `module-load` check when it loaded or was
+ * refused, a `module-init-incomplete` one when the kernel kept a module whose
+ * init never finished (harness/toa/module-load.ts).
+ */
+export async function loadToaModule(
+  lab: DataPathLab,
+  params: ToaModuleParams,
+  extraArguments: readonly string[] = [],
+): Promise<{ check: Check; load: ModuleLoadResult; kernelLog: string }> {
+  await lab.guest.check('dmesg -c >/dev/null'); // so the lines we look at are this load's
+  const insmod: CommandResult = await insertToaModule(lab.guest, lab.toaModulePath, params, extraArguments);
+  const kernelLog = (await lab.guest.run('dmesg')).stdout;
   const messages = await toaKernelMessages(lab.guest);
-  const loaded = insmod.exitCode === 0 && messages.some((m) => /TOA: toa loaded/i.test(m));
+  const loadedLine = messages.find((m) => /TOA: toa loaded/i.test(m));
+  const listed = await isToaModuleLoaded(lab.guest);
+  const load = classifyModuleLoad({ insmodExitCode: insmod.exitCode ?? -1, listed, loadedLine: loadedLine !== undefined, kernelLog });
+  const command = [`$ ${insmod.command}`, insmod.stdout, insmod.stderr].filter(Boolean).join('\n');
+  if (load.state === 'init-incomplete') {
+    const initstate = (await lab.guest.run('cat /sys/module/toa/initstate')).stdout.trim();
+    const kernelSaid = load.positiveReturn ? `the kernel: "${load.positiveReturn.line}"` : 'the kernel said nothing about its init';
+    return {
+      check: withKind('module-init-incomplete', check(
+        'toa.ko loads (dmesg | grep TOA)',
+        false,
+        '"TOA: toa loaded" in dmesg',
+        `init incomplete: insmod exit 0 and toa stays loaded (/proc/modules, initstate ${initstate || '?'}), ` +
+          `but no "toa loaded" line — ${kernelSaid}; its last words: ${messages.at(-1)?.trim() ?? 'none'}`,
+        [command, ...initLines(kernelLog)].join('\n'),
+      )),
+      load,
+      kernelLog,
+    };
+  }
+  const loaded = load.state === 'loaded';
   const dmesg = loaded ? '' : (await lab.guest.run('dmesg | tail -20')).stdout;
   const recognised = recogniseFailures(`${insmod.stderr}\n${dmesg}`);
-  return withKind('module-load', check(
-    'toa.ko loads (dmesg | grep TOA)',
-    loaded,
-    '"TOA: toa loaded" in dmesg',
-    loaded
-      ? messages.find((m) => /toa loaded/i.test(m))!.trim()
-      : `insmod exit ${insmod.exitCode}: ${insmod.stderr.trim()}${recognised.map((r) => ` — ${r.signature.explanation}; ${r.signature.remedy}`).join('')}`,
-    [`$ ${insmod.command}`, insmod.stdout, insmod.stderr, ...messages, dmesg].filter(Boolean).join('\n'),
-  ));
+  return {
+    check: withKind('module-load', check(
+      'toa.ko loads (dmesg | grep TOA)',
+      loaded,
+      '"TOA: toa loaded" in dmesg',
+      loaded
+        ? loadedLine!.trim()
+        : `insmod exit ${insmod.exitCode}: ${insmod.stderr.trim()}${load.state === 'already-loaded' ? ' (a copy was still loaded)' : ''}` +
+            recognised.map((r) => ` — ${r.signature.explanation}; ${r.signature.remedy}`).join(''),
+      [command, ...messages, dmesg].filter(Boolean).join('\n'),
+    )),
+    load,
+    kernelLog,
+  };
+}
+
+/**
+ * The lines of an insmod's kernel log a reader needs: everything before the
+ * kernel's stack dump (the module's own lines, the kernel's warning and its
+ * "loading module anyway"), not the registers after it.
+ */
+function initLines(kernelLog: string): string[] {
+  const lines = kernelLog.split('\n').filter(Boolean);
+  const dump = lines.findIndex((l) => /\bCPU: \d+ PID: \d+ Comm:/.test(l));
+  return (dump < 0 ? lines : lines.slice(0, dump)).slice(-20);
 }
 
 /**

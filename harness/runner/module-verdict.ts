@@ -1,14 +1,32 @@
-import { scenarioPassed, type ScenarioOutcome } from '../core/scenario.ts';
+import { scenarioPassed, type Check, type ScenarioOutcome } from '../core/scenario.ts';
 
 /**
- * One word for a vendor: did the module not build, not load, crash the guest,
- * report a wrong address — or pass everything. Decided on typed fields (the
- * check's kind, the outcome's failure), never on their display text.
+ * One word for a vendor: did the module not build, not load, stop half-way
+ * in its init, crash the guest, report a wrong address — or pass everything.
+ * Decided on typed fields (the check's kind, the outcome's failure), never on
+ * their display text.
+ *
+ * - The first load failure in the cell decides between "did not load" and
+ *   "init incomplete": later scenarios reload the module, so what went wrong
+ *   first is the cause and the rest follows from it.
+ * - "init incomplete on reload": the module had loaded whole earlier in the
+ *   same guest (a passed load check before the incomplete one) — the first
+ *   load worked, a later insmod left it half-hooked (an init returning a
+ *   positive value: the kernel keeps such a module).
  */
 export function moduleVerdict(outcomes: readonly ScenarioOutcome[]): string {
   const checks = outcomes.flatMap((o) => o.checks);
-  if (checks.some((c) => c.kind === 'module-load' && !c.passed)) return 'did not load';
+  const firstLoadFailure = checks.findIndex((c) => isLoadCheck(c) && !c.passed);
+  if (firstLoadFailure >= 0) {
+    if (checks[firstLoadFailure]!.kind === 'module-load') return 'did not load';
+    const loadedBefore = checks.slice(0, firstLoadFailure).some((c) => isLoadCheck(c) && c.passed);
+    return loadedBefore ? 'init incomplete on reload' : 'init incomplete';
+  }
   if (checks.some((c) => c.kind === 'kernel-faults' && !c.passed) || outcomes.some((o) => o.failure === 'guest-gone')) return 'crashed the guest';
   if (!outcomes.every(scenarioPassed)) return 'loaded but reported a wrong address (see the failing checks)';
   return 'passed';
+}
+
+function isLoadCheck(check: Check): boolean {
+  return check.kind === 'module-load' || check.kind === 'module-init-incomplete';
 }

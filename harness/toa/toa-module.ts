@@ -18,8 +18,14 @@ export function insmodArguments(params: ToaModuleParams): string[] {
 }
 
 /** `insmod` as the guide says; the result is the step's evidence (loader errors included). */
-export function insertToaModule(guest: GuestShell, modulePath: string, params: ToaModuleParams = {}): Promise<CommandResult> {
-  return guest.run(['insmod', modulePath, ...insmodArguments(params)].map(shellQuote).join(' '));
+export function insertToaModule(
+  guest: GuestShell,
+  modulePath: string,
+  params: ToaModuleParams = {},
+  /** Raw `name=value` words after ours (a scenario's deliberately bad parameter). */
+  extraArguments: readonly string[] = [],
+): Promise<CommandResult> {
+  return guest.run(['insmod', modulePath, ...insmodArguments(params), ...extraArguments].map(shellQuote).join(' '));
 }
 
 export function removeToaModule(guest: GuestShell): Promise<CommandResult> {

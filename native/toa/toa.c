@@ -46,7 +46,8 @@
  * hook is gone; the sockets themselves are never touched, so they keep working
  * and simply report their real peer afterwards.
  *
- * Counters: /proc/net/toa_stats, one "name value" per line.
+ * Counters: /proc/net/toa_stats (toa_stats_<module> when another module holds
+ * that name), one "name value" per line.
  */
 
 #define pr_fmt(fmt) "TOA: " fmt
@@ -81,6 +82,8 @@
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
 #include <linux/proc_fs.h>
+#include <linux/namei.h>
+#include <linux/path.h>
 #include <linux/seq_file.h>
 #include <linux/atomic.h>
 #include <linux/tracepoint.h>
@@ -1715,6 +1718,47 @@ static const struct file_operations toa_stats_ops = {
 };
 #endif
 
+/*
+ * The counters' file.  /proc/net/toa_stats is the guides' name, but another
+ * TOA module may hold it (public modules use it too, and so does a second
+ * build of this one under another module name), and proc_create() of a name
+ * that exists is a kernel WARN and, here, a failed load.  So look first: when
+ * the name is taken, this module's counters go to toa_stats_<module name>
+ * and the module loads all the same.
+ */
+static char toa_stats_name[64];
+
+static bool toa_proc_net_taken(const char *name)
+{
+	char path[96];
+	struct path found;
+
+	snprintf(path, sizeof(path), "/proc/net/%s", name);
+	if (kern_path(path, 0, &found))
+		return false;
+	path_put(&found);
+	return true;
+}
+
+static int toa_stats_create(void)
+{
+	snprintf(toa_stats_name, sizeof(toa_stats_name), "toa_stats");
+	if (toa_proc_net_taken(toa_stats_name)) {
+		snprintf(toa_stats_name, sizeof(toa_stats_name), "toa_stats_%s", KBUILD_MODNAME);
+		if (toa_proc_net_taken(toa_stats_name)) {
+			pr_err("/proc/net/toa_stats and /proc/net/%s are both taken\n", toa_stats_name);
+			return -EBUSY;
+		}
+		pr_warn("/proc/net/toa_stats belongs to another module: counters in /proc/net/%s\n", toa_stats_name);
+	}
+	return proc_create(toa_stats_name, 0444, init_net.proc_net, &toa_stats_ops) ? 0 : -ENOMEM;
+}
+
+static void toa_stats_remove(void)
+{
+	remove_proc_entry(toa_stats_name, init_net.proc_net);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Load / unload */
 
@@ -1854,10 +1898,9 @@ static int __init toa_init(void)
 	get_random_bytes(&toa_flow_seed, sizeof(toa_flow_seed));
 	toa_flow_last_sweep = jiffies;
 
-	if (!proc_create("toa_stats", 0444, init_net.proc_net, &toa_stats_ops)) {
-		err = -ENOMEM;
+	err = toa_stats_create();
+	if (err)
 		goto out_tables;
-	}
 
 	err = toa_hook_all();
 	if (err)
@@ -1873,7 +1916,7 @@ static int __init toa_init(void)
 	return 0;
 
 out_proc:
-	remove_proc_entry("toa_stats", init_net.proc_net);
+	toa_stats_remove();
 out_tables:
 	toa_free_tables();
 	return err;
@@ -1885,7 +1928,7 @@ static void __exit toa_exit(void)
 
 	/* No handler, hook or callback runs after this returns. */
 	toa_unhook_all();
-	remove_proc_entry("toa_stats", init_net.proc_net);
+	toa_stats_remove();
 	left = atomic_read(&toa_entries);
 	toa_free_tables();
 	pr_info("toa unloaded (%d open connection entries freed)\n", left);
