@@ -3,6 +3,7 @@ import type { BackendServer } from '../guest/backend-server.ts';
 import type { Machine } from '../machine/machine.ts';
 import type { FrameTap, FullNatBalancer, NetworkHost } from '../net/index.ts';
 import type { GuestShell } from '../remote/guest-shell.ts';
+import type { GuestToaBpf } from '../images/microvm/toa-bpf-overlay.ts';
 import type { DataPathLab, LabBalancerOptions } from './data-path-lab.ts';
 import { disableLabIpv6, enableLabIpv6 } from './guest-ipv6.ts';
 
@@ -22,12 +23,15 @@ export interface DataPathModule {
   toaKind: number;
   /** True for toa-lab's own toa.ko (its parameters and /proc/net/toa_stats can be relied on). */
   ownModule: boolean;
+  /** eBPF TOA instead of a module (DataPathLab.toaBpf). */
+  toaBpf?: GuestToaBpf;
 }
 
 export class MachineDataPathLab implements DataPathLab {
   readonly toaModulePath: string;
   readonly toaKind: number;
   readonly ownModule: boolean;
+  readonly toaBpf?: GuestToaBpf;
 
   constructor(
     readonly machine: Machine,
@@ -39,6 +43,7 @@ export class MachineDataPathLab implements DataPathLab {
     this.toaModulePath = module.toaModulePath;
     this.toaKind = module.toaKind;
     this.ownModule = module.ownModule;
+    if (module.toaBpf) this.toaBpf = module.toaBpf;
   }
 
   get guest(): GuestShell {
