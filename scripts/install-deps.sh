@@ -9,13 +9,16 @@ cd "$(dirname "$0")/.."
 # xmllint (JUnit schema check), chromium (the HTML report in a real browser), shellcheck;
 # sfdisk (fdisk), dosfstools and mtools to make cloud-format disks on files (GPT, FAT ESP,
 # never mounted), genisoimage for cloud-init NoCloud seeds, ovmf (UEFI firmware for QEMU);
-# tinyproxy and socat: the package proxy that foreign guests reach through a guest forward.
+# tinyproxy and socat: the package proxy that foreign guests reach through a guest forward;
+# clang and the static libbpf, libelf, zlib and libzstd: eBPF TOA (native/toa-bpf) and its
+# static loader for busybox guests.
 debian_packages=(
   qemu-system-x86 qemu-utils busybox-static cpio kmod gcc make libc6-dev
   linux-headers-amd64 mmdebstrap util-linux xz-utils zstd ca-certificates
   libxml2-utils chromium shellcheck
   fdisk dosfstools mtools genisoimage ovmf
   tinyproxy-bin socat
+  clang libbpf-dev libelf-dev zlib1g-dev libzstd-dev
 )
 missing=()
 for pkg in "${debian_packages[@]}"; do

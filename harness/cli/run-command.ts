@@ -25,7 +25,7 @@ import { SCENARIOS } from '../../scenarios/index.ts';
 
 export const RUN_HELP = `usage: toa-lab run [--image NAME[,NAME...]] [--kernel SPEC ...] [--image-file DISK] [--config FILE]
                    [--profile ID] [--scenario ID[,ID...]] [--shard i/n] [--rerun-failed DIR]
-                   [--parallel N] [--toa-source DIR|TARBALL|GIT-URL | --toa-ko FILE]
+                   [--parallel N] [--toa-source DIR|TARBALL|GIT-URL | --toa-ko FILE | --toa-bpf ours|OBJ]
                    [--toa-kind N] [--provider ${[...MACHINE_PROVIDERS.keys()].join('|')}] [--keep-on-failure] [--out DIR]
 
 Boots the lab's images — micro-VMs with Debian's 5.10, 6.1 and 6.12 kernels,
@@ -75,6 +75,12 @@ ${SELECTION_HELP}
                not load, crashed the guest, reported a wrong address, or passed
   --toa-ko     test a prebuilt toa.ko as the guide's "install on multiple servers" step does
                (micro-VMs)
+  --toa-bpf    no module: eBPF TOA instead (micro-VMs, kernels ≥ 5.10; older ones report every
+               scenario as not applicable). 'ours' is toa-lab's own (native/toa-bpf: sockops reads
+               the option into socket storage, cgroup/getpeername4/6 answer getpeername() and
+               accept()); a file is your BPF object, whose programs are attached by their section
+               (sockops, cgroup/getpeername4, cgroup/getpeername6) to the backend's cgroup.
+               Scenarios about the module itself (rmmod) are skipped as not applicable
   --toa-kind   the TCP option kind the balancer sends (default 254; 200 and 253 exist)
   --provider   who boots the full-OS images (micro-VMs always run on QEMU):
 ${[...MACHINE_PROVIDERS.values()].map((p) => `               ${p.name}: ${p.summary}`).join('\n')}
@@ -93,6 +99,7 @@ export async function runCommand(args: string[]): Promise<number> {
       parallel: { type: 'string' },
       'toa-source': { type: 'string' },
       'toa-ko': { type: 'string' },
+      'toa-bpf': { type: 'string' },
       'toa-kind': { type: 'string' },
       'keep-on-failure': { type: 'boolean' },
       provider: { type: 'string', default: 'qemu' },
@@ -101,7 +108,7 @@ export async function runCommand(args: string[]): Promise<number> {
       out: { type: 'string' },
     },
   });
-  const module = moduleChoice(values['toa-source'], values['toa-ko']);
+  const module = moduleChoice(values['toa-source'], values['toa-ko'], values['toa-bpf']);
   const toaKind = values['toa-kind'] === undefined ? 254 : Number(values['toa-kind']);
   if (!Number.isInteger(toaKind) || toaKind < 0 || toaKind > 255) throw new UsageError(`--toa-kind wants an option kind 0–255, got '${values['toa-kind']}'`);
   const provider = values.provider;
@@ -192,8 +199,11 @@ export async function runCommand(args: string[]): Promise<number> {
   }
 }
 
-function moduleChoice(source: string | undefined, prebuilt: string | undefined): ToaModuleChoice {
-  if (source && prebuilt) throw new UsageError('--toa-source and --toa-ko exclude each other');
+export function moduleChoice(source: string | undefined, prebuilt: string | undefined, bpf?: string): ToaModuleChoice {
+  if ([source, prebuilt, bpf].filter((v) => v !== undefined).length > 1) throw new UsageError('--toa-source, --toa-ko and --toa-bpf exclude each other');
+  if (bpf === 'ours') return { origin: 'bpf' };
+  if (bpf !== undefined && !existsSync(bpf)) throw new UsageError(`--toa-bpf: no such BPF object: ${bpf} (or 'ours' for toa-lab's own)`);
+  if (bpf !== undefined) return { origin: 'bpf', object: resolve(bpf) };
   // A local path that is not there is a usage error now, not one failed row per image after every kernel was resolved.
   if (source && !isRemoteSource(source) && !existsSync(source)) throw new UsageError(`--toa-source: no such directory or tarball: ${source} (nor a git URL)`);
   if (source) return { origin: 'source', location: source };

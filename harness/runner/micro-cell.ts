@@ -5,6 +5,7 @@ import { MicroLab } from '../lab/micro-lab.ts';
 import type { DebianSuite } from '../kernels/debian-suite.ts';
 import type { KernelSpec } from '../kernels/kernel-spec.ts';
 import { prepareModule, type ToaModuleChoice } from '../toa/module-choice.ts';
+import { toaBpfUnsupportedReason } from '../toa/toa-bpf.ts';
 import { guestGone } from '../lab/guest-health.ts';
 import { errorText, notRun, type CellContext } from './cell.ts';
 import { runScenarios } from './run-scenarios.ts';
@@ -40,7 +41,15 @@ export async function runMicroCell(
   ctx.status('preparing the image and module…');
   let lab: MicroLab;
   try {
-    const prepared = await prepareModule(options.module, await resolveGuestKernel(options.kernel ?? options.suite, ctx.say), await ctx.session.subdir('module'));
+    const guestKernel = await resolveGuestKernel(options.kernel ?? options.suite, ctx.say);
+    // eBPF TOA on a kernel that cannot run it: every scenario is "not applicable", nothing boots.
+    const bpfRefusal = options.module.origin === 'bpf' ? toaBpfUnsupportedReason(guestKernel.kernelRelease) : undefined;
+    if (bpfRefusal) {
+      for (const scenario of options.scenarios) record({ scenario: scenario.id, title: scenario.title, checks: [], durationMs: 0, skipped: bpfRefusal });
+      ctx.note(`${ctx.cell}: ${bpfRefusal}`);
+      return;
+    }
+    const prepared = await prepareModule(options.module, guestKernel, await ctx.session.subdir('module'));
     if (prepared.buildFailure) {
       record(moduleOutcome(prepared.steps, `did not build: ${prepared.buildFailure}`));
       for (const scenario of options.scenarios) record(notRun(scenario, 'the TOA module did not build for this kernel'));
@@ -56,6 +65,7 @@ export async function runMicroCell(
       toaKind: options.toaKind,
       ...(options.vcpus && { cpus: options.vcpus }),
       ...(prepared.koPath && { toaModule: prepared.koPath }),
+      ...(options.module.origin === 'bpf' && { toaBpf: options.module.object ? { userObject: options.module.object } : {} }),
     });
     if (prepared.steps.length) record(moduleOutcome(prepared.steps));
   } catch (error) {
