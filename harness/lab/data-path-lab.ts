@@ -3,7 +3,7 @@ import type { BackendServer } from '../guest/backend-server.ts';
 import type { FrameTap, FullNatBalancer, NetworkHost } from '../net/index.ts';
 import type { GuestShell } from '../remote/guest-shell.ts';
 import type { LabBalancerOptions } from '../machine/lab-wire-host.ts';
-import type { GuestToaBpf } from '../images/microvm/toa-bpf-overlay.ts';
+import type { GuestToaBpf } from '../toa/toa-bpf-overlay.ts';
 
 export type { KernelLogMark } from '../checks/kernel-faults.ts';
 export { BALANCER_IPV6, GUEST_IPV6, SPOOFER_ADDRESS, type LabBalancerOptions } from '../machine/lab-wire-host.ts';

@@ -3,7 +3,7 @@ import type { BackendServer } from '../guest/backend-server.ts';
 import type { Machine } from '../machine/machine.ts';
 import type { FrameTap, FullNatBalancer, NetworkHost } from '../net/index.ts';
 import type { GuestShell } from '../remote/guest-shell.ts';
-import type { GuestToaBpf } from '../images/microvm/toa-bpf-overlay.ts';
+import type { GuestToaBpf } from '../toa/toa-bpf-overlay.ts';
 import type { DataPathLab, LabBalancerOptions } from './data-path-lab.ts';
 import { disableLabIpv6, enableLabIpv6 } from './guest-ipv6.ts';
 

@@ -5,7 +5,7 @@ import type { DebianSuite } from '../kernels/debian-suite.ts';
 import type { KernelSpec } from '../kernels/kernel-spec.ts';
 import { MicroVmMachine } from '../machine/micro-vm-machine.ts';
 import type { MicroVm } from '../vm/micro-vm.ts';
-import { withToaBpf } from '../images/microvm/toa-bpf-overlay.ts';
+import { withToaBpf } from '../toa/toa-bpf-overlay.ts';
 import { attachToaBpf, toaBpfUnsupportedReason } from '../toa/toa-bpf.ts';
 import { MachineDataPathLab } from './machine-data-path-lab.ts';
 

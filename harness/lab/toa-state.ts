@@ -9,7 +9,7 @@ import {
   type ToaModuleParams,
 } from '../toa/toa-module.ts';
 import { attachedToaPrograms, attachmentComplete, attachToaBpf, detachToaBpf } from '../toa/toa-bpf.ts';
-import type { GuestToaBpf } from '../images/microvm/toa-bpf-overlay.ts';
+import type { GuestToaBpf } from '../toa/toa-bpf-overlay.ts';
 import type { DataPathLab, KernelLogMark } from './data-path-lab.ts';
 
 /**

@@ -1,6 +1,6 @@
 import type { CommandResult } from '../exec/command-result.ts';
 import { atLeast, parseKernelRelease, type KernelVersion } from '../kernels/kernel-version.ts';
-import type { GuestToaBpf } from '../images/microvm/toa-bpf-overlay.ts';
+import type { GuestToaBpf } from './toa-bpf-overlay.ts';
 import { shellQuote, type GuestShell } from '../remote/guest-shell.ts';
 
 /**

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensureCached } from '../../cache/artifact-cache.ts';
-import { hashSourceTrees } from '../../cache/source-hash.ts';
-import { runHostCommand } from '../../exec/run-host-command.ts';
-import { repoRoot } from '../../repo-root.ts';
-import { writeCpioNewc } from './cpio-newc.ts';
-import type { MicroVmImage } from './build-microvm-image.ts';
+import { ensureCached } from '../cache/artifact-cache.ts';
+import { hashSourceTrees } from '../cache/source-hash.ts';
+import { runHostCommand } from '../exec/run-host-command.ts';
+import { repoRoot } from '../repo-root.ts';
+import { writeCpioNewc } from '../images/microvm/cpio-newc.ts';
+import type { MicroVmImage } from '../images/microvm/build-microvm-image.ts';
 
 /**
  * eBPF TOA in a micro-VM: the BPF object (ours from native/toa-bpf, or a
@@ -14,7 +14,8 @@ import type { MicroVmImage } from './build-microvm-image.ts';
  * image as a second cpio archive appended to its initramfs (the kernel unpacks
  * concatenated archives in order, as it does for early microcode). The image
  * itself stays the cached one: eBPF needs nothing built per kernel, so the six
- * default images are not rebuilt for it.
+ * default images are not rebuilt for it. (This file lives in harness/toa, not
+ * harness/images, for the same reason: the micro-VM recipe hashes that folder.)
  */
 export const GUEST_TOA_BPF_DIR = '/toa-bpf';
 
