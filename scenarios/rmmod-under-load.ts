@@ -1,7 +1,7 @@
 import { backendPatternBytes, fnv1a64 } from '../harness/client/fnv1a.ts';
 import { httpRequest, type HttpExchange } from '../harness/client/http-client.ts';
 import type { DataPathLab } from '../harness/lab/data-path-lab.ts';
-import { kernelUnhurt, withToaModule } from '../harness/lab/toa-state.ts';
+import { kernelUnhurt, moduleOnly, withToaModule } from '../harness/lab/toa-state.ts';
 import { balancerEndpoint, runThroughBalancer } from '../harness/lab/traffic.ts';
 import { check, type Check, type Scenario } from '../harness/core/scenario.ts';
 import { waitForOpenConnections } from '../harness/guest/tcp-sockets.ts';
@@ -17,6 +17,7 @@ export const rmmodUnderLoad: Scenario<DataPathLab> = {
   setup: 'toa.ko loaded; toa-backend listening on :80',
   sends: `${TRANSFERS} concurrent GET /bytes/${BYTES} through the FULLNAT balancer; rmmod toa while they are in flight; then 3 new connections`,
   passesWhen: 'rmmod succeeds mid-transfer, all downloads complete byte-identical, the kernel logs no fault, and new connections work (seen from the balancer\'s address, the module being gone)',
+  notApplicable: moduleOnly('it is about unloading toa.ko under load (eBPF TOA is detached, never unloaded)'),
   async run(lab) {
     const since = await lab.markKernelLog();
     const checks: Check[] = [await withToaModule(lab, {})];

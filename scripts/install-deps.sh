@@ -11,12 +11,15 @@ cd "$(dirname "$0")/.."
 # never mounted), genisoimage for cloud-init NoCloud seeds, ovmf (UEFI firmware for QEMU);
 # tinyproxy and socat: the package proxy that foreign guests reach through a guest forward;
 # rpm (rpm, rpm2cpio, rpmbuild) for a user's kernel as RPMs (--kernel-rpm) and its tests.
+# clang and the static libbpf, libelf, zlib and libzstd: eBPF TOA (native/toa-bpf) and its
+# static loader for busybox guests.
 debian_packages=(
   qemu-system-x86 qemu-utils busybox-static cpio kmod gcc make libc6-dev
   linux-headers-amd64 mmdebstrap util-linux xz-utils zstd ca-certificates
   libxml2-utils chromium shellcheck
   fdisk dosfstools mtools genisoimage ovmf
   tinyproxy-bin socat rpm
+  clang libbpf-dev libelf-dev zlib1g-dev libzstd-dev
 )
 missing=()
 for pkg in "${debian_packages[@]}"; do

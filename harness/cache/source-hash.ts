@@ -33,5 +33,5 @@ async function listFiles(path: string): Promise<string[]> {
 }
 
 function isBuildOutput(name: string): boolean {
-  return /\.(o|ko|mod|mod\.c|cmd|order|symvers)$/.test(name) || name === 'toa-backend' || name.startsWith('.');
+  return /\.(o|ko|mod|mod\.c|cmd|order|symvers)$/.test(name) || name === 'toa-backend' || name === 'toa-bpf-load' || name.startsWith('.');
 }

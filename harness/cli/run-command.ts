@@ -18,7 +18,7 @@ import { fullOsTarget, runCell } from '../runner/cell-runners.ts';
 import { MAX_GUEST_CPUS, vcpusPerGuest } from '../runner/guest-cpus.ts';
 import { UsageError } from '../runner/run-scenarios.ts';
 import { scenarioPassed, type ScenarioOutcome } from '../core/scenario.ts';
-import { describeChoice, isRemoteSource } from '../toa/module-choice.ts';
+import { describeChoice, isRemoteSource, type ToaModuleChoice } from '../toa/module-choice.ts';
 import { describeModuleSpec, ModuleSpecError, moduleSpecFrom, type ModuleSpec } from '../toa/module-spec.ts';
 import { balancerProfile, isStandardIpv4Profile, profileForKind, UnknownBalancerProfileError, BALANCER_PROFILES, type BalancerProfile } from '../net/index.ts';
 import { BALANCER_PROFILES_SCENARIO_ID } from '../../scenarios/balancer-profiles.ts';
@@ -30,7 +30,7 @@ export const RUN_HELP = `usage: toa-lab run [--image NAME[,NAME...]] [--kernel S
                    [--kernel-rpm RPM... --devel-rpm RPM...]
                    [--image-file DISK] [--config FILE]
                    [--profile ID] [--scenario ID[,ID...]] [--shard i/n] [--rerun-failed DIR]
-                   [--parallel N] [--toa-source [NAME=]DIR|TARBALL|GIT-URL | --toa-ko [NAME=]FILE]
+                   [--parallel N] [--toa-source [NAME=]DIR|TARBALL|GIT-URL | --toa-ko [NAME=]FILE | --toa-bpf ours|OBJ]
                    [--module-kinds [NAME=]KIND[,KIND...]] [--balancer PROFILE | --toa-kind N] [--provider ${[...MACHINE_PROVIDERS.keys()].join('|')}] [--keep-on-failure] [--out DIR]
 
 Boots the lab's images — micro-VMs with Debian's 5.10, 6.1 and 6.12 kernels,
@@ -100,6 +100,12 @@ ${wrap([...BALANCER_PROFILES.keys()].join(', ') + ';', 15, 96)}
                --scenario ${BALANCER_PROFILES_SCENARIO_ID} (the other scenarios check an exact address and port)
   --toa-kind   shorthand for the standard IPv4 TOA under another kind (default 254; 200 and 253
                exist); excludes --balancer
+  --toa-bpf    no module: eBPF TOA instead (micro-VMs, kernels ≥ 5.10; older ones report every
+               scenario as not applicable). 'ours' is toa-lab's own (native/toa-bpf: sockops reads
+               the option into socket storage, cgroup/getpeername4/6 answer getpeername() and
+               accept()); a file is your BPF object, whose programs are attached by their section
+               (sockops, cgroup/getpeername4, cgroup/getpeername6) to the backend's cgroup.
+               Scenarios about the module itself (rmmod) are skipped as not applicable
   --provider   who boots the full-OS images (micro-VMs always run on QEMU):
 ${[...MACHINE_PROVIDERS.values()].map((p) => `               ${p.name}: ${p.summary}`).join('\n')}
   --keep-on-failure  keep a micro-VM whose scenarios failed running for inspection (its console,
@@ -117,6 +123,7 @@ export async function runCommand(args: string[]): Promise<number> {
       parallel: { type: 'string' },
       'toa-source': { type: 'string' },
       'toa-ko': { type: 'string' },
+      'toa-bpf': { type: 'string' },
       'toa-kind': { type: 'string' },
       'module-kinds': { type: 'string' },
       balancer: { type: 'string' },
@@ -130,7 +137,7 @@ export async function runCommand(args: string[]): Promise<number> {
   const profile = balancerFrom(values.balancer, values['toa-kind']);
   const toaKind = profile.kind;
   const spec = moduleSpecOf(values['toa-source'], values['toa-ko'], values['module-kinds'], toaKind);
-  const module = spec.choice;
+  const module = bpfChoice(values['toa-bpf'], spec.choice) ?? spec.choice;
   const provider = values.provider;
   try {
     machineProvider(provider);
@@ -241,6 +248,24 @@ export function balancerFrom(name: string | undefined, kindText: string | undefi
 }
 
 /** The module under test and the kinds it accepts; every malformed part is a usage error before anything boots. */
+/**
+ * `--toa-bpf ours|OBJ`: eBPF TOA instead of a module (undefined when not given).
+ * It replaces the module under test, so it excludes --toa-source and --toa-ko.
+ */
+export function bpfChoice(bpf: string | undefined, module: ToaModuleChoice): ToaModuleChoice | undefined {
+  if (bpf === undefined) return undefined;
+  if (module.origin !== 'toa-lab') throw new UsageError('--toa-source, --toa-ko and --toa-bpf exclude each other');
+  if (bpf === 'ours') return { origin: 'bpf' };
+  if (!existsSync(bpf)) throw new UsageError(`--toa-bpf: no such BPF object: ${bpf} (or 'ours' for toa-lab's own)`);
+  return { origin: 'bpf', object: resolve(bpf) };
+}
+
+/** The module choice the three flags make (the kinds aside: moduleSpecOf). */
+export function moduleChoice(source: string | undefined, prebuilt: string | undefined, bpf?: string): ToaModuleChoice {
+  const spec = moduleSpecOf(source, prebuilt, undefined, 254);
+  return bpfChoice(bpf, spec.choice) ?? spec.choice;
+}
+
 export function moduleSpecOf(source: string | undefined, prebuilt: string | undefined, kinds: string | undefined, balancerKind: number): ModuleSpec {
   let spec: ModuleSpec;
   try {

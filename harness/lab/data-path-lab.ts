@@ -3,6 +3,7 @@ import type { BackendServer } from '../guest/backend-server.ts';
 import type { BalancerProfile, FrameTap, FullNatBalancer, NetworkHost } from '../net/index.ts';
 import type { GuestShell } from '../remote/guest-shell.ts';
 import type { LabBalancerOptions } from '../machine/lab-wire-host.ts';
+import type { GuestToaBpf } from '../toa/toa-bpf-overlay.ts';
 
 export type { KernelLogMark } from '../checks/kernel-faults.ts';
 export { BALANCER_IPV6, GUEST_IPV6, SPOOFER_ADDRESS, type LabBalancerOptions } from '../machine/lab-wire-host.ts';
@@ -40,6 +41,12 @@ export interface DataPathLab {
   readonly moduleKinds: readonly number[];
   /** What the balancer sends (its kind is `toaKind`): the profile `--balancer` chose. */
   readonly balancerProfile: BalancerProfile;
+  /**
+   * Set when the lab's TOA is eBPF (`--toa-bpf`) instead of a module: the loader and
+   * object in the guest. withToaModule/withoutToaModule then attach and detach it,
+   * and scenarios about the module itself say they do not apply.
+   */
+  readonly toaBpf?: GuestToaBpf;
 
   startBalancer(options: LabBalancerOptions): Promise<FullNatBalancer>;
   /** Sees every frame on the lab wire until the returned function is called. */

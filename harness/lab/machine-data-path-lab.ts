@@ -3,6 +3,7 @@ import type { BackendServer } from '../guest/backend-server.ts';
 import type { Machine } from '../machine/machine.ts';
 import { profileForKind, type BalancerProfile, type FrameTap, type FullNatBalancer, type NetworkHost } from '../net/index.ts';
 import type { GuestShell } from '../remote/guest-shell.ts';
+import type { GuestToaBpf } from '../toa/toa-bpf-overlay.ts';
 import type { DataPathLab, LabBalancerOptions } from './data-path-lab.ts';
 import { disableLabIpv6, enableLabIpv6 } from './guest-ipv6.ts';
 
@@ -26,6 +27,8 @@ export interface DataPathModule {
   moduleKinds?: readonly number[];
   /** What the balancer sends; default: the standard IPv4 TOA under toaKind. */
   balancerProfile?: BalancerProfile;
+  /** eBPF TOA instead of a module (DataPathLab.toaBpf). */
+  toaBpf?: GuestToaBpf;
 }
 
 export class MachineDataPathLab implements DataPathLab {
@@ -34,6 +37,7 @@ export class MachineDataPathLab implements DataPathLab {
   readonly ownModule: boolean;
   readonly moduleKinds: readonly number[];
   readonly balancerProfile: BalancerProfile;
+  readonly toaBpf?: GuestToaBpf;
 
   constructor(
     readonly machine: Machine,
@@ -47,6 +51,7 @@ export class MachineDataPathLab implements DataPathLab {
     this.ownModule = module.ownModule;
     this.moduleKinds = module.moduleKinds ?? [module.toaKind];
     this.balancerProfile = module.balancerProfile ?? profileForKind(module.toaKind);
+    if (module.toaBpf) this.toaBpf = module.toaBpf;
   }
 
   get guest(): GuestShell {

@@ -7,6 +7,8 @@ import type { UserKernelPackages } from '../kernels/kernel-packages.ts';
 import { MicroVmMachine } from '../machine/micro-vm-machine.ts';
 import type { MicroVm } from '../vm/micro-vm.ts';
 import type { BalancerProfile } from '../net/index.ts';
+import { withToaBpf } from '../toa/toa-bpf-overlay.ts';
+import { attachToaBpf, toaBpfUnsupportedReason } from '../toa/toa-bpf.ts';
 import { MachineDataPathLab } from './machine-data-path-lab.ts';
 
 /**
@@ -23,6 +25,11 @@ export interface MicroLabOptions {
   kernelPackages?: UserKernelPackages;
   /** A vendor's toa.ko, built for this suite's kernel, instead of ours. */
   toaModule?: string;
+  /**
+   * eBPF TOA instead of toa.ko: toa-lab's own object (native/toa-bpf), or a user's
+   * (`--toa-bpf OBJ`). The kernel must be ≥ 5.10 (toaBpfUnsupportedReason).
+   */
+  toaBpf?: { userObject?: string };
   /** The option kind the balancer sends (default 254). */
   toaKind?: number;
   /** The kinds the module under test accepts (default: toaKind); ours is loaded with them. */
@@ -39,21 +46,32 @@ export class MicroLab extends MachineDataPathLab {
 
   static async start(session: RunSession, options: MicroLabOptions = {}): Promise<MicroLab> {
     const log = options.log ?? (() => {});
-    const image = await ensureMicroVmImage({
+    const moduleImage = await ensureMicroVmImage({
       onProgress: log,
       ...(options.suite && { suite: options.suite }),
       ...(options.kernel && { kernel: options.kernel }),
       ...(options.kernelPackages && { kernelPackages: options.kernelPackages }),
       ...(options.toaModule && { toaModule: options.toaModule }),
     });
+    const unsupported = options.toaBpf && toaBpfUnsupportedReason(moduleImage.kernelRelease);
+    if (unsupported) throw new Error(unsupported);
+    const bpf = options.toaBpf
+      ? await withToaBpf(moduleImage, { onProgress: log, ...(options.toaBpf.userObject && { userObject: options.toaBpf.userObject }) })
+      : undefined;
+    const image = bpf?.image ?? moduleImage;
     const machine = await MicroVmMachine.start(session, { image, log, ...(options.cpus && { cpus: options.cpus }) });
+    // Before the backend starts: its listener must be created inside the attached cgroup.
+    // A refusal is not fatal here: the first scenario's withToaModule shows the loader's words.
+    if (bpf) await attachToaBpf(machine.guest, bpf.toaBpf);
     const backend = await BackendServer.start(machine.guest);
     return new MicroLab(machine, backend, {
       toaModulePath: image.guestToaModule,
       toaKind: options.balancerProfile?.kind ?? options.toaKind ?? 254,
-      ownModule: !options.toaModule,
+      // eBPF TOA has none of toa.ko's parameters or /proc/net/toa_stats.
+      ownModule: !options.toaModule && !bpf,
       ...(options.moduleKinds && { moduleKinds: options.moduleKinds }),
       ...(options.balancerProfile && { balancerProfile: options.balancerProfile }),
+      ...(bpf && { toaBpf: bpf.toaBpf }),
     });
   }
 

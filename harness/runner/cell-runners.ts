@@ -51,6 +51,8 @@ export const CELL_RUNNERS: { [Kind in LabImage['kind']]: CellRunner<Kind> } = {
   'full-os': (ctx, image, ids, settings) => {
     // The guide builds from source in the guest; a prebuilt .ko is a micro-VM matter (its kernel is known).
     if (settings.module.origin === 'prebuilt') ctx.note(`${image.name}: --toa-ko applies to micro-VMs; the guide's procedure here builds native/toa`);
+    // Not yet carried to whole OSes (loader and object pushed over SSH, the backend's systemd cgroup).
+    if (settings.module.origin === 'bpf') ctx.note(`${image.name}: --toa-bpf applies to micro-VMs; the guide's procedure here builds native/toa`);
     return runFullOsCell(ctx, {
       target: fullOsTarget(image),
       ...(settings.profile && { profile: settings.profile }),

@@ -7,6 +7,7 @@ import type { DebianSuite } from '../kernels/debian-suite.ts';
 import type { KernelSpec } from '../kernels/kernel-spec.ts';
 import type { BalancerProfile } from '../net/index.ts';
 import { prepareModule, type ToaModuleChoice } from '../toa/module-choice.ts';
+import { toaBpfUnsupportedReason } from '../toa/toa-bpf.ts';
 import { guestGone } from '../lab/guest-health.ts';
 import { errorText, notRun, type CellContext } from './cell.ts';
 import { runScenarios } from './run-scenarios.ts';
@@ -48,7 +49,15 @@ export async function runMicroCell(
   ctx.status('preparing the image and module…');
   let lab: MicroLab;
   try {
-    const prepared = await prepareModule(options.module, await resolveGuestKernel(guestKernelSource(options), ctx.say), await ctx.session.subdir('module'));
+    const guestKernel = await resolveGuestKernel(guestKernelSource(options), ctx.say);
+    // eBPF TOA on a kernel that cannot run it: every scenario is "not applicable", nothing boots.
+    const bpfRefusal = options.module.origin === 'bpf' ? toaBpfUnsupportedReason(guestKernel.kernelRelease) : undefined;
+    if (bpfRefusal) {
+      for (const scenario of options.scenarios) record({ scenario: scenario.id, title: scenario.title, checks: [], durationMs: 0, skipped: bpfRefusal });
+      ctx.note(`${ctx.cell}: ${bpfRefusal}`);
+      return;
+    }
+    const prepared = await prepareModule(options.module, guestKernel, await ctx.session.subdir('module'));
     if (prepared.buildFailure) {
       const verdict = prepared.buildVerdict ?? 'did not build';
       record(moduleOutcome(prepared.steps, `${verdict}: ${prepared.buildFailure}`));
@@ -68,6 +77,7 @@ export async function runMicroCell(
       ...(options.balancerProfile && { balancerProfile: options.balancerProfile }),
       ...(options.vcpus && { cpus: options.vcpus }),
       ...(prepared.koPath && { toaModule: prepared.koPath }),
+      ...(options.module.origin === 'bpf' && { toaBpf: options.module.object ? { userObject: options.module.object } : {} }),
     });
     if (prepared.steps.length) record(moduleOutcome(prepared.steps));
   } catch (error) {

@@ -9,7 +9,8 @@ import { hashSourceTrees } from '../cache/source-hash.ts';
  * builder hashes, so a key never stays the same when a recipe's sources change;
  * what a restored cache really holds is still decided by the recipe hashes in it.
  */
-const MICRO_SOURCES = ['native/toa', 'native/backend', 'images/microvm', 'harness/images'];
+// native/toa-bpf: the eBPF TOA overlay a --toa-bpf run appends to each micro-VM's initramfs.
+const MICRO_SOURCES = ['native/toa', 'native/toa-bpf', 'native/backend', 'images/microvm', 'harness/images'];
 const FULL_OS_SOURCES = ['images/debian-base', 'harness/images'];
 
 export async function recipeSourceHashes(): Promise<{ images: Record<string, string>; key: string }> {

@@ -12,12 +12,17 @@ import { firstErrors, recogniseFailures } from './failure-signatures.ts';
  * - a vendor's source: a directory, a tarball or a git URL (`--toa-source`),
  *   built here against the exact headers of each image's kernel;
  * - a vendor's prebuilt toa.ko (`--toa-ko`), copied in and insmod'ed as the
- *   guide's "install the module on multiple servers" step does.
+ *   guide's "install the module on multiple servers" step does;
+ * - no module at all: eBPF TOA (`--toa-bpf`), toa-lab's own object
+ *   (native/toa-bpf) or a user's, attached to the backend's cgroup (micro-VMs,
+ *   kernels ≥ 5.10).
  */
 export type ToaModuleChoice =
   | { origin: 'toa-lab' }
   | { origin: 'source'; location: string }
-  | { origin: 'prebuilt'; path: string };
+  | { origin: 'prebuilt'; path: string }
+  /** `object` undefined: toa-lab's own. */
+  | { origin: 'bpf'; object?: string };
 
 export interface PreparedModule {
   choice: ToaModuleChoice;
@@ -39,11 +44,17 @@ export function describeChoice(choice: ToaModuleChoice): string {
       return `third-party module from ${choice.location}`;
     case 'prebuilt':
       return `prebuilt module ${choice.path}`;
+    case 'bpf':
+      return choice.object ? `eBPF TOA object ${choice.object} (no module)` : "toa-lab's own eBPF TOA (native/toa-bpf, no module)";
   }
 }
 
 export async function prepareModule(choice: ToaModuleChoice, kernel: GuestKernel, workDir: string): Promise<PreparedModule> {
   if (choice.origin === 'toa-lab') return { choice, koPath: undefined, steps: [] };
+  if (choice.origin === 'bpf') {
+    if (choice.object && !existsSync(choice.object)) throw new Error(`--toa-bpf: no such file ${choice.object}`);
+    return { choice, koPath: undefined, steps: [] };
+  }
   if (choice.origin === 'prebuilt') {
     if (!existsSync(choice.path)) throw new Error(`--toa-ko: no such file ${choice.path}`);
     return { choice, koPath: choice.path, steps: [] };

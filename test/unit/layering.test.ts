@@ -23,7 +23,7 @@ const DEPS: Record<string, readonly string[]> = {
   // Kernels as data (suite × flavour × version, the archive's lists) and the chroot that builds for one.
   kernels: ['cache', 'exec'],
   images: ['cache', 'exec', 'kernels'],
-  toa: ['checks', 'core', 'exec', 'images', 'kernels', 'os', 'remote'],
+  toa: ['cache', 'checks', 'core', 'exec', 'images', 'kernels', 'os', 'remote'], // cache: the eBPF TOA build (toa-bpf-overlay.ts), kept out of harness/images so micro-VM image recipes do not change with it
   vm: ['cache', 'exec', 'images', 'lifecycle', 'remote'],
   provision: ['lifecycle', 'remote', 'vm'],
   guest: ['checks', 'remote'],

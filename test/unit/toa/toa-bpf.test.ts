@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { moduleChoice } from '../../../harness/cli/run-command.ts';
+import { UsageError } from '../../../harness/core/usage-error.ts';
+import type { DataPathLab } from '../../../harness/lab/data-path-lab.ts';
+import { moduleOnly } from '../../../harness/lab/toa-state.ts';
+import { attachmentComplete, parseAttachedPrograms, toaBpfUnsupportedReason } from '../../../harness/toa/toa-bpf.ts';
+import { describeChoice } from '../../../harness/toa/module-choice.ts';
+import { SCENARIOS } from '../../../scenarios/index.ts';
+
+// The TypeScript around eBPF TOA; the programs themselves run in test/e2e/toa-bpf.test.ts.
+describe('eBPF TOA: which kernels', () => {
+  it('runs from 5.10 on (Debian release strings of every suite the lab boots)', () => {
+    for (const release of ['5.10.0-32-amd64', '6.1.0-57-amd64', '6.12.48+deb13-amd64', '7.2.13+deb14-amd64', '7.3-amd64', '10.0-amd64']) {
+      expect(toaBpfUnsupportedReason(release), release).toBeUndefined();
+    }
+  });
+
+  it('older kernels are "not applicable", saying why; an unreadable release is refused with its text', () => {
+    expect(toaBpfUnsupportedReason('5.9.16-amd64')).toMatch(/^not applicable to eBPF TOA on Linux 5\.9: .*5\.10/);
+    expect(toaBpfUnsupportedReason('4.19.0-27-amd64')).toMatch(/Linux 4\.19/);
+    expect(toaBpfUnsupportedReason('2.6.32-754.el6.x86_64')).toMatch(/Linux 2\.6/);
+    expect(toaBpfUnsupportedReason('vendor-kernel')).toMatch(/cannot read a version from 'vendor-kernel'/);
+  });
+});
+
+describe('eBPF TOA: what the loader reports', () => {
+  const listing = ['attached sockops id 10 name toa_sockops', 'attached getpeername4 id 11 name toa_getpeername', 'noise', 'attached getpeername6 id 12 name toa_getpeername'].join('\n');
+
+  it('parses the attached programs', () => {
+    expect(parseAttachedPrograms(listing)).toEqual([
+      { hook: 'sockops', id: 10, name: 'toa_sockops' },
+      { hook: 'getpeername4', id: 11, name: 'toa_getpeername' },
+      { hook: 'getpeername6', id: 12, name: 'toa_getpeername' },
+    ]);
+  });
+
+  it('is complete only with the sockops reader and a getpeername rewriter', () => {
+    const programs = parseAttachedPrograms(listing);
+    expect(attachmentComplete(programs)).toBe(true);
+    expect(attachmentComplete(programs.filter((p) => p.hook !== 'sockops'))).toBe(false);
+    expect(attachmentComplete(programs.filter((p) => p.hook === 'sockops'))).toBe(false);
+    expect(attachmentComplete([])).toBe(false);
+  });
+});
+
+describe('eBPF TOA: choosing it', () => {
+  it("--toa-bpf ours is toa-lab's object; a file is the user's; a missing file is a usage error", () => {
+    expect(moduleChoice(undefined, undefined, 'ours')).toEqual({ origin: 'bpf' });
+    const user = moduleChoice(undefined, undefined, import.meta.filename);
+    expect(user).toEqual({ origin: 'bpf', object: import.meta.filename });
+    expect(describeChoice(user)).toMatch(/eBPF TOA object .*no module/);
+    expect(() => moduleChoice(undefined, undefined, '/nonexistent/toa.bpf.o')).toThrow(UsageError);
+    expect(() => moduleChoice(undefined, undefined, '/nonexistent/toa.bpf.o')).toThrow(/--toa-bpf: no such BPF object/);
+  });
+
+  it('excludes the module flags', () => {
+    expect(() => moduleChoice(undefined, '/x/toa.ko', 'ours')).toThrow(/exclude each other/);
+    expect(() => moduleChoice('/x', undefined, 'ours')).toThrow(/exclude each other/);
+  });
+
+  it('the scenarios about the module itself skip as not applicable to eBPF, and only those', () => {
+    const bpfLab = { toaBpf: { loader: '/l', object: '/o', origin: 'ours' }, ownModule: false } as unknown as DataPathLab;
+    const moduleLab = { ownModule: true } as unknown as DataPathLab;
+    const skipped = SCENARIOS.filter((s) => s.notApplicable?.(bpfLab)?.startsWith('not applicable to eBPF')).map((s) => s.id);
+    expect(skipped).toEqual(['rmmod-open-connections', 'rmmod-under-load']);
+    expect(SCENARIOS.filter((s) => s.notApplicable?.(moduleLab)).map((s) => s.id)).toEqual([]);
+    expect(moduleOnly('it unloads toa.ko')(bpfLab)).toBe('not applicable to eBPF TOA: it unloads toa.ko');
+  });
+});
