@@ -136,8 +136,9 @@ export async function runCommand(args: string[]): Promise<number> {
   });
   const profile = balancerFrom(values.balancer, values['toa-kind']);
   const toaKind = profile.kind;
+  const bpf = bpfChoice(values['toa-bpf'], values['toa-source'], values['toa-ko']);
   const spec = moduleSpecOf(values['toa-source'], values['toa-ko'], values['module-kinds'], toaKind);
-  const module = bpfChoice(values['toa-bpf'], spec.choice) ?? spec.choice;
+  const module = bpf ?? spec.choice;
   const provider = values.provider;
   try {
     machineProvider(provider);
@@ -252,9 +253,9 @@ export function balancerFrom(name: string | undefined, kindText: string | undefi
  * `--toa-bpf ours|OBJ`: eBPF TOA instead of a module (undefined when not given).
  * It replaces the module under test, so it excludes --toa-source and --toa-ko.
  */
-export function bpfChoice(bpf: string | undefined, module: ToaModuleChoice): ToaModuleChoice | undefined {
+export function bpfChoice(bpf: string | undefined, source: string | undefined, prebuilt: string | undefined): ToaModuleChoice | undefined {
   if (bpf === undefined) return undefined;
-  if (module.origin !== 'toa-lab') throw new UsageError('--toa-source, --toa-ko and --toa-bpf exclude each other');
+  if (source !== undefined || prebuilt !== undefined) throw new UsageError('--toa-source, --toa-ko and --toa-bpf exclude each other');
   if (bpf === 'ours') return { origin: 'bpf' };
   if (!existsSync(bpf)) throw new UsageError(`--toa-bpf: no such BPF object: ${bpf} (or 'ours' for toa-lab's own)`);
   return { origin: 'bpf', object: resolve(bpf) };
@@ -262,8 +263,7 @@ export function bpfChoice(bpf: string | undefined, module: ToaModuleChoice): Toa
 
 /** The module choice the three flags make (the kinds aside: moduleSpecOf). */
 export function moduleChoice(source: string | undefined, prebuilt: string | undefined, bpf?: string): ToaModuleChoice {
-  const spec = moduleSpecOf(source, prebuilt, undefined, 254);
-  return bpfChoice(bpf, spec.choice) ?? spec.choice;
+  return bpfChoice(bpf, source, prebuilt) ?? moduleSpecOf(source, prebuilt, undefined, 254).choice;
 }
 
 export function moduleSpecOf(source: string | undefined, prebuilt: string | undefined, kinds: string | undefined, balancerKind: number): ModuleSpec {
