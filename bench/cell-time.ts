@@ -24,6 +24,8 @@ export interface CellRun {
   /** Per scenario, seconds. */
   scenarios: Record<string, number>;
   passed: boolean;
+  /** Scenarios with a failing check (their first failing check), so a FAILED run says why. */
+  failures: string[];
 }
 
 export interface CellFigures {
@@ -48,13 +50,18 @@ export function runCell(tree: string, cell: string): CellRun {
     const wallSeconds = (performance.now() - started) / 1000;
     if (result.status !== 0 && result.status !== 1) throw new Error(`run ${cell} in ${tree} failed (${result.status}):\n${result.stdout.slice(-2000)}${result.stderr}`);
     const scenarios: Record<string, number> = {};
+    const failures: string[] = [];
     for (const line of readFileSync(join(out, 'results.jsonl'), 'utf8').split('\n')) {
       if (!line.trim()) continue;
-      const record = JSON.parse(line) as { outcome?: { scenario: string; durationMs: number } };
-      if (record.outcome) scenarios[record.outcome.scenario] = record.outcome.durationMs / 1000;
+      type Outcome = { scenario: string; durationMs: number; checks?: Array<{ name: string; passed: boolean; observed?: string }> };
+      const record = JSON.parse(line) as { outcome?: Outcome };
+      if (!record.outcome) continue;
+      scenarios[record.outcome.scenario] = record.outcome.durationMs / 1000;
+      const failed = record.outcome.checks?.find((c) => !c.passed);
+      if (failed) failures.push(`${record.outcome.scenario}: ${failed.name} (${failed.observed ?? ''})`);
     }
     const scenarioSeconds = Object.values(scenarios).reduce((a, b) => a + b, 0);
-    return { wallSeconds, scenarioSeconds, scenarios, passed: result.status === 0 };
+    return { wallSeconds, scenarioSeconds, scenarios, passed: result.status === 0, failures };
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
@@ -93,6 +100,7 @@ export function describeCells(figures: readonly CellFigures[]): string[] {
         .join(', ');
       const each = measured.map((r) => `${r.wallSeconds.toFixed(1)}${r.passed ? '' : ' FAILED'}`).join(', ');
       lines.push(`  ${cell} [${tree}]`.padEnd(58) + `cell ${wall.toFixed(1)} s (runs ${each}); scenarios ${scenarios.toFixed(1)} s; slowest: ${slowest}`);
+      for (const failure of measured.flatMap((r) => r.failures)) lines.push(`    failed: ${failure}`);
     }
   }
   return lines;
