@@ -12,11 +12,14 @@
  *   userspace server — the lab's real data path, minus the guest;
  * - `stack-ipv6`: `stack` over IPv6 (2001:db8::2 → 2001:db8::10);
  * - `dsr`: node `net` client → 127.0.0.1 → DsrBalancer (a simulated client per connection,
- *   frames to the server's MAC, VIP 192.0.2.100 on the server) → memory wire → userspace server.
+ *   frames to the server's MAC, VIP 192.0.2.100 on the server) → memory wire → userspace server;
+ * - `loopback`: node `net` client → 127.0.0.1 → node `net` server, both in this process: what
+ *   node itself manages with no balancer at all — the yardstick for `balancer` (issue 13 asks
+ *   for balancer ≥ 0.8 × loopback, measured in the same run).
  * For each: short connections per second (connect, small request, small response, close) and
  * bulk MiB/s (one connection, client → server).
  */
-import { connect as netConnect } from 'node:net';
+import { connect as netConnect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { DsrBalancer } from '../harness/net/balancer/dsr.ts';
 import { FullNatBalancer } from '../harness/net/balancer/fullnat.ts';
@@ -34,12 +37,12 @@ export interface NetCeilingOptions {
   bulkBytes?: number;
   /** Runs per measurement; the median is reported (default 5). */
   runs?: number;
-  /** Which paths to measure (default both). */
+  /** Which paths to measure (default stack, balancer and loopback). */
   paths?: readonly NetCeilingPath[];
 }
 
-export type NetCeilingPath = 'stack' | 'balancer' | 'stack-ipv6' | 'dsr';
-export const NET_CEILING_PATHS: readonly NetCeilingPath[] = ['stack', 'balancer', 'stack-ipv6', 'dsr'];
+export type NetCeilingPath = 'stack' | 'balancer' | 'stack-ipv6' | 'dsr' | 'loopback';
+export const NET_CEILING_PATHS: readonly NetCeilingPath[] = ['stack', 'balancer', 'stack-ipv6', 'dsr', 'loopback'];
 
 export interface NetCeilingFigures {
   connectionsPerSecond: number;
@@ -134,10 +137,47 @@ async function bulk(open: () => NodeJS.WritableStream & NodeJS.ReadableStream, b
   return bytes / MiB / seconds;
 }
 
+/** The same request/response and bulk sink as `startPeer`, served by node's own `net` on 127.0.0.1. */
+async function startLoopbackPeer(): Promise<{ shortPort: number; bulkPort: number; close: () => Promise<void> }> {
+  const listen = (onSocket: (socket: Socket) => void): Promise<Server> =>
+    new Promise((resolve) => {
+      const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+        socket.on('error', () => {});
+        onSocket(socket);
+      });
+      server.listen({ host: '127.0.0.1', port: 0 }, () => resolve(server));
+    });
+  const short = await listen((socket) => {
+    socket.once('data', () => socket.end(RESPONSE));
+    socket.resume();
+  });
+  const sink = await listen((socket) => {
+    socket.resume();
+    socket.on('end', () => socket.end());
+  });
+  const portOf = (server: Server): number => (server.address() as AddressInfo).port;
+  return {
+    shortPort: portOf(short),
+    bulkPort: portOf(sink),
+    close: () => Promise.all([short, sink].map((s) => new Promise<void>((resolve) => s.close(() => resolve())))).then(() => {}),
+  };
+}
+
 async function measurePath(path: NetCeilingPath, options: Required<NetCeilingOptions>): Promise<NetCeilingFigures> {
   const connectionsPerSecond: number[] = [];
   const bulkMiBPerSecond: number[] = [];
   for (let run = 0; run < options.runs; run++) {
+    if (path === 'loopback') {
+      const peer = await startLoopbackPeer();
+      try {
+        const seconds = await timedPool(options.shortConnections, options.concurrency, () => shortViaBalancer(peer.shortPort));
+        connectionsPerSecond.push(options.shortConnections / seconds);
+        bulkMiBPerSecond.push(await bulk(() => netConnect({ host: '127.0.0.1', port: peer.bulkPort }), options.bulkBytes));
+      } finally {
+        await peer.close();
+      }
+      continue;
+    }
     // A fresh lab per run so TIME-WAIT entries from the previous run do not carry over.
     const [clientWire, peerWire] = createMemoryWirePair();
     const peer = startPeer(peerWire);
@@ -207,10 +247,28 @@ export async function measureNetCeiling(options: NetCeilingOptions = {}): Promis
     concurrency: options.concurrency ?? 64,
     bulkBytes: options.bulkBytes ?? 64 * MiB,
     runs: options.runs ?? 5,
-    paths: options.paths ?? ['stack', 'balancer'],
+    paths: options.paths ?? ['stack', 'balancer', 'loopback'],
   };
+  // Runs interleave the paths (one run of each, then again), so a burst of load on the shared
+  // host hits every path alike and ratios between them (balancer / loopback) stay fair.
+  const runs = new Map<NetCeilingPath, { connectionsPerSecond: number[]; bulkMiBPerSecond: number[] }>();
+  for (let run = 0; run < resolved.runs; run++) {
+    for (const path of resolved.paths) {
+      const figures = await measurePath(path, { ...resolved, runs: 1 });
+      const soFar = runs.get(path) ?? { connectionsPerSecond: [], bulkMiBPerSecond: [] };
+      soFar.connectionsPerSecond.push(...figures.runs.connectionsPerSecond);
+      soFar.bulkMiBPerSecond.push(...figures.runs.bulkMiBPerSecond);
+      runs.set(path, soFar);
+    }
+  }
   const result: NetCeilingResult = {};
-  for (const path of resolved.paths) result[path] = await measurePath(path, resolved);
+  for (const [path, measured] of runs) {
+    result[path] = {
+      connectionsPerSecond: Math.round(median(measured.connectionsPerSecond)),
+      bulkMiBPerSecond: Math.round(median(measured.bulkMiBPerSecond)),
+      runs: measured,
+    };
+  }
   return result;
 }
 

@@ -3,6 +3,7 @@
  * The numbers that matter are copied into BENCHMARKS.md with the date.
  */
 import { availableParallelism } from 'node:os';
+import { describeCells, measureCells } from './cell-time.ts';
 import { measureMicroVm } from './microvm.ts';
 import { measureNetCeiling } from './net-ceiling.ts';
 import { measureParallel } from './parallel.ts';
@@ -26,6 +27,22 @@ for (const [path, figures] of Object.entries(ceiling)) {
   console.log(`  short conn/s                      ${fmt(figures.runs.connectionsPerSecond, 0)}`);
   console.log(`  bulk MiB/s                        ${fmt(figures.runs.bulkMiBPerSecond)}`);
 }
+
+const loopback = ceiling.loopback?.connectionsPerSecond;
+const balancer = ceiling.balancer?.connectionsPerSecond;
+if (loopback && balancer) {
+  const ratios = ceiling.balancer!.runs.connectionsPerSecond.map((b, i) => (b / ceiling.loopback!.runs.connectionsPerSecond[i]!).toFixed(2));
+  console.log(`balancer path / plain node loopback, short conn/s: ×${(balancer / loopback).toFixed(2)} (per run: ${ratios.join(', ')}; goal ≥ ×0.8)`);
+}
+
+// One kernel cell = boot + every data-path scenario (issue 13: ≤ 45 s where the first verdict is ~5 s).
+const cells = measureCells({
+  ...(process.env.BENCH_CELLS && { cells: process.env.BENCH_CELLS.split(',') }),
+  rounds: Number(process.env.BENCH_CELL_ROUNDS ?? 1),
+  ...(process.env.BENCH_CELL_BASELINE && { baseline: process.env.BENCH_CELL_BASELINE }),
+});
+console.log(`one kernel cell: toa-lab run --image CELL (boot + every scenario), first verdict above for scale`);
+console.log(describeCells(cells).join('\n'));
 
 const parallel = measureParallel();
 const runs = (pick: (round: (typeof parallel.rounds)[number]) => number, digits = 1): string =>

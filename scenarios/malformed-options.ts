@@ -3,6 +3,7 @@ import { formatEndpoint } from '../harness/checks/backend-log.ts';
 import type { DataPathLab } from '../harness/lab/data-path-lab.ts';
 import { kernelUnhurt, withToaModule } from '../harness/lab/toa-state.ts';
 import { balancerEndpoint, sameEndpoint, runThroughBalancer } from '../harness/lab/traffic.ts';
+import { backendSawNoRequest, whenGuestRefusesConnection, type RefusalEvidence } from '../harness/lab/refused-handshake.ts';
 import { kindOutside, type SimulatedClient, type ToaPlacement } from '../harness/net/index.ts';
 import { check, type Check, type Scenario } from '../harness/core/scenario.ts';
 import { atLeast, parseKernelRelease, type KernelVersion } from '../harness/kernels/kernel-version.ts';
@@ -85,7 +86,9 @@ export const malformedOptions: Scenario<DataPathLab> = {
   sends: `one connection per shape, the shape's bytes in the handshake ACK and first data segment (unless stated): ${SHAPES.map((s) => s.name).join('; ')}`,
   passesWhen:
     "for every shape the backend logs either the balancer's own address or exactly the client a correct TOA reader would take " +
-    '(or, for the shapes Linux ≥ 7.2 itself drops, no connection at all); the guest keeps answering; no oops/BUG/WARN',
+    '(or, for the shapes Linux ≥ 7.2 itself drops, no connection at all, the guest showing it refused them: the handshake held in SYN_RECV ' +
+    'while it resends its SYN-ACK, or taken with not one request byte in toa-backend\'s line); ' +
+    'the guest keeps answering; no oops/BUG/WARN',
   async run(lab) {
     const since = await lab.markKernelLog();
     // The guest's own kernel decides which shapes it drops before any module sees them.
@@ -94,7 +97,12 @@ export const malformedOptions: Scenario<DataPathLab> = {
     const verdicts: string[] = [];
     let wrong = 0;
     for (const shape of SHAPES) {
+      // A connection the guest's TCP refuses is decided on the guest's own evidence (its
+      // /proc/net/tcp row, then toa-backend's line), not by waiting ~33 s for the balancer
+      // to give up on it (harness/lab/refused-handshake.ts).
+      const refused: RefusalEvidence = {};
       const traffic = await runThroughBalancer(lab, {
+        giveUpWhen: whenGuestRefusesConnection(lab, refused),
         toa: {
           kind: lab.toaKind,
           placement: shape.placement ?? ['ack', 'first-data'],
@@ -108,11 +116,21 @@ export const malformedOptions: Scenario<DataPathLab> = {
       const fallback = connection && balancerEndpoint(connection);
       const allowed = [fallback, client ? shape.honoured(client) : null].filter((e): e is Endpoint => !!e);
       const kernelDrops = !!shape.kernelDropsSince && atLeast(kernel, shape.kernelDropsSince.major, shape.kernelDropsSince.minor);
-      const ok = seen ? allowed.some((e) => sameEndpoint(e, seen)) : kernelDrops;
+      // No log line passes only where this kernel is known to drop the shape and the guest
+      // shows it refused it: the handshake held in SYN_RECV, or accepted with no request byte.
+      const unserved = !seen && refused.row?.state === 'ESTABLISHED' && refused.connection ? await backendSawNoRequest(lab, refused.connection) : undefined;
+      const guestRefused = refused.row?.state === 'SYN_RECV' || !!unserved;
+      const ok = seen ? allowed.some((e) => sameEndpoint(e, seen)) : kernelDrops && guestRefused;
       if (!ok) wrong++;
+      const refusal = !refused.row
+        ? ''
+        : refused.row.state === 'SYN_RECV'
+          ? `; guest held it in SYN_RECV, SYN-ACK resent ${refused.row.retransmits}×: ${refused.row.row}`
+          : `; guest took the handshake but not one request byte: ${refused.row.row}; toa-backend: ${unserved?.raw ?? 'no line with method - and 0 request bytes'}`;
       verdicts.push(
         `${ok ? 'ok  ' : 'BAD '} ${shape.name}: seen ${seen ? formatEndpoint(seen) : 'no log line'}` +
-          (seen && fallback && sameEndpoint(seen, fallback) ? ' (balancer: ignored)' : seen ? ' (honoured)' : kernelDrops ? ` (dropped by Linux ${kernel.major}.${kernel.minor} itself)` : ''),
+          (seen && fallback && sameEndpoint(seen, fallback) ? ' (balancer: ignored)' : seen ? ' (honoured)' : kernelDrops ? ` (dropped by Linux ${kernel.major}.${kernel.minor} itself)` : '') +
+          refusal,
       );
     }
     const alive = await lab.guest.run('echo alive');

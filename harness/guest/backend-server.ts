@@ -43,7 +43,7 @@ export class BackendServer {
     return parseBackendLog(result.stdout);
   }
 
-  /** Stops this backend (its forked children finish their connection and exit). */
+  /** Stops this backend: one process, a thread per connection, so a connection still being served is cut. */
   async stop(): Promise<void> {
     await this.guest.run(`pkill -f 'toa-backend --port ${this.port} '`);
   }

@@ -31,3 +31,46 @@ export async function waitForOpenConnections(guest: GuestShell, localPort: numbe
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+/**
+ * The guest's own row for one IPv4 peer's connection to a local port, as /proc/net/tcp
+ * lists it: its state, and its `retrnsmt` (for a SYN_RECV request: how many times the guest
+ * has resent its SYN-ACK). `undefined`: the guest lists no such connection.
+ */
+export interface GuestTcpRow {
+  state: 'SYN_RECV' | 'ESTABLISHED' | 'other';
+  retransmits: number;
+  row: string;
+}
+
+export async function findBalancerConnection(guest: GuestShell, localPort: number, peer: { ip: string; port: number }): Promise<GuestTcpRow | undefined> {
+  const result = await guest.run('cat /proc/net/tcp');
+  return findConnectionIn(result.stdout, localPort, peer);
+}
+
+/** Pure part of findBalancerConnection. */
+export function findConnectionIn(procNetTcp: string, localPort: number, peer: { ip: string; port: number }): GuestTcpRow | undefined {
+  const local = `:${hexPort(localPort)}`;
+  const remote = `${procNetIpv4(peer.ip)}:${hexPort(peer.port)}`;
+  for (const line of procNetTcp.split('\n')) {
+    const fields = line.trim().split(/\s+/);
+    if (fields[1]?.endsWith(local) && fields[2] === remote) {
+      const state = fields[3] === '03' ? 'SYN_RECV' : fields[3] === '01' ? 'ESTABLISHED' : 'other';
+      return { state, retransmits: parseInt(fields[6] ?? '', 16), row: line.trim() };
+    }
+  }
+  return undefined;
+}
+
+function hexPort(port: number): string {
+  return port.toString(16).toUpperCase().padStart(4, '0');
+}
+
+/** An IPv4 address as the kernel prints it there: the raw 32 bits of the address as a host-order (little-endian) word. */
+function procNetIpv4(ip: string): string {
+  return ip
+    .split('.')
+    .map((octet) => Number(octet).toString(16).toUpperCase().padStart(2, '0'))
+    .reverse()
+    .join('');
+}

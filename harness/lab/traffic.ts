@@ -2,7 +2,7 @@ import type { BackendLogRecord, Endpoint } from '../checks/backend-log.ts';
 import { formatEndpoint } from '../checks/backend-log.ts';
 import { openHttpRequest, type HttpExchange } from '../client/http-client.ts';
 import type { BackendServer } from '../guest/backend-server.ts';
-import type { FullNatConnectionRecord } from '../net/index.ts';
+import type { FullNatBalancer, FullNatConnectionRecord } from '../net/index.ts';
 import { check, type Check } from '../core/scenario.ts';
 import type { DataPathLab, LabBalancerOptions } from './data-path-lab.ts';
 
@@ -42,6 +42,14 @@ export interface TrafficOptions extends LabBalancerOptions {
   finWithRequest?: boolean;
   /** Which backend in the guest (default the lab's toa-backend on :80): its port, and its log to read. */
   backend?: BackendServer;
+  /**
+   * Ends the round early: once this resolves, the balancer is closed (every live connection
+   * reset both ways), so requests still waiting fail at once instead of at their own timeout.
+   * For a scenario that can tell from the guest's evidence that a connection will never
+   * complete (e.g. the guest keeps refusing its handshake); `done` aborts when the round ends
+   * by itself, so the watcher can stop.
+   */
+  giveUpWhen?: (balancer: FullNatBalancer, done: AbortSignal) => Promise<void>;
 }
 
 export async function runThroughBalancer(lab: DataPathLab, options: TrafficOptions): Promise<TrafficRound> {
@@ -49,6 +57,10 @@ export async function runThroughBalancer(lab: DataPathLab, options: TrafficOptio
   await backend.clearLog();
   const balancer = await lab.startBalancer({ ...options, backendPort: backend.port });
   const results: Array<HttpExchange | Error> = [];
+  let closing: Promise<void> | undefined;
+  const closeBalancer = (): Promise<void> => (closing ??= balancer.close());
+  const done = new AbortController();
+  const watcher = options.giveUpWhen?.(balancer, done.signal).then(closeBalancer, () => {});
   try {
     let next = 0;
     const worker = async (): Promise<void> => {
@@ -64,7 +76,9 @@ export async function runThroughBalancer(lab: DataPathLab, options: TrafficOptio
     };
     await Promise.all(Array.from({ length: Math.min(options.concurrency ?? options.connections, options.connections) }, worker));
   } finally {
-    await balancer.close();
+    done.abort();
+    await closeBalancer();
+    await watcher;
   }
   const records = [...balancer.records];
   const log = await backend.records();
