@@ -14,6 +14,7 @@ import { moduleLifecycle } from './module-lifecycle.ts';
 import { rmmodOpenConnections } from './rmmod-open-connections.ts';
 import { rmmodUnderLoad } from './rmmod-under-load.ts';
 import { spoofedToa } from './spoofed-toa.ts';
+import { synCookies } from './syn-cookies.ts';
 import { toaKindFilter } from './toa-kind-filter.ts';
 import { udp } from './udp.ts';
 
@@ -27,6 +28,7 @@ export const SCENARIOS: ReadonlyArray<Scenario<DataPathLab>> = [
   bulkTransfer,
   firstDataFin,
   deferAccept,
+  synCookies,
   malformedOptions,
   balancerProfiles,
   spoofedToa,
