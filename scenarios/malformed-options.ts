@@ -64,6 +64,15 @@ export const SHAPES: readonly Shape[] = [
     bytes: (_c, k) => [k, 12, 0xf9, 0x89, 1, 2, 3, 4, 5, 6, 7, 8],
     honoured: none,
   },
+  {
+    // RFC 7413's experimental form (kind 254, magic 0xF989) with a 4-byte cookie is length 8, byte
+    // for byte a TOA from client port 63881 (0xF989) and address 192.0.2.99 (the cookie): only its
+    // place, a SYN, tells them apart. A reader that takes it reports 192.0.2.99:63881.
+    name: 'RFC 7413 experimental TFO cookie in the SYN (254/8, magic 0xF989: reads as port 63881)',
+    bytes: () => [254, 8, 0xf9, 0x89, 192, 0, 2, 99],
+    honoured: none,
+    placement: ['syn'],
+  },
   { name: 'IPv6-length TOA (20) on an IPv4 socket', bytes: (c, k) => [k, 20, c.port >> 8, c.port & 0xff, ...Array(16).fill(0x20)], honoured: none },
   // Judged against the module's declared kinds: a module that accepts 200, 253 and 254 by design
   // is probed with a kind it does not claim (harness/net/balancer/balancer-profiles.ts).
