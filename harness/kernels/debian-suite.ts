@@ -68,3 +68,13 @@ export function suiteAptOptions(suite: DebianSuite): string[] {
   const rolling = suiteInfo(suite).rolling || suiteInfo(suiteInfo(suite).base).rolling;
   return rolling ? ['-o', 'Acquire::Check-Valid-Until=false'] : [];
 }
+
+/**
+ * The `deb` lines of an installed Debian system kept up to date, as Debian's own
+ * installer writes them: the release, its -updates and its security pocket.
+ * The lab's whole-OS images are built from these, so they boot the kernel an
+ * updated system runs (bookworm: the security pocket's 6.1, not main's).
+ */
+export function installedSystemSources(release: DebianRelease, mirrorHost = DEBIAN_MIRROR_HOST): string[] {
+  return [`deb ${mirrorHost}/debian ${release} main`, `deb ${mirrorHost}/debian ${release}-updates main`, `deb ${mirrorHost}/debian-security ${release}-security main`];
+}

@@ -6,6 +6,7 @@ import { hashSourceTrees } from '../../cache/source-hash.ts';
 import { runHostCommand } from '../../exec/run-host-command.ts';
 import { buildRootTreeArgs, quote, runMmdebstrap } from '../debian/mmdebstrap-command.ts';
 import { DEBIAN_MIRROR, resolveSuiteKernel, type SuiteKernel } from '../debian/suite-package-index.ts';
+import { installedSystemSources } from '../../kernels/debian-suite.ts';
 import { assembleCloudDisk } from './assemble-cloud-disk.ts';
 import {
   CLOUD_KERNEL_FLAVOUR,
@@ -132,6 +133,8 @@ export async function buildCloudDisk(
         suite: definition.suite,
         packages: cloudImagePackages(definition),
         mirror: DEBIAN_MIRROR,
+        // As the image's own apt sources say (boot-config.ts): an installed system's kernel is the security pocket's.
+        pockets: installedSystemSources(definition.suite).slice(1),
         rootfs,
         // Shared with the lab's own images: a suite's .debs are downloaded once.
         debCacheDir: join(cacheRoot(), 'debs', definition.suite),

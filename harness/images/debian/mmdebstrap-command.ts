@@ -1,5 +1,6 @@
 import { runHostCommand } from '../../exec/run-host-command.ts';
 import type { DebianImageDefinition } from './debian-image-catalog.ts';
+import { installedSystemSources } from '../../kernels/debian-suite.ts';
 
 /**
  * The mmdebstrap command line for a full-OS root file system, as a pure
@@ -28,6 +29,7 @@ export function buildMmdebstrapArgs(plan: MmdebstrapPlan): string[] {
     suite: plan.image.suite,
     packages: plan.image.packages,
     mirror: plan.mirror,
+    pockets: installedSystemSources(plan.image.suite).slice(1),
     rootfs: plan.rootfs,
     debCacheDir: plan.debCacheDir,
     essentialHooks: [`cp -a ${quote(`${files}/initramfs`)}/. "$1"/`],
@@ -47,6 +49,8 @@ export interface RootTreePlan {
   suite: string;
   packages: readonly string[];
   mirror: string;
+  /** Further `deb` lines after the suite's own (its -updates and security pockets). */
+  pockets?: readonly string[];
   rootfs: string;
   debCacheDir: string;
   /** Run after the essential set is unpacked, before any other package is installed. */
@@ -73,6 +77,7 @@ export function buildRootTreeArgs(plan: RootTreePlan): string[] {
     plan.suite,
     plan.rootfs,
     plan.mirror,
+    ...(plan.pockets ?? []),
   ];
 }
 

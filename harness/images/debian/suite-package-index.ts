@@ -3,7 +3,7 @@ import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cacheRoot } from '../../cache/artifact-cache.ts';
 import { runHostCommand } from '../../exec/run-host-command.ts';
-import type { DebianSuite } from '../../kernels/debian-suite.ts';
+import { installedSystemSources, type DebianRelease } from '../../kernels/debian-suite.ts';
 import { resolveMetapackage, type DebianPackage } from './debian-packages.ts';
 import { privateListOptions } from '../../kernels/suite-lists.ts';
 
@@ -32,7 +32,7 @@ export interface SuiteKernel {
  * `amd64` (the generic kernel, the default) or e.g. `cloud-amd64` (Debian's cloud images' kernel).
  */
 export async function resolveSuiteKernel(
-  suite: DebianSuite,
+  suite: DebianRelease,
   log: (line: string) => void = () => {},
   flavour = 'amd64',
 ): Promise<SuiteKernel> {
@@ -51,20 +51,23 @@ export async function resolveSuiteKernel(
   return { image, headers, release, ...(staleListsWarning && { staleListsWarning }) };
 }
 
-async function suiteIndexDir(suite: DebianSuite): Promise<string> {
-  const dir = join(cacheRoot(), 'apt-index', suite);
+/** The lists of an installed system of `suite` (its -updates and security pockets too: installedSystemSources). */
+async function suiteIndexDir(suite: DebianRelease): Promise<string> {
+  const dir = join(cacheRoot(), 'apt-index', `${suite}-installed`);
   await mkdir(join(dir, 'state', 'lists', 'partial'), { recursive: true });
   await mkdir(join(dir, 'cache', 'archives', 'partial'), { recursive: true });
   await writeFile(
     join(dir, 'sources.list'),
-    `deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${DEBIAN_MIRROR} ${suite} main\n`,
+    installedSystemSources(suite)
+      .map((line) => line.replace(/^deb /, 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] '))
+      .join('\n') + '\n',
   );
   if (!existsSync(join(dir, 'status'))) await writeFile(join(dir, 'status'), '');
   return dir;
 }
 
 /** Returns a warning when it had to fall back to older lists. */
-async function refreshLists(suite: DebianSuite, indexDir: string, log: (line: string) => void): Promise<string | undefined> {
+async function refreshLists(suite: DebianRelease, indexDir: string, log: (line: string) => void): Promise<string | undefined> {
   const stamp = join(indexDir, 'updated');
   const age = await stat(stamp).then((s) => Date.now() - s.mtimeMs, () => Infinity);
   if (age < REFRESH_AFTER_MS) return undefined;

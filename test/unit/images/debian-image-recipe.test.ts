@@ -36,9 +36,15 @@ describe('buildMmdebstrapArgs', () => {
     debCacheDir: '/cache/debs/bookworm',
   });
 
-  it('builds a minbase root tree as root, suite, target and mirror last', () => {
+  it('builds a minbase root tree as root, suite, target and mirror last, then the pockets an updated system has', () => {
     expect(args.slice(0, 2)).toEqual(['--mode=root', '--variant=minbase']);
-    expect(args.slice(-3)).toEqual(['bookworm', '/cache/x/rootfs', 'http://deb.debian.org/debian']);
+    expect(args.slice(-5)).toEqual([
+      'bookworm',
+      '/cache/x/rootfs',
+      'http://deb.debian.org/debian',
+      'deb http://deb.debian.org/debian bookworm-updates main',
+      'deb http://deb.debian.org/debian-security bookworm-security main',
+    ]);
     expect(args.find((a) => a.startsWith('--include='))).toContain('linux-headers-amd64');
   });
 
