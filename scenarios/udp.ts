@@ -23,7 +23,7 @@ export const udp: Scenario<DataPathLab> = {
     const checks: Check[] = [await withToaModule(lab, {})];
     // A fresh log: a scenario run twice on one guest must not count the first run's lines.
     await lab.guest.check(`rm -f ${LOG}`);
-    await lab.guest.check(`toa-backend --udp ${UDP_PORT} --log ${LOG} </dev/null >/dev/null 2>/tmp/udp.err &`);
+    const pid = Number((await lab.guest.check(`toa-backend --udp ${UDP_PORT} --log ${LOG} </dev/null >/dev/null 2>/tmp/udp.err & echo $!`)).stdout.trim());
     try {
       await lab.guest.check(`for i in $(seq 50); do grep -q listening /tmp/udp.err && exit 0; sleep 0.1; done; cat /tmp/udp.err; exit 1`, { timeoutMs: 15_000 });
       const balancer = await UdpBalancer.start({ host: lab.host, backend: { address: lab.guestAddress, port: UDP_PORT } });
@@ -47,7 +47,8 @@ export const udp: Scenario<DataPathLab> = {
         ),
       );
     } finally {
-      await lab.guest.run(`pkill -f 'toa-backend --udp ${UDP_PORT}'`);
+      // By pid: the micro-VM's busybox has no pkill.
+      if (pid > 0) await lab.guest.run(`kill ${pid}`);
     }
     checks.push(await kernelUnhurt(lab, since));
     return checks;

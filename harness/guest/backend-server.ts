@@ -18,6 +18,8 @@ export class BackendServer {
     private readonly guest: GuestShell,
     readonly port: number,
     readonly logFile: string,
+    /** The process, as the guest's shell started it (`$!`). */
+    readonly pid: number,
   ) {}
 
   static async start(guest: GuestShell, options: BackendServerOptions = {}): Promise<BackendServer> {
@@ -29,13 +31,14 @@ export class BackendServer {
     const args = ['toa-backend', '--port', String(port), '--log', logFile, '--family', options.family ?? '4', '--timeout-ms', '150000'];
     if (options.deferred) args.push('--deferred');
     const stderr = `/tmp/toa-backend-${port}.stderr`;
-    await guest.check(`${args.map(shellQuote).join(' ')} </dev/null >/dev/null 2>${stderr} &`);
+    const started = await guest.check(`${args.map(shellQuote).join(' ')} </dev/null >/dev/null 2>${stderr} & echo $!`);
+    const pid = Number(started.stdout.trim());
     // Listening is announced on stderr; give a slow TCG guest a few seconds.
     await guest.check(
       `for i in $(seq 50); do grep -q 'toa-backend listening' ${stderr} && exit 0; sleep 0.1; done; cat ${stderr}; exit 1`,
       { timeoutMs: 15_000 },
     );
-    return new BackendServer(guest, port, logFile);
+    return new BackendServer(guest, port, logFile, pid);
   }
 
   async records(): Promise<BackendLogRecord[]> {
@@ -43,9 +46,21 @@ export class BackendServer {
     return parseBackendLog(result.stdout);
   }
 
-  /** Stops this backend: one process, a thread per connection, so a connection still being served is cut. */
+  /**
+   * Stops this backend: one process, a thread per connection, so a connection still being
+   * served is cut. By its pid, not by name: the micro-VM's busybox has no pkill/pgrep (the
+   * old `pkill -f` stopped nothing there, and a later backend on the same port found it
+   * taken). Returns once the process is gone, so its port is free; KILL after 5 s.
+   */
   async stop(): Promise<void> {
-    await this.guest.run(`pkill -f 'toa-backend --port ${this.port} '`);
+    if (!Number.isInteger(this.pid) || this.pid <= 0) return;
+    const pid = this.pid;
+    await this.guest.run(
+      // Gone, or a zombie (the micro-VM's init may not reap it; a zombie holds no socket).
+      `kill ${pid} 2>/dev/null; for i in $(seq 50); do s=$(cat /proc/${pid}/stat 2>/dev/null) || exit 0; ` +
+        `case "$s" in *') Z '*) exit 0;; esac; sleep 0.1; done; kill -9 ${pid} 2>/dev/null; sleep 0.2`,
+      { timeoutMs: 15_000 },
+    );
   }
 
   async clearLog(): Promise<void> {
