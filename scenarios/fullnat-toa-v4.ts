@@ -1,11 +1,10 @@
 import type { DataPathLab } from '../harness/lab/data-path-lab.ts';
 import { kernelUnhurt, withToaModule } from '../harness/lab/toa-state.ts';
-import { injectedEndpoint, runThroughBalancer } from '../harness/lab/traffic.ts';
+import { injectedEndpoint, runThroughBalancer, type ToaPlacementVariant } from '../harness/lab/traffic.ts';
 import type { Check, Scenario } from '../harness/core/scenario.ts';
-import type { ToaPlacement } from '../harness/net/index.ts';
 
 /** Where the balancer puts TOA, and whether the bare handshake ACK is "lost". */
-const PLACEMENTS: ReadonlyArray<{ label: string; placement: ToaPlacement[]; dropHandshakeAck: boolean }> = [
+const PLACEMENTS: readonly ToaPlacementVariant[] = [
   { label: 'TOA in the handshake ACK', placement: ['ack'], dropHandshakeAck: false },
   { label: 'TOA in the first data segment, handshake ACK lost', placement: ['first-data'], dropHandshakeAck: true },
   { label: 'TOA in both the handshake ACK and the first data segment', placement: ['ack', 'first-data'], dropHandshakeAck: false },

@@ -1,9 +1,8 @@
 import type { DataPathLab } from '../harness/lab/data-path-lab.ts';
 import { kernelUnhurt, withToaModule } from '../harness/lab/toa-state.ts';
-import { injectedEndpoint, runThroughBalancer } from '../harness/lab/traffic.ts';
+import { injectedEndpoint, runThroughBalancer, type ToaPlacementVariant } from '../harness/lab/traffic.ts';
 import { counterGrowth, readNetCounters } from '../harness/guest/net-counters.ts';
 import { check, type Check, type Scenario } from '../harness/core/scenario.ts';
-import type { ToaPlacement } from '../harness/net/index.ts';
 
 /**
  * SYN cookies forced (`net.ipv4.tcp_syncookies=2`: every SYN answered with a
@@ -12,7 +11,7 @@ import type { ToaPlacement } from '../harness/net/index.ts';
  * only watches the request-socket path misses. The guest's own counters show
  * every socket came from a cookie.
  */
-const PLACEMENTS: ReadonlyArray<{ label: string; placement: ToaPlacement[]; dropHandshakeAck: boolean }> = [
+const PLACEMENTS: readonly ToaPlacementVariant[] = [
   { label: 'cookies: TOA in the cookie ACK', placement: ['ack'], dropHandshakeAck: false },
   { label: 'cookies: TOA in the first data segment, the cookie ACK lost', placement: ['first-data'], dropHandshakeAck: true },
 ];

@@ -261,11 +261,6 @@ export function bpfChoice(bpf: string | undefined, source: string | undefined, p
   return { origin: 'bpf', object: resolve(bpf) };
 }
 
-/** The module choice the three flags make (the kinds aside: moduleSpecOf). */
-export function moduleChoice(source: string | undefined, prebuilt: string | undefined, bpf?: string): ToaModuleChoice {
-  return bpfChoice(bpf, source, prebuilt) ?? moduleSpecOf(source, prebuilt, undefined, 254).choice;
-}
-
 export function moduleSpecOf(source: string | undefined, prebuilt: string | undefined, kinds: string | undefined, balancerKind: number): ModuleSpec {
   let spec: ModuleSpec;
   try {

@@ -1,4 +1,5 @@
 import { runHostCommand } from '../exec/run-host-command.ts';
+import { dependsGroups } from './package-formats.ts';
 import type { DebianSuite } from './debian-suite.ts';
 import { formatKernelSpec, type KernelFlavour, type KernelSpec } from './kernel-spec.ts';
 import { suiteLists, type SuiteLists } from './suite-lists.ts';
@@ -158,11 +159,7 @@ function parseStanzas(text: string): Array<Record<string, string>> {
 }
 
 function dependsNames(depends: string): string[] {
-  return depends
-    .split(',')
-    .flatMap((alt) => alt.split('|'))
-    .map((d) => d.trim().split(/[\s(]/)[0] ?? '')
-    .filter(Boolean);
+  return dependsGroups(depends).flat();
 }
 
 /** Debian version order is enough here as numeric-aware string order (same epoch, same scheme). */

@@ -76,7 +76,8 @@ async function listWith(script: string, path: string): Promise<string[]> {
     .map((f) => (f.startsWith('./') ? f : f.startsWith('/') ? `.${f}` : `./${f}`));
 }
 
-function dependsGroups(depends: string): string[][] {
+/** A Debian Depends field: one list of alternatives per entry, names only (versions dropped). */
+export function dependsGroups(depends: string): string[][] {
   return depends
     .split(',')
     .map((group) => group.split('|').map((d) => d.trim().split(/[\s(]/)[0] ?? '').filter(Boolean))

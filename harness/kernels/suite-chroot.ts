@@ -115,10 +115,7 @@ export function recipeKey(recipe: SuiteRecipe): string {
 export function kernelChrootRecipe(kernel: Pick<ArchiveKernel, 'suite' | 'headers' | 'release'>, mirror = DEFAULT_MIRROR): SuiteRecipe {
   const base = suiteInfo(kernel.suite).base;
   const pockets = sourceLines(kernel.suite).slice(1);
-  // `-o Key=value` for apt-get becomes apt.conf's `Key "value"` for mmdebstrap's --aptopt.
-  const aptOptions = suiteAptOptions(kernel.suite)
-    .filter((o) => o !== '-o')
-    .map((o) => o.replace(/^([^=]+)=(.*)$/, '$1 "$2"'));
+  const aptOptions = mmdebstrapAptOptions(kernel.suite);
   return {
     suite: base,
     mirror,
@@ -149,9 +146,7 @@ export function userKernelChrootRecipe(
   },
   mirror = DEFAULT_MIRROR,
 ): SuiteRecipe {
-  const aptOptions = suiteAptOptions(suite)
-    .filter((o) => o !== '-o')
-    .map((o) => o.replace(/^([^=]+)=(.*)$/, '$1 "$2"'));
+  const aptOptions = mmdebstrapAptOptions(suite);
   return {
     suite,
     mirror,
@@ -169,6 +164,13 @@ export function userKernelChrootRecipe(
 
 export async function ensureUserKernelChroot(recipe: SuiteRecipe, opts: EnsureOptions = {}): Promise<SuiteChroot> {
   return ensureChroot(recipe, opts);
+}
+
+/** A suite's apt options for mmdebstrap: apt-get's `-o Key=value` becomes apt.conf's `Key "value"` (--aptopt). */
+function mmdebstrapAptOptions(suite: DebianSuite): string[] {
+  return suiteAptOptions(suite)
+    .filter((o) => o !== '-o')
+    .map((o) => o.replace(/^([^=]+)=(.*)$/, '$1 "$2"'));
 }
 
 export async function ensureSuiteChroot(suite: DebianSuite, opts: EnsureOptions = {}): Promise<SuiteChroot> {

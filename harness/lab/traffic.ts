@@ -2,7 +2,7 @@ import type { BackendLogRecord, Endpoint } from '../checks/backend-log.ts';
 import { formatEndpoint } from '../checks/backend-log.ts';
 import { openHttpRequest, type HttpExchange } from '../client/http-client.ts';
 import type { BackendServer } from '../guest/backend-server.ts';
-import type { FullNatBalancer, FullNatConnectionRecord } from '../net/index.ts';
+import type { FullNatBalancer, FullNatConnectionRecord, ToaPlacement } from '../net/index.ts';
 import { check, type Check } from '../core/scenario.ts';
 import type { DataPathLab, LabBalancerOptions } from './data-path-lab.ts';
 
@@ -50,6 +50,13 @@ export interface TrafficOptions extends LabBalancerOptions {
    * by itself, so the watcher can stop.
    */
   giveUpWhen?: (balancer: FullNatBalancer, done: AbortSignal) => Promise<void>;
+}
+
+/** One way a scenario places TOA: where it goes, and whether the bare handshake ACK is "lost". */
+export interface ToaPlacementVariant {
+  label: string;
+  placement: ToaPlacement[];
+  dropHandshakeAck: boolean;
 }
 
 export async function runThroughBalancer(lab: DataPathLab, options: TrafficOptions): Promise<TrafficRound> {

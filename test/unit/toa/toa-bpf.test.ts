@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { moduleChoice } from '../../../harness/cli/run-command.ts';
+import { bpfChoice } from '../../../harness/cli/run-command.ts';
 import { UsageError } from '../../../harness/core/usage-error.ts';
 import type { DataPathLab } from '../../../harness/lab/data-path-lab.ts';
 import { moduleOnly } from '../../../harness/lab/toa-state.ts';
@@ -45,17 +45,17 @@ describe('eBPF TOA: what the loader reports', () => {
 
 describe('eBPF TOA: choosing it', () => {
   it("--toa-bpf ours is toa-lab's object; a file is the user's; a missing file is a usage error", () => {
-    expect(moduleChoice(undefined, undefined, 'ours')).toEqual({ origin: 'bpf' });
-    const user = moduleChoice(undefined, undefined, import.meta.filename);
+    expect(bpfChoice('ours', undefined, undefined)).toEqual({ origin: 'bpf' });
+    const user = bpfChoice(import.meta.filename, undefined, undefined)!;
     expect(user).toEqual({ origin: 'bpf', object: import.meta.filename });
     expect(describeChoice(user)).toMatch(/eBPF TOA object .*no module/);
-    expect(() => moduleChoice(undefined, undefined, '/nonexistent/toa.bpf.o')).toThrow(UsageError);
-    expect(() => moduleChoice(undefined, undefined, '/nonexistent/toa.bpf.o')).toThrow(/--toa-bpf: no such BPF object/);
+    expect(() => bpfChoice('/nonexistent/toa.bpf.o', undefined, undefined)).toThrow(UsageError);
+    expect(() => bpfChoice('/nonexistent/toa.bpf.o', undefined, undefined)).toThrow(/--toa-bpf: no such BPF object/);
   });
 
   it('excludes the module flags', () => {
-    expect(() => moduleChoice(undefined, '/x/toa.ko', 'ours')).toThrow(/exclude each other/);
-    expect(() => moduleChoice('/x', undefined, 'ours')).toThrow(/exclude each other/);
+    expect(() => bpfChoice('ours', undefined, '/x/toa.ko')).toThrow(/exclude each other/);
+    expect(() => bpfChoice('ours', '/x', undefined)).toThrow(/exclude each other/);
   });
 
   it('the scenarios about the module itself skip as not applicable to eBPF, and only those', () => {
