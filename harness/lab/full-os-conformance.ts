@@ -9,6 +9,7 @@ import { renderFullOsGuide, renderRowGuide, type GuideStep } from '../toa/instal
 import {
   cloudInitStep,
   detectOsStep,
+  vipFromUserDataStep,
   letVipMethodsCoexist,
   pushToaSource,
   rebootStep,
@@ -61,6 +62,8 @@ export interface FullOsConformanceOptions {
   bootTimeoutMs?: number;
   /** The guide row to follow on a foreign image instead of the detected one. */
   profile?: string;
+  /** The VIPs came from the row's UserData at first boot (the target's seed): check them, configure nothing. */
+  vipUserData?: { row: string; method: string };
 }
 
 /** Boots `target` with the chosen provider and runs the conformance procedure on it. */
@@ -76,7 +79,21 @@ export async function runFullOsConformance(
     ...(options.cpus && { cpus: options.cpus }),
     ...(options.bootTimeoutMs && { bootTimeoutMs: options.bootTimeoutMs }),
   });
-  return runProcedureOn(lab, log, options);
+  const vipUserData = resolved.kind === 'disk-image' ? resolved.vipUserData : undefined;
+  return runProcedureOn(lab, log, { ...options, ...(vipUserData && { vipUserData: { row: vipUserData.row, method: vipUserData.method } }) });
+}
+
+/**
+ * The row's VIP step in the UCloud guide's UserData form: the bash script a user pastes
+ * into the console's UserData box, for the seed. Undefined when the row's method has no
+ * such form.
+ */
+export function vipUserDataFor(profileId: string, method: VipMethodName): string | undefined {
+  try {
+    return renderRowGuide(profileId, FULL_OS_PLAN, method, 'cloud-init').setup.find((s) => s.id === 'vip')?.script;
+  } catch {
+    return undefined;
+  }
 }
 
 export async function runProcedureOn(lab: FullOsMachine, log: (line: string) => void, options: FullOsConformanceOptions = {}): Promise<FullOsConformance> {
@@ -88,10 +105,6 @@ export async function runProcedureOn(lab: FullOsMachine, log: (line: string) => 
     log(`${result.status} ${(result.durationMs / 1000).toFixed(1)} s  ${result.name}: ${result.summary}`);
     return result.status !== 'failed';
   };
-  const guideSteps = async (list: ReadonlyArray<GuideStep | 'coexist'>) => {
-    for (const step of list) if (!(await ok(step === 'coexist' ? letVipMethodsCoexist(lab) : runGuideStep(lab, step)))) return false;
-    return true;
-  };
 
   let os: DetectedOs = { profileId: lab.name, match: 'row', description: `the lab's ${lab.name} image` };
   if (lab.origin === 'foreign') {
@@ -101,7 +114,23 @@ export async function runProcedureOn(lab: FullOsMachine, log: (line: string) => 
     if (!detected?.os) return { lab, os: { profileId: 'unknown', match: 'family', description: 'not detected' }, steps, checks, completed: false };
     os = detected.os;
   }
-  const plan = lab.origin === 'lab' ? labPlan(os.profileId) : rowPlan(os.profileId, await vipMethodTheGuestHas(lab, os.profileId));
+  const userData = lab.origin === 'foreign' ? options.vipUserData : undefined;
+  const plan =
+    lab.origin === 'lab'
+      ? labPlan(os.profileId)
+      : userData
+        ? userDataPlan(os.profileId, userData)
+        : rowPlan(os.profileId, await vipMethodTheGuestHas(lab, os.profileId));
+  const runOne = (step: GuideStep | 'coexist'): Promise<StepResult> => {
+    if (step === 'coexist') return letVipMethodsCoexist(lab);
+    // The UserData form: cloud-init configured the VIPs at first boot; the step only checks.
+    if (step.id === 'vip' && userData) return vipFromUserDataStep(lab, step, userData.method);
+    return runGuideStep(lab, step);
+  };
+  const guideSteps = async (list: ReadonlyArray<GuideStep | 'coexist'>) => {
+    for (const step of list) if (!(await ok(runOne(step)))) return false;
+    return true;
+  };
   const [toolchain, ...rest] = plan.setup;
   const completed =
     (await guideSteps([toolchain!])) &&
@@ -146,6 +175,18 @@ function labPlan(profileId: string): ProcedurePlan {
 
 function rowPlan(profileId: string, vipMethod: VipMethodName | undefined): ProcedurePlan {
   const guide = renderRowGuide(profileId, FULL_OS_PLAN, vipMethod);
+  return { setup: guide.setup, vips: [...FULL_OS_PLAN.interfacesDVips], backends: guide.backends, traffic: [pythonBackend(FULL_OS_PLAN.pythonPort)] };
+}
+
+/**
+ * The detected row's procedure with the VIPs from the UserData the seed carried. The
+ * UserData was written for the configured row before boot; if the guest turns out to be
+ * a row without that method, the configured row's procedure is followed instead.
+ */
+function userDataPlan(detectedRow: string, userData: { row: string; method: string }): ProcedurePlan {
+  const rowHas = (row: string) => profileById(row).vip.find((v) => v.method === userData.method)?.method;
+  const row = rowHas(detectedRow) ? detectedRow : userData.row;
+  const guide = renderRowGuide(row, FULL_OS_PLAN, rowHas(row), 'cloud-init');
   return { setup: guide.setup, vips: [...FULL_OS_PLAN.interfacesDVips], backends: guide.backends, traffic: [pythonBackend(FULL_OS_PLAN.pythonPort)] };
 }
 

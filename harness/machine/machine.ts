@@ -43,6 +43,12 @@ export interface DiskImageTarget {
   login?: UserLogin;
   /** Repository hosts the guest may reach through the package proxy (default: Debian's archive). */
   repositoryHosts?: readonly string[];
+  /**
+   * The UCloud guide's UserData form of the VIP: `script` goes into the run's cloud-init
+   * seed and runs once at first boot; `row` and `method` say which guide row's VIP it is
+   * (the procedure checks the VIPs instead of configuring them).
+   */
+  vipUserData?: { row: string; method: string; script: string };
 }
 
 /**

@@ -13,6 +13,7 @@
 export type {
   AutoloadMethod,
   BackendPython,
+  DiskBootSettings,
   GuideRow,
   ImageSource,
   InitSystem,

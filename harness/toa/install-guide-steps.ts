@@ -100,10 +100,16 @@ export interface RowGuide {
   backends: GuideStep[];
 }
 
-export function renderRowGuide(profileId: string, plan: Omit<FullOsGuidePlan, 'netplanVips' | 'nginxPort'>, vipMethod?: VipMethodName): RowGuide {
+export function renderRowGuide(
+  profileId: string,
+  plan: Omit<FullOsGuidePlan, 'netplanVips' | 'nginxPort'>,
+  vipMethod?: VipMethodName,
+  vipForm: 'files' | 'cloud-init' = 'files',
+): RowGuide {
   const steps = renderProcedure(profileById(profileId), {
     toaSourceDir: plan.toaSourceDir,
     vips: plan.interfacesDVips,
+    vipForm,
     ...(vipMethod && { vipMethod }),
     backend: { kind: 'python', port: plan.pythonPort, accessLog: PYTHON_ACCESS_LOG },
   }).map(withTimeout);
