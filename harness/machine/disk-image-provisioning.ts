@@ -24,6 +24,8 @@ export interface PreparedDiskImage {
   login: { user: string; privateKey: string };
   /** What to tell the user when sshd keeps refusing that login. */
   refusedLoginAdvice: string;
+  /** The run's package proxy as the guest reaches it, when no seed told the guest (a login of its own): set after login. */
+  proxyToConfigure?: string;
 }
 
 /** How long sshd may refuse the login before the run says why (the seed's user exists before sshd starts). */
@@ -45,6 +47,7 @@ export async function prepareDiskImage(session: RunSession, target: DiskImageTar
       image,
       guestForwards: [proxy.forward],
       login: { user: target.login.user, privateKey: readFileSync(target.login.privateKeyFile, 'utf8') },
+      proxyToConfigure: proxy.guestUrl,
       refusedLoginAdvice: `the configured login (user ${target.login.user}, key ${target.login.privateKeyFile}) does not get into ${target.name}: check its "login" in toa-lab.config.json`,
     };
   }

@@ -8,6 +8,7 @@ import { SshGuestShell, type SshConnectOptions, type SshTarget } from '../remote
 import { generateSshKeyPair, writeSshKeyPair } from '../remote/ssh-key-pair.ts';
 import type { ConsoleLog } from '../vm/console-log.ts';
 import { FullOsVm, type BootFirmware, type FullOsVmOptions } from '../vm/full-os-vm.ts';
+import { configureGuestPackageProxy } from '../provision/guest-proxy-config.ts';
 import { prepareDiskImage, REFUSED_LOGIN_GRACE_MS } from './disk-image-provisioning.ts';
 import { configureLabInterface, findInterfaceByMac } from './lab-nic.ts';
 import { LabWireHost } from './lab-wire-host.ts';
@@ -85,6 +86,7 @@ export class QemuMachine implements FullOsMachine {
     let name: string;
     let labKernel: string | undefined;
     let loginRefusal: SshConnectOptions['loginRefusal'];
+    let proxyToConfigure: string | undefined;
     if (target.kind === 'lab-image') {
       const image = await ensureDebianImage(target.image, log);
       const key = generateSshKeyPair(`toa-lab ${target.image} run key`);
@@ -100,6 +102,7 @@ export class QemuMachine implements FullOsMachine {
       login = prepared.login;
       name = target.name;
       loginRefusal = { graceMs: REFUSED_LOGIN_GRACE_MS, advice: prepared.refusedLoginAdvice };
+      proxyToConfigure = prepared.proxyToConfigure;
     }
     const vm = await FullOsVm.start({ ...vmOptions, ...(options.cpus && { cpus: options.cpus }) });
     session.defer(() => vm.stop());
@@ -121,6 +124,8 @@ export class QemuMachine implements FullOsMachine {
     log(`${name}: ssh login works ${(bootMs / 1000).toFixed(1)} s after QEMU started (host key ${ssh.hostKeys.fingerprint})`);
 
     if (shell.usesSudo) await assertPasswordlessSudo(shell, login.user);
+    // No seed told the guest where its packages come from: its own login, so the harness does.
+    if (proxyToConfigure) await configureGuestPackageProxy(shell, proxyToConfigure);
     const labInterface = target.kind === 'lab-image' ? LAB_IMAGE_INTERFACE : await findInterfaceByMac(shell, vm.labWireMac);
     if (target.kind !== 'lab-image') await configureLabInterface(shell, labInterface, vm.guestAddress);
     const kernelRelease = labKernel ?? (await shell.check('uname -r')).stdout.trim();

@@ -12,7 +12,10 @@ import { removeRunFolders, runToaLab, type ToaLabRun } from '../helpers/toa-lab-
  * row with its checksum, then run by the row's name: a cloud-format Debian 13
  * disk (GPT, an EFI system partition and no BIOS boot partition, GRUB for
  * x86_64-efi) — booted through OVMF, its firmware detected from the partition
- * table, the whole conformance set on it.
+ * table, the whole conformance set on it. Its VIP goes on the UCloud guide's
+ * other way: the row's UserData (netplan form), handed to cloud-init in the seed
+ * and run at first boot (`vipForm: "cloud-init"`); the harness only checks it,
+ * once cloud-init is done and again after the reboot.
  */
 describe('a local-image config row: a UEFI Debian 13 disk, by the row name', () => {
   let run: ToaLabRun;
@@ -20,7 +23,7 @@ describe('a local-image config row: a UEFI Debian 13 disk, by the row name', () 
   beforeAll(async () => {
     const image = await ensureCloudImage('debian-13-genericcloud-uefi', (line) => console.log(line));
     const config = join(mkdtempSync(join(tmpdir(), 'toa-lab-config-')), 'toa-lab.config.json');
-    writeFileSync(config, JSON.stringify({ images: { 'debian-13': [{ kind: 'local-image', path: image.disk, sha256: await sha256File(image.disk) }] } }));
+    writeFileSync(config, JSON.stringify({ images: { 'debian-13': [{ kind: 'local-image', path: image.disk, sha256: await sha256File(image.disk), vipForm: 'cloud-init', vipMethod: 'netplan' }] } }));
     run = runToaLab(['--config', config, '--image', 'debian-13'], { timeoutMs: 3_000_000 });
     console.log(run.stdout.split('\n').filter((l) => l.startsWith('#')).join('\n'));
   }, 3_300_000);
@@ -30,6 +33,17 @@ describe('a local-image config row: a UEFI Debian 13 disk, by the row name', () 
   it('boots it through OVMF, detected from its partition table', () => {
     expect(run.stdout).toMatch(/uefi \(GPT with an EFI system partition and no BIOS boot partition\)/);
     expect(run.outcome('debian-13', 'guide-procedure')?.steps?.find((s) => s.kind === 'detect-os')?.summary).toMatch(/Debian GNU\/Linux 13.*the guide's row debian-13/);
+  });
+
+  it('has its VIPs from the UserData cloud-init ran at first boot, and again after the reboot', () => {
+    expect(run.stdout).toMatch(/the debian-13 row's VIP UserData \(netplan\)/);
+    const steps = run.outcome('debian-13', 'guide-procedure')?.steps ?? [];
+    const vip = steps.find((s) => s.kind === 'vip');
+    expect(vip?.name).toBe('VIP on lo from the UserData cloud-init ran at first boot (netplan)');
+    expect(vip?.status).toBe('passed');
+    expect(vip?.commands?.[0]?.stdout).toMatch(/^#!\/bin\/bash\n# toa-lab: UCloud UserData \(cloud-init\)/);
+    const after = run.outcome('debian-13', 'reboot-persistence')?.steps ?? [];
+    expect(after.find((s) => /VIPs .* on lo/.test(s.name))?.status).toBe('passed');
   });
 
   it("passes the guide's row, the reboot and every data-path scenario", () => {
