@@ -58,7 +58,8 @@ cell's kernel, accelerator and module verdict.
                A libvirt .box in the standard form (its own boot loader, a vagrant user) runs
                with --provider vagrant, logged into with Vagrant's insecure key as vagrant does.
   --config     a toa-lab.config.json other than the working folder's
-  --profile    the guide row to follow on --image-file disks instead of the detected one
+  --profile    the guide row to follow on a disk the lab did not build (--image-file, a config
+               row) instead of the detected one
   --boot-timeout  seconds a whole OS may take to a working SSH login, at its first boot and
                after the guide's reboot (default 180 for the lab's images, 600 for a disk's
                first boot with cloud-init under TCG); a disk whose sshd keeps refusing the login

@@ -12,7 +12,8 @@ import { removeRunFolders, runToaLab, type ToaLabRun } from '../helpers/toa-lab-
  * insecure key as Debian's vagrant package ships it) and booted by the QEMU provider,
  * not by Vagrant: the harness gets in as that user through sudo, points apt at the run's
  * proxy itself (no seed did), and runs the row. Without the login the same disk ends its
- * cell a minute after sshd answers (test/e2e/foreign-image-bad-input.test.ts).
+ * cell a minute after sshd answers (test/e2e/foreign-image-bad-input.test.ts). The run
+ * also names another row with --profile, which the procedure then follows.
  */
 describe("a config row with the disk's own login (a Vagrant box's disk, no seed taken)", () => {
   let run: ToaLabRun;
@@ -26,7 +27,8 @@ describe("a config row with the disk's own login (a Vagrant box's disk, no seed 
       config,
       JSON.stringify({ images: { 'debian-12': [{ kind: 'local-image', path: join(dir, 'box.img'), login: { user: 'vagrant', privateKeyFile: box.insecurePrivateKey } }] } }),
     );
-    run = runToaLab(['--config', config, '--image', 'debian-12', '--scenario', 'guide-procedure,reboot-persistence,fullnat-toa-v4,fullnat-no-toa'], {
+    // --profile: follow the Debian 10 row (the same tools, its own name) instead of the detected Debian 12.
+    run = runToaLab(['--config', config, '--image', 'debian-12', '--profile', 'debian-10', '--scenario', 'guide-procedure,reboot-persistence,fullnat-toa-v4,fullnat-no-toa'], {
       timeoutMs: 3_000_000,
     });
     console.log(run.stdout.split('\n').filter((l) => l.startsWith('#')).join('\n'));
@@ -37,6 +39,11 @@ describe("a config row with the disk's own login (a Vagrant box's disk, no seed 
   it('logs in as the configured user, through sudo, with no seed', () => {
     expect(run.stdout).toMatch(/debian-12: ssh on 127\.0\.0\.1:\d+ as vagrant/);
     expect(run.stdout).not.toMatch(/cloud-init seed/);
+  });
+
+  it('follows the row --profile names, saying what the guest itself is', () => {
+    const detected = run.outcome('debian-12', 'guide-procedure')?.steps?.find((s) => s.kind === 'detect-os');
+    expect(detected?.summary).toMatch(/Debian GNU\/Linux 12.*\(--profile debian-10\): the guide's row debian-10/);
   });
 
   it("installs the toolchain through the run's proxy and passes the row, the reboot and the data path", () => {

@@ -1,6 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cacheRoot, recipeHash } from '../../harness/cache/artifact-cache.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../harness/images/checksum.ts';
 import { ensureCloudImage } from '../../harness/images/cloud/build-cloud-image.ts';
@@ -8,8 +11,10 @@ import { SCENARIOS } from '../../scenarios/index.ts';
 import { removeRunFolders, runToaLab, type ToaLabRun } from '../helpers/toa-lab-run.ts';
 
 /**
- * A vendor's UEFI image named once in toa-lab.config.json, as a `local-image`
- * row with its checksum, then run by the row's name: a cloud-format Debian 13
+ * A vendor's UEFI image named once in toa-lab.config.json, as a `cloud-image`
+ * row (a URL and its sha256: served here by an HTTP server on 127.0.0.1, as a
+ * vendor's mirror would; downloaded once into the cache, verified, its cache entry
+ * removed after the test), then run by the row's name: a cloud-format Debian 13
  * disk (GPT, an EFI system partition and no BIOS boot partition, GRUB for
  * x86_64-efi) — booted through OVMF, its firmware detected from the partition
  * table, the whole conformance set on it. Its VIP goes on the UCloud guide's
@@ -17,18 +22,37 @@ import { removeRunFolders, runToaLab, type ToaLabRun } from '../helpers/toa-lab-
  * and run at first boot (`vipForm: "cloud-init"`); the harness only checks it,
  * once cloud-init is done and again after the reboot.
  */
-describe('a local-image config row: a UEFI Debian 13 disk, by the row name', () => {
+describe('a cloud-image config row: a UEFI Debian 13 disk from a URL, by the row name', () => {
   let run: ToaLabRun;
+  let server: Server;
+  let download: { url: string; sha256: string };
 
   beforeAll(async () => {
     const image = await ensureCloudImage('debian-13-genericcloud-uefi', (line) => console.log(line));
+    server = createServer((req, res) => {
+      if (req.url !== '/debian-13-genericcloud-amd64.qcow2') return void res.writeHead(404).end();
+      res.writeHead(200, { 'content-length': String(statSync(image.disk).size) });
+      createReadStream(image.disk).pipe(res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    download = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/debian-13-genericcloud-amd64.qcow2`, sha256: await sha256File(image.disk) };
     const config = join(mkdtempSync(join(tmpdir(), 'toa-lab-config-')), 'toa-lab.config.json');
-    writeFileSync(config, JSON.stringify({ images: { 'debian-13': [{ kind: 'local-image', path: image.disk, sha256: await sha256File(image.disk), vipForm: 'cloud-init', vipMethod: 'netplan' }] } }));
+    writeFileSync(config, JSON.stringify({ images: { 'debian-13': [{ kind: 'cloud-image', ...download, vipForm: 'cloud-init', vipMethod: 'netplan' }] } }));
     run = runToaLab(['--config', config, '--image', 'debian-13'], { timeoutMs: 3_000_000 });
     console.log(run.stdout.split('\n').filter((l) => l.startsWith('#')).join('\n'));
   }, 3_300_000);
 
-  afterAll(() => removeRunFolders());
+  afterAll(() => {
+    server.close();
+    // The port is the run's: its cache entry would never be used again.
+    rmSync(join(cacheRoot(), 'downloads', recipeHash(download)), { recursive: true, force: true });
+    removeRunFolders();
+  });
+
+  it('downloads the image once into the cache, verified against its sha256', () => {
+    expect(run.stdout + run.stderr).toMatch(/downloading http:\/\/127\.0\.0\.1:\d+\/debian-13-genericcloud-amd64\.qcow2: \d+ % of \d+ MiB/);
+    expect(run.outcome('debian-13', 'guide-procedure')?.error).toBeUndefined();
+  });
 
   it('boots it through OVMF, detected from its partition table', () => {
     expect(run.stdout).toMatch(/uefi \(GPT with an EFI system partition and no BIOS boot partition\)/);
