@@ -50,6 +50,7 @@ describe('disk images the lab cannot use', () => {
     const run = runToaLab(['--image-file', join(dir, 'box.img'), '--scenario', 'guide-procedure'], { timeoutMs: 900_000 });
     expect(run.code, run.stderr).toBe(1);
     const error = run.outcome('box', 'guide-procedure')?.error ?? '';
+    console.log(error);
     expect(error).toMatch(/^the image did not start: sshd on 127\.0\.0\.1:\d+ refused toalab\w+'s key for \d+ s/);
     expect(error).toContain("the image did not take the run's cloud-init NoCloud seed");
     expect(error).toMatch(/"login": \{ "user": "vagrant", "privateKeyFile": /);
