@@ -73,12 +73,13 @@ export async function prepareDiskImage(session: RunSession, target: DiskImageTar
  * to add to the config instead of waiting out the first-boot timeout.
  */
 function noSeedAdvice(target: DiskImageTarget): string {
-  const row = target.download || target.name.includes('.') ? 'ROW' : target.name;
-  const path = target.file || '/path/to/the/disk';
-  return (
+  const why =
     "the image did not take the run's cloud-init NoCloud seed (it has no cloud-init, or its cloud-init reads other datasources only, " +
-    'as a Vagrant box\'s does) and no login is configured for it. Name a user with passwordless sudo and its key in toa-lab.config.json, ' +
-    `e.g. { "images": { "${row}": [{ "kind": "local-image", "path": "${path}", "login": { "user": "vagrant", "privateKeyFile": "/path/to/its/key" } }] } } ` +
-    `and run toa-lab run --image ${row}${row === 'ROW' ? ' (ROW: its guide row, from toa-lab images list)' : ''}`
+    "as a Vagrant box's does) and no login is configured for it. Name a user with passwordless sudo and its key";
+  const login = '"login": { "user": "vagrant", "privateKeyFile": "/path/to/its/key" }';
+  if (target.configRow) return `${why}: add ${login} to its entry for ${target.configRow} in toa-lab.config.json`;
+  return (
+    `${why} in toa-lab.config.json, e.g. { "images": { "ROW": [{ "kind": "local-image", "path": "${target.file}", ${login} }] } }, ` +
+    'and run toa-lab run --image ROW (ROW: its guide row, from toa-lab images list)'
   );
 }

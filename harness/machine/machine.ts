@@ -29,6 +29,8 @@ export interface DiskImageTarget {
   kind: 'disk-image';
   /** The cell's name (the file's base name unless the config gives one). */
   name: string;
+  /** The guide row whose toa-lab.config.json entry this disk is; unset for `--image-file`. */
+  configRow?: string;
   /** An absolute path; never written to (each run boots an overlay). */
   file: string;
   /** Default: detected by `qemu-img info`. */

@@ -62,12 +62,12 @@ export function configuredRowTarget(profile: OsProfile, configFile: string | und
   if (local) {
     const file = resolve(local.path);
     if (!existsSync(file)) throw new UsageError(`${profile.id}: the configured local-image ${file} does not exist${configFile ? ` (${configFile})` : ''}`);
-    return { kind: 'disk-image', name: profile.id, file, ...(local.sha256 && { sha256: local.sha256 }), ...bootSettings(profile, local, configFile) };
+    return { kind: 'disk-image', name: profile.id, configRow: profile.id, file, ...(local.sha256 && { sha256: local.sha256 }), ...bootSettings(profile, local, configFile) };
   }
   const cloud = sources.find((s): s is Extract<ImageSource, { kind: 'cloud-image' }> => s.kind === 'cloud-image');
   // Only a user's config makes a row's cloud image ours to fetch: the built-in URLs are unverified (sha256 null).
   if (cloud && configFile) {
-    return { kind: 'disk-image', name: profile.id, file: '', download: { url: cloud.url, sha256: cloud.sha256 }, ...bootSettings(profile, cloud, configFile) };
+    return { kind: 'disk-image', name: profile.id, configRow: profile.id, file: '', download: { url: cloud.url, sha256: cloud.sha256 }, ...bootSettings(profile, cloud, configFile) };
   }
   const said = sources.map((s) => s.kind).join(', ');
   throw new UsageError(

@@ -53,7 +53,7 @@ describe('disk images the lab cannot use', () => {
     console.log(error);
     expect(error).toMatch(/^the image did not start: sshd on 127\.0\.0\.1:\d+ refused toalab\w+'s key for \d+ s/);
     expect(error).toContain("the image did not take the run's cloud-init NoCloud seed");
-    expect(error).toMatch(/"login": \{ "user": "vagrant", "privateKeyFile": /);
+    expect(error).toMatch(/\{ "images": \{ "ROW": \[\{ "kind": "local-image", "path": "[^"]+box\.img", "login": \{ "user": "vagrant", "privateKeyFile": /);
     // Bounded by the refusal's grace after sshd answered, not by the 600 s first-boot timeout.
     const answered = Number(/ssh: 127\.0\.0\.1:\d+ answers \([^)]*\) after ([\d.]+) s/.exec(run.stdout)?.[1]);
     const refusedFor = Number(/refused toalab\w+'s key for (\d+) s/.exec(error)?.[1]);
