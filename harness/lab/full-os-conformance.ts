@@ -121,16 +121,14 @@ export async function runProcedureOn(lab: FullOsMachine, log: (line: string) => 
       : userData
         ? userDataPlan(os.profileId, userData)
         : rowPlan(os.profileId, await vipMethodTheGuestHas(lab, os.profileId));
-  const runOne = (step: GuideStep | 'coexist'): Promise<StepResult> => {
-    if (step === 'coexist') return letVipMethodsCoexist(lab);
-    // The UserData form: cloud-init configured the VIPs at first boot; the step only checks.
-    if (step.id === 'vip' && userData) return vipFromUserDataStep(lab, step, userData.method);
-    return runGuideStep(lab, step);
-  };
   const guideSteps = async (list: ReadonlyArray<GuideStep | 'coexist'>) => {
-    for (const step of list) if (!(await ok(runOne(step)))) return false;
+    for (const step of list) if (!(await ok(step === 'coexist' ? letVipMethodsCoexist(lab) : runGuideStep(lab, step)))) return false;
     return true;
   };
+  // The UserData form: cloud-init put the VIPs on lo at first boot, so they are checked as soon as it is done.
+  if (plan.vipFromUserData && !(await ok(vipFromUserDataStep(lab, plan.vipFromUserData.step, plan.vipFromUserData.method)))) {
+    return { lab, os, steps, checks, completed: false };
+  }
   const [toolchain, ...rest] = plan.setup;
   const completed =
     (await guideSteps([toolchain!])) &&
@@ -159,6 +157,8 @@ interface ProcedurePlan {
   vips: string[];
   backends: GuideStep[];
   traffic: GuestBackend[];
+  /** The UserData form's VIP step (its `verify` is the check), taken out of `setup`: cloud-init ran it at first boot. */
+  vipFromUserData?: { step: GuideStep; method: string };
 }
 
 function labPlan(profileId: string): ProcedurePlan {
@@ -187,7 +187,13 @@ function userDataPlan(detectedRow: string, userData: { row: string; method: stri
   const rowHas = (row: string) => profileById(row).vip.find((v) => v.method === userData.method)?.method;
   const row = rowHas(detectedRow) ? detectedRow : userData.row;
   const guide = renderRowGuide(row, FULL_OS_PLAN, rowHas(row), 'cloud-init');
-  return { setup: guide.setup, vips: [...FULL_OS_PLAN.interfacesDVips], backends: guide.backends, traffic: [pythonBackend(FULL_OS_PLAN.pythonPort)] };
+  return {
+    setup: guide.setup.filter((s) => s.id !== 'vip'),
+    vips: [...FULL_OS_PLAN.interfacesDVips],
+    backends: guide.backends,
+    traffic: [pythonBackend(FULL_OS_PLAN.pythonPort)],
+    vipFromUserData: { step: guide.setup.find((s) => s.id === 'vip')!, method: userData.method },
+  };
 }
 
 /**

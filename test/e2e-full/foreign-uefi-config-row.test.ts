@@ -79,3 +79,40 @@ describe('a cloud-image config row: a UEFI Debian 13 disk from a URL, by the row
     expect(run.code).toBe(0);
   });
 });
+
+/**
+ * The same disk with the UserData of a method its OS lacks (the Debian row's
+ * interfaces.d + `/etc/init.d/networking restart`; Debian 13's cloud image has
+ * netplan, no ifupdown): cloud-init finishes with errors of its own, reported in its
+ * words while the cell goes on, and the VIP check right after it fails with what lo holds.
+ */
+describe('a UserData that fails in the guest: cloud-init errors, then the VIP verdict', () => {
+  let run: ToaLabRun;
+
+  beforeAll(async () => {
+    const image = await ensureCloudImage('debian-13-genericcloud-uefi', (line) => console.log(line));
+    const config = join(mkdtempSync(join(tmpdir(), 'toa-lab-config-')), 'toa-lab.config.json');
+    writeFileSync(config, JSON.stringify({ images: { 'debian-13': [{ kind: 'local-image', path: image.disk, vipForm: 'cloud-init', vipMethod: 'interfaces-d' }] } }));
+    run = runToaLab(['--config', config, '--image', 'debian-13', '--scenario', 'guide-procedure'], { timeoutMs: 1_800_000 });
+    console.log(run.stdout.split('\n').filter((l) => l.startsWith('#')).join('\n'));
+  }, 2_000_000);
+
+  afterAll(() => removeRunFolders());
+
+  it("reports cloud-init's own errors and goes on", () => {
+    const steps = run.outcome('debian-13', 'guide-procedure')?.steps ?? [];
+    const cloudInit = steps.find((s) => s.kind === 'provision');
+    expect(cloudInit?.status).toBe('passed');
+    expect(cloudInit?.summary).toMatch(/^cloud-init finished with errors of its own: /);
+    expect(steps.find((s) => s.kind === 'detect-os')?.status).toBe('passed');
+  });
+
+  it('fails the VIP check with what lo holds, before any toolchain is installed', () => {
+    const steps = run.outcome('debian-13', 'guide-procedure')?.steps ?? [];
+    const vip = steps.find((s) => s.kind === 'vip');
+    expect(vip?.status).toBe('failed');
+    expect(vip?.summary).toMatch(/^the UserData did not leave the VIPs on lo: .*192\.0\.2\.100 is not on lo/);
+    expect(steps.some((s) => s.kind === 'toolchain')).toBe(false);
+    expect(run.code).toBe(1);
+  });
+});
