@@ -72,7 +72,7 @@ const PHASES: readonly Phase[] = [
 type Seen = 'client' | 'balancer' | 'mixed' | 'other' | 'no line';
 
 /** What one connection's log line shows: getpeername() and accept() both the client, both the balancer, one each, or else. */
-function seenAs(connection: TrafficConnection): Seen {
+export function seenAs(connection: TrafficConnection): Seen {
   const line = connection.logLine;
   if (!line) return 'no line';
   const client = injectedEndpoint(connection);
