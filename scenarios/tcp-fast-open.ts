@@ -6,6 +6,8 @@ import { kernelUnhurt, withToaModule } from '../harness/lab/toa-state.ts';
 import { balancerEndpoint, injectedEndpoint, runThroughBalancer, sameEndpoint, type TrafficConnection, type TrafficRound } from '../harness/lab/traffic.ts';
 import { FastOpenCookieJar, type BalancerFastOpen, type ToaPlacement } from '../harness/net/index.ts';
 import { check, finding, type Check, type Scenario } from '../harness/core/scenario.ts';
+import { readToaStats } from '../harness/toa/toa-module.ts';
+import type { ToaStats } from '../harness/checks/toa-stats.ts';
 
 /**
  * TCP Fast Open (RFC 7413): the backend's socket is created from the SYN. Linux's
@@ -125,6 +127,7 @@ export const tcpFastOpen: Scenario<DataPathLab> = {
       backend = await BackendServer.start(lab.guest, { port: TFO_PORT });
       const cookies = new FastOpenCookieJar();
       const before = await readNetCounters(lab.guest);
+      const statsBefore = lab.ownModule ? await readToaStats(lab.guest) : undefined;
       let fastOpenConnections = 0;
       let cookieRequests = 0;
       for (const phase of PHASES) {
@@ -158,6 +161,7 @@ export const tcpFastOpen: Scenario<DataPathLab> = {
       }
       const after = await readNetCounters(lab.guest);
       checks.push(createdFromSyn(before, after, fastOpenConnections, cookieRequests));
+      if (statsBefore) checks.push(moduleCounters(statsBefore, await readToaStats(lab.guest), fastOpenConnections));
     } finally {
       await backend?.stop();
       await lab.guest.check(`echo ${previous || 1} > ${SYSCTL}`);
@@ -209,5 +213,17 @@ function createdFromSyn(before: NetCounters, after: NetCounters, fastOpenConnect
     passive >= fastOpenConnections && requested >= cookieRequests,
     `TCPFastOpenPassive +${fastOpenConnections}, TCPFastOpenCookieReqd +${cookieRequests}`,
     `TCPFastOpenPassive +${passive}, TCPFastOpenPassiveFail +${failed}, TCPFastOpenCookieReqd +${requested}, TCPFastOpenListenOverflow +${overflow}`,
+  );
+}
+
+/** toa.ko's own account of the Fast Open children (native/toa/README.md, /proc/net/toa_stats): shown, not judged. */
+function moduleCounters(before: ToaStats, after: ToaStats, fastOpenConnections: number): Check {
+  const names = ['fast_open_child', 'syn_recv_sock_toa', 'syn_recv_sock_no_toa', 'getname_toa_ok', 'getname_toa_empty', 'child_no_segment'];
+  const growth = names.map((name) => `${name} +${(after[name] ?? 0) - (before[name] ?? 0)}`).join(', ');
+  return finding(
+    "toa.ko's counters over the Fast Open connections",
+    true,
+    `fast_open_child +${fastOpenConnections} (one per child recorded from its SYN)`,
+    'fast_open_child' in after ? growth : `${growth} (no fast_open_child: a toa.ko before 1.2)`,
   );
 }
