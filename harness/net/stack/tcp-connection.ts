@@ -153,11 +153,7 @@ export class TcpConnection {
   private synAckCookie: Uint8Array | undefined;
   /** Passive: the SYN created this connection (valid cookie, or none needed). */
   private fastOpened = false;
-  /**
-   * Active: the SYN-ACK acknowledged the data our SYN carried. Passive: we took the data the
-   * SYN carried. (What this side believes; the lab's verdicts come from the guest.)
-   */
-  synDataAccepted = false;
+  private synDataTaken = false;
 
   constructor(
     readonly endpoints: TcpEndpoints,
@@ -220,7 +216,7 @@ export class TcpConnection {
       // peer to send again.
       this.rcvNxt = seqAdd(this.rcvNxt, syn.payload.length);
       this.rcvAdvertisedEdge = this.rcvNxt;
-      this.synDataAccepted = true;
+      this.synDataTaken = true;
       this.owner?.onData(Uint8Array.from(syn.payload));
     }
     this.sendSynAck(false);
@@ -243,6 +239,14 @@ export class TcpConnection {
   }
 
   // ─── Application side ──────────────────────────────────────────────────────────────────────
+
+  /**
+   * Active: the SYN-ACK acknowledged the data our SYN carried. Passive: we took the data the
+   * SYN carried. (What this side believes; the lab's verdicts come from the guest.)
+   */
+  get synDataAccepted(): boolean {
+    return this.synDataTaken;
+  }
 
   /** Bytes written by the application and not yet acknowledged by the peer. */
   get unacknowledgedBytes(): number {
@@ -354,7 +358,7 @@ export class TcpConnection {
     this.negotiateOptions(segment.options);
     const cookie = findFastOpenOption(segment.options);
     if (cookie && cookie.length > 0) this.fastOpenClient?.onCookie?.(Uint8Array.from(cookie));
-    this.synDataAccepted = this.synDataLength > 0 && seqGe(ack, seqAdd(this.iss, 1 + this.synDataLength));
+    this.synDataTaken = this.synDataLength > 0 && seqGe(ack, seqAdd(this.iss, 1 + this.synDataLength));
     this.acknowledgeUpTo(ack);
     // What the SYN carried and the SYN-ACK did not acknowledge goes again, after the handshake.
     if (seqGt(this.sndNxt, this.sndUna)) this.sndNxt = this.sndUna;
