@@ -145,7 +145,9 @@ export function cloudInitStep(lab: GuestLab, timeoutMs = 600_000): Promise<StepR
   return runStep('provision: cloud-init finished (cloud-init status --wait --long)', async (recorder) => {
     const present = recorder.record(await lab.guest.run('command -v cloud-init'));
     if (present.exitCode !== 0) throw new StepSkipped('no cloud-init in the image (reached with the configured login)');
-    const status = recorder.record(await lab.guest.run('cloud-init status --wait --long', { timeoutMs }));
+    // `--wait` prints a dot per poll with no newline before the status (cloud-init 25 on Debian 13:
+    // "....status: done"), so wait quietly and then ask once.
+    const status = recorder.record(await lab.guest.run('cloud-init status --wait >/dev/null 2>&1; cloud-init status --long', { timeoutMs }));
     if (status.timedOut) throw new StepFailure(`cloud-init did not finish within ${timeoutMs / 1000} s`);
     const text = status.stdout.trim();
     const state = /^status:\s*(\S+)/m.exec(text)?.[1] ?? 'unknown';
