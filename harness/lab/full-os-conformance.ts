@@ -2,7 +2,7 @@ import type { RunSession } from '../lifecycle/run-session.ts';
 import type { FullOsMachine, MachineTarget } from '../machine/machine.ts';
 import { machineProvider } from '../machine/providers.ts';
 import type { DetectedOs } from '../os/detect-os.ts';
-import { profileById, type VipMethodName } from '../os/index.ts';
+import { profileById, type RepositoryMirror, type VipMethodName } from '../os/index.ts';
 import type { Check } from '../core/scenario.ts';
 import type { StepResult } from '../core/step.ts';
 import { renderFullOsGuide, renderRowGuide, type GuideStep } from '../toa/install-guide-steps.ts';
@@ -61,6 +61,11 @@ export interface FullOsConformanceOptions {
   bootTimeoutMs?: number;
   /** The guide row to follow on a foreign image instead of the detected one. */
   profile?: string;
+  /**
+   * A foreign image: the mirror or archive of the row the run named (its host is on the
+   * package proxy's allow-list), pointed at before the toolchain.
+   */
+  repositories?: RepositoryMirror;
 }
 
 /** Boots `target` with the chosen provider and runs the conformance procedure on it. */
@@ -101,10 +106,12 @@ export async function runProcedureOn(lab: FullOsMachine, log: (line: string) => 
     if (!detected?.os) return { lab, os: { profileId: 'unknown', match: 'family', description: 'not detected' }, steps, checks, completed: false };
     os = detected.os;
   }
-  const plan = lab.origin === 'lab' ? labPlan(os.profileId) : rowPlan(os.profileId, await vipMethodTheGuestHas(lab, os.profileId));
-  const [toolchain, ...rest] = plan.setup;
+  const plan = lab.origin === 'lab' ? labPlan(os.profileId) : rowPlan(os.profileId, await vipMethodTheGuestHas(lab, os.profileId), options.repositories);
+  // The source is pushed once the toolchain is there (and the repositories step, if any, before it).
+  const toolchainAt = plan.setup.findIndex((step) => step !== 'coexist' && step.id === 'toolchain');
+  const [untilToolchain, rest] = [plan.setup.slice(0, toolchainAt + 1), plan.setup.slice(toolchainAt + 1)];
   const completed =
-    (await guideSteps([toolchain!])) &&
+    (await guideSteps(untilToolchain)) &&
     (await ok(pushToaSource(lab, FULL_OS_PLAN.toaSourceDir, options.toaSource))) &&
     (await guideSteps(rest)) &&
     (await ok(rebootStep(lab))) &&
@@ -125,7 +132,7 @@ export async function runProcedureOn(lab: FullOsMachine, log: (line: string) => 
 
 /** What one procedure runs: its setup steps up to the reboot, the VIPs that must come back, backends and traffic. */
 interface ProcedurePlan {
-  /** toolchain first (the source is pushed after it), then build, load, autoload, VIPs; 'coexist': the lab's netplan drop-in. */
+  /** [repositories,] toolchain (the source is pushed after it), then build, load, autoload, VIPs; 'coexist': the lab's netplan drop-in. */
   setup: Array<GuideStep | 'coexist'>;
   vips: string[];
   backends: GuideStep[];
@@ -144,8 +151,8 @@ function labPlan(profileId: string): ProcedurePlan {
   };
 }
 
-function rowPlan(profileId: string, vipMethod: VipMethodName | undefined): ProcedurePlan {
-  const guide = renderRowGuide(profileId, FULL_OS_PLAN, vipMethod);
+function rowPlan(profileId: string, vipMethod: VipMethodName | undefined, repositories: RepositoryMirror | undefined): ProcedurePlan {
+  const guide = renderRowGuide(profileId, FULL_OS_PLAN, vipMethod, repositories);
   return { setup: guide.setup, vips: [...FULL_OS_PLAN.interfacesDVips], backends: guide.backends, traffic: [pythonBackend(FULL_OS_PLAN.pythonPort)] };
 }
 

@@ -1,4 +1,4 @@
-import { EXIT_CODES, profileById, renderProcedure, type ProcedureStep, type StepId, type VipMethodName } from '../os/index.ts';
+import { EXIT_CODES, profileById, renderProcedure, type OsProfile, type ProcedureStep, type RepositoryMirror, type StepId, type VipMethodName } from '../os/index.ts';
 
 /**
  * The guides' procedure for a full-OS image, as harness/os renders it for the
@@ -45,6 +45,8 @@ export const NGINX_ACCESS_LOG = '/var/log/toa-lab/nginx-access.log';
 
 /** Under TCG on a shared 2-core host: make takes 20–70 s, networking restart and netplan apply 10–40 s. */
 const TIMEOUT_MS: Record<StepId, number> = {
+  // Files rewritten in place: nothing is fetched.
+  repositories: 60_000,
   // A stock image installs gcc and the headers from its repositories: minutes of dpkg under TCG.
   toolchain: 900_000,
   'toa-build': 420_000,
@@ -94,14 +96,23 @@ function withTimeout(step: ProcedureStep): GuideStep {
  * The guide's own row on an image the lab did not build: the row's default VIP
  * method with its VIPs, and the guides' verification server (Python) — nothing
  * the row does not say (no second VIP method, no nginx: a stock image has neither).
+ * `repositories`: the mirror or archive the run's package proxy allows (the named row's,
+ * from its data or the user's config), which replaces the detected row's built-in one;
+ * none, and the guest's own repository definitions are used as they are.
  */
 export interface RowGuide {
   setup: GuideStep[];
   backends: GuideStep[];
 }
 
-export function renderRowGuide(profileId: string, plan: Omit<FullOsGuidePlan, 'netplanVips' | 'nginxPort'>, vipMethod?: VipMethodName): RowGuide {
-  const steps = renderProcedure(profileById(profileId), {
+export function renderRowGuide(
+  profileId: string,
+  plan: Omit<FullOsGuidePlan, 'netplanVips' | 'nginxPort'>,
+  vipMethod?: VipMethodName,
+  repositories?: RepositoryMirror,
+): RowGuide {
+  const profile: OsProfile = { ...profileById(profileId), repositories };
+  const steps = renderProcedure(profile, {
     toaSourceDir: plan.toaSourceDir,
     vips: plan.interfacesDVips,
     ...(vipMethod && { vipMethod }),
