@@ -29,7 +29,8 @@ function describeSource(source: ImageSource): string {
 /**
  * A row's mirror or archive, and what was done with its step here: no guide row's OS boots on
  * this machine, so its rendering is checked statically (golden files, ShellCheck, runs against
- * sample files in a sandbox) and NOT run here.
+ * sample files in a sandbox) and NOT run on that OS; the apt form ran once on the lab's
+ * cloud-format Debian 12 disk with a config mirror (BENCHMARKS.md).
  */
 function describeRepositories(profile: OsProfile): string | undefined {
   const mirror = profile.repositories;
@@ -41,7 +42,8 @@ function describeRepositories(profile: OsProfile): string | undefined {
   return (
     `${mirror.kind} ${mirror.url}${security}${mirror.note ? `: ${mirror.note}` : ''} — a step before the toolchain points ${profile.packageManager} there ` +
     `(its host joins the package proxy's allow-list for \`run --image ${profile.id}\`${ownImageOnly ? ' with an image from the config' : ''}); ` +
-    (profile.guides.includes('lab') ? 'its apt form is checked statically and was run on a Debian 12 cloud image (BENCHMARKS.md)' : 'rendered and checked statically, NOT run here')
+    `rendered and checked statically, NOT run on ${profile.displayName} here` +
+    (profile.packageManager === 'apt' ? ' (the apt form itself ran once on a Debian 12 cloud disk: BENCHMARKS.md)' : '')
   );
 }
 

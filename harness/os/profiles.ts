@@ -248,7 +248,11 @@ export const GUIDE_PROFILES: readonly OsProfile[] = [
     images: [{ kind: 'vagrant-box', box: 'debian/jessie64', providers: BOX_PROVIDERS.debian }],
     repositories: DEBIAN_8_ARCHIVE,
     guides: ['huawei'],
-    notes: ['VIP: not in the UCloud guide; Debian 10\'s interfaces.d row applies unchanged to jessie\'s ifupdown.'],
+    notes: [
+      'VIP: not in the UCloud guide; Debian 10\'s interfaces.d row applies unchanged to jessie\'s ifupdown.',
+      // Not verified here: no jessie guest boots on this machine.
+      'Packages: archive.debian.org. jessie\'s archive signing key has since expired, so apt may refuse the archive\'s signatures (KEYEXPIRED); the toolchain step then fails in apt\'s words (not verified here).',
+    ],
   },
   {
     id: 'centos-8',

@@ -163,7 +163,7 @@ describe('toa-lab CLI', { timeout: SLOW }, () => {
     // Each box with the providers it is published for; the ones vagrant-libvirt cannot use, marked.
     expect(list.stdout).toMatch(/^ubuntu-20\.04 .*vagrant box generic\/ubuntu2004 \[libvirt, .*\| vagrant box ubuntu\/focal64 \[virtualbox only: .* NOT usable by the lab's vagrant-libvirt\]/m);
     // The end-of-life rows' archives, with what was (not) run here.
-    expect(list.stdout).toMatch(/^centos-8 .*\n +repositories: archive http:\/\/vault\.centos\.org\/8\.5\.2111: .* a step before the toolchain points dnf there .*rendered and checked statically, NOT run here$/m);
+    expect(list.stdout).toMatch(/^centos-8 .*\n +repositories: archive http:\/\/vault\.centos\.org\/8\.5\.2111: .* a step before the toolchain points dnf there .*rendered and checked statically, NOT run on CentOS 8 here$/m);
     const dir = mkdtempSync(join(tmpdir(), 'toa-lab-config-'));
     const config = join(dir, 'toa-lab.config.json');
     writeFileSync(config, JSON.stringify({ images: { 'centos-7': [{ kind: 'local-image', path: '/srv/images/centos7.qcow2' }] } }));
