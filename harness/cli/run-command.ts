@@ -58,11 +58,13 @@ cell's kernel, accelerator and module verdict.
                A libvirt .box in the standard form (its own boot loader, a vagrant user) runs
                with --provider vagrant, logged into with Vagrant's insecure key as vagrant does.
   --config     a toa-lab.config.json other than the working folder's
-  --profile    the guide row to follow on --image-file disks instead of the detected one
+  --profile    the guide row to follow on a disk the lab did not build (--image-file, a config
+               row) instead of the detected one
   --boot-timeout  seconds a whole OS may take to a working SSH login, at its first boot and
                after the guide's reboot (default 180 for the lab's images, 600 for a disk's
-               first boot with cloud-init under TCG); a guest that never lets the harness in
-               (no cloud-init, wrong credentials) ends its cell with sshd's answer then
+               first boot with cloud-init under TCG); a disk whose sshd keeps refusing the login
+               (no cloud-init took the seed, a wrong configured key) ends its cell 60 s after the
+               first refusal, with sshd's answer and the config lines that would let it in
   --kernel     a kernel Debian's archive serves, booted as a micro-VM cell running the data-path
                scenarios: SUITE[:FLAVOUR][=VERSION], e.g. sid, bookworm:cloud, bookworm=6.1.176-1,
                trixie-backports=7.2 (newest 7.2.x), trixie-backports:rt; repeatable; cell

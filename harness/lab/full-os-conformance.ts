@@ -9,6 +9,7 @@ import { renderFullOsGuide, renderRowGuide, type GuideStep } from '../toa/instal
 import {
   cloudInitStep,
   detectOsStep,
+  vipFromUserDataStep,
   letVipMethodsCoexist,
   pushToaSource,
   rebootStep,
@@ -61,6 +62,8 @@ export interface FullOsConformanceOptions {
   bootTimeoutMs?: number;
   /** The guide row to follow on a foreign image instead of the detected one. */
   profile?: string;
+  /** The VIPs came from the row's UserData at first boot (the target's seed): check them, configure nothing. */
+  vipUserData?: { row: string; method: string };
   /**
    * A foreign image: the mirror or archive of the row the run named (its host is on the
    * package proxy's allow-list), pointed at before the toolchain.
@@ -81,7 +84,21 @@ export async function runFullOsConformance(
     ...(options.cpus && { cpus: options.cpus }),
     ...(options.bootTimeoutMs && { bootTimeoutMs: options.bootTimeoutMs }),
   });
-  return runProcedureOn(lab, log, options);
+  const vipUserData = resolved.kind === 'disk-image' ? resolved.vipUserData : undefined;
+  return runProcedureOn(lab, log, { ...options, ...(vipUserData && { vipUserData: { row: vipUserData.row, method: vipUserData.method } }) });
+}
+
+/**
+ * The row's VIP step in the UCloud guide's UserData form: the bash script a user pastes
+ * into the console's UserData box, for the seed. Undefined when the row's method has no
+ * such form.
+ */
+export function vipUserDataFor(profileId: string, method: VipMethodName): string | undefined {
+  try {
+    return renderRowGuide(profileId, FULL_OS_PLAN, { vipMethod: method, vipForm: 'cloud-init' }).setup.find((s) => s.id === 'vip')?.script;
+  } catch {
+    return undefined;
+  }
 }
 
 export async function runProcedureOn(lab: FullOsMachine, log: (line: string) => void, options: FullOsConformanceOptions = {}): Promise<FullOsConformance> {
@@ -93,10 +110,6 @@ export async function runProcedureOn(lab: FullOsMachine, log: (line: string) => 
     log(`${result.status} ${(result.durationMs / 1000).toFixed(1)} s  ${result.name}: ${result.summary}`);
     return result.status !== 'failed';
   };
-  const guideSteps = async (list: ReadonlyArray<GuideStep | 'coexist'>) => {
-    for (const step of list) if (!(await ok(step === 'coexist' ? letVipMethodsCoexist(lab) : runGuideStep(lab, step)))) return false;
-    return true;
-  };
 
   let os: DetectedOs = { profileId: lab.name, match: 'row', description: `the lab's ${lab.name} image` };
   if (lab.origin === 'foreign') {
@@ -106,7 +119,21 @@ export async function runProcedureOn(lab: FullOsMachine, log: (line: string) => 
     if (!detected?.os) return { lab, os: { profileId: 'unknown', match: 'family', description: 'not detected' }, steps, checks, completed: false };
     os = detected.os;
   }
-  const plan = lab.origin === 'lab' ? labPlan(os.profileId) : rowPlan(os.profileId, await vipMethodTheGuestHas(lab, os.profileId), options.repositories);
+  const userData = lab.origin === 'foreign' ? options.vipUserData : undefined;
+  const plan =
+    lab.origin === 'lab'
+      ? labPlan(os.profileId)
+      : userData
+        ? userDataPlan(os.profileId, userData, options.repositories)
+        : rowPlan(os.profileId, await vipMethodTheGuestHas(lab, os.profileId), options.repositories);
+  const guideSteps = async (list: ReadonlyArray<GuideStep | 'coexist'>) => {
+    for (const step of list) if (!(await ok(step === 'coexist' ? letVipMethodsCoexist(lab) : runGuideStep(lab, step)))) return false;
+    return true;
+  };
+  // The UserData form: cloud-init put the VIPs on lo at first boot, so they are checked as soon as it is done.
+  if (plan.vipFromUserData && !(await ok(vipFromUserDataStep(lab, plan.vipFromUserData.step, plan.vipFromUserData.method)))) {
+    return { lab, os, steps, checks, completed: false };
+  }
   // The source is pushed once the toolchain is there (and the repositories step, if any, before it).
   const toolchainAt = plan.setup.findIndex((step) => step !== 'coexist' && step.id === 'toolchain');
   const [untilToolchain, rest] = [plan.setup.slice(0, toolchainAt + 1), plan.setup.slice(toolchainAt + 1)];
@@ -137,6 +164,8 @@ interface ProcedurePlan {
   vips: string[];
   backends: GuideStep[];
   traffic: GuestBackend[];
+  /** The UserData form's VIP step (its `verify` is the check), taken out of `setup`: cloud-init ran it at first boot. */
+  vipFromUserData?: { step: GuideStep; method: string };
 }
 
 function labPlan(profileId: string): ProcedurePlan {
@@ -152,8 +181,27 @@ function labPlan(profileId: string): ProcedurePlan {
 }
 
 function rowPlan(profileId: string, vipMethod: VipMethodName | undefined, repositories: RepositoryMirror | undefined): ProcedurePlan {
-  const guide = renderRowGuide(profileId, FULL_OS_PLAN, vipMethod, repositories);
+  const guide = renderRowGuide(profileId, FULL_OS_PLAN, { ...(vipMethod && { vipMethod }), ...(repositories && { repositories }) });
   return { setup: guide.setup, vips: [...FULL_OS_PLAN.interfacesDVips], backends: guide.backends, traffic: [pythonBackend(FULL_OS_PLAN.pythonPort)] };
+}
+
+/**
+ * The detected row's procedure with the VIPs from the UserData the seed carried. The
+ * UserData was written for the configured row before boot; if the guest turns out to be
+ * a row without that method, the configured row's procedure is followed instead.
+ */
+function userDataPlan(detectedRow: string, userData: { row: string; method: string }, repositories: RepositoryMirror | undefined): ProcedurePlan {
+  const rowHas = (row: string) => profileById(row).vip.find((v) => v.method === userData.method)?.method;
+  const row = rowHas(detectedRow) ? detectedRow : userData.row;
+  const method = rowHas(row);
+  const guide = renderRowGuide(row, FULL_OS_PLAN, { ...(method && { vipMethod: method }), vipForm: 'cloud-init', ...(repositories && { repositories }) });
+  return {
+    setup: guide.setup.filter((s) => s.id !== 'vip'),
+    vips: [...FULL_OS_PLAN.interfacesDVips],
+    backends: guide.backends,
+    traffic: [pythonBackend(FULL_OS_PLAN.pythonPort)],
+    vipFromUserData: { step: guide.setup.find((s) => s.id === 'vip')!, method: userData.method },
+  };
 }
 
 /**

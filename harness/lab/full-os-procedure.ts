@@ -84,6 +84,28 @@ export function letVipMethodsCoexist(lab: GuestLab): Promise<StepResult> {
   }, 'lab');
 }
 
+/** Where cloud-init keeps a first boot's user scripts (the seed's x-shellscript part, by its file name). */
+const CLOUD_INIT_USER_SCRIPT = '/var/lib/cloud/instance/scripts/user-data.sh';
+
+/**
+ * The UCloud guide's UserData form: cloud-init ran the row's VIP script at first boot
+ * (the seed carried it); the harness configures nothing and only checks. Evidence: the
+ * script as cloud-init stored and ran it (its modules' log line for scripts-user) and
+ * the addresses on lo; `verify` is the VIP step's own check.
+ */
+export function vipFromUserDataStep(lab: GuestLab, step: GuideStep, method: string): Promise<StepResult> {
+  return runStep(`VIP on lo from the UserData cloud-init ran at first boot (${method})`, async (recorder) => {
+    const stored = recorder.record(await lab.guest.run(`cat ${CLOUD_INIT_USER_SCRIPT}`));
+    if (stored.exitCode !== 0) throw new StepFailure(`cloud-init ran no UserData script: ${CLOUD_INIT_USER_SCRIPT} is missing (${lastLine(stored.stderr) ?? `exit ${stored.exitCode}`})`);
+    recorder.record(await lab.guest.run("grep -h -E 'scripts-user|user-data.sh' /var/log/cloud-init.log | tail -5"));
+    const path = `${GUEST_STEP_DIR}/${Date.now()}-vip-verify.sh`;
+    recorder.record(await lab.guest.writeFile(path, step.verify ?? '', 0o755));
+    const result = recorder.record(await lab.guest.run(`/bin/sh ${path}`, { timeoutMs: step.timeoutMs }));
+    if (!succeeded(result)) throw new StepFailure(`the UserData did not leave the VIPs on lo: ${lastToaLabLine(result.stderr) ?? lastLine(result.stderr || result.stdout)}`);
+    return lastToaLabLine(result.stdout) ?? 'VIPs on lo';
+  }, 'vip');
+}
+
 /** Reboots and says how long it took; the boot ids are the evidence it really happened. */
 export function rebootStep(lab: RebootableGuestLab): Promise<StepResult> {
   return runStep('reboot (systemctl reboot)', async (recorder) => {

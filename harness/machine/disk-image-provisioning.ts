@@ -22,7 +22,14 @@ export interface PreparedDiskImage {
   image: DiskImageFiles;
   guestForwards: GuestForward[];
   login: { user: string; privateKey: string };
+  /** What to tell the user when sshd keeps refusing that login. */
+  refusedLoginAdvice: string;
+  /** The run's package proxy as the guest reaches it, when no seed told the guest (a login of its own): set after login. */
+  proxyToConfigure?: string;
 }
+
+/** How long sshd may refuse the login before the run says why (the seed's user exists before sshd starts). */
+export const REFUSED_LOGIN_GRACE_MS = 60_000;
 
 export async function prepareDiskImage(session: RunSession, target: DiskImageTarget, keyDir: string, log: (line: string) => void): Promise<PreparedDiskImage> {
   const info = await inspectDiskImage(target.file, target.format);
@@ -36,7 +43,13 @@ export async function prepareDiskImage(session: RunSession, target: DiskImageTar
 
   if (target.login) {
     if (!existsSync(target.login.privateKeyFile)) throw new Error(`${target.name}: the configured SSH key ${target.login.privateKeyFile} does not exist`);
-    return { image, guestForwards: [proxy.forward], login: { user: target.login.user, privateKey: readFileSync(target.login.privateKeyFile, 'utf8') } };
+    return {
+      image,
+      guestForwards: [proxy.forward],
+      login: { user: target.login.user, privateKey: readFileSync(target.login.privateKeyFile, 'utf8') },
+      proxyToConfigure: proxy.guestUrl,
+      refusedLoginAdvice: `the configured login (user ${target.login.user}, key ${target.login.privateKeyFile}) does not get into ${target.name}: check its "login" in toa-lab.config.json`,
+    };
   }
   // A per-run user: nothing a previous run (or the image's maker) set up can stand in for it.
   const user = `toalab${randomBytes(3).toString('hex')}`;
@@ -48,7 +61,25 @@ export async function prepareDiskImage(session: RunSession, target: DiskImageTar
     hostname: 'toa-lab-guest',
     user: { name: user, publicKey: key.publicLine },
     aptProxy: proxy.guestUrl,
+    ...(target.vipUserData && { userDataScript: target.vipUserData.script }),
   });
-  log(`${target.name}: cloud-init seed ${seed} (user ${user}, passwordless sudo)`);
-  return { image: { ...image, seed }, guestForwards: [proxy.forward], login: { user, privateKey: key.privatePem } };
+  log(`${target.name}: cloud-init seed ${seed} (user ${user}, passwordless sudo${target.vipUserData ? `; the ${target.vipUserData.row} row's VIP UserData (${target.vipUserData.method})` : ''})`);
+  return { image: { ...image, seed }, guestForwards: [proxy.forward], login: { user, privateKey: key.privatePem }, refusedLoginAdvice: noSeedAdvice(target) };
+}
+
+/**
+ * sshd is up but the seed's user never came: the image has no cloud-init, or one that
+ * reads other datasources only (a Vagrant box's `datasource_list: [ None ]`). Say what
+ * to add to the config instead of waiting out the first-boot timeout.
+ */
+function noSeedAdvice(target: DiskImageTarget): string {
+  const why =
+    "the image did not take the run's cloud-init NoCloud seed (it has no cloud-init, or its cloud-init reads other datasources only, " +
+    "as a Vagrant box's does) and no login is configured for it. Name a user with passwordless sudo and its key";
+  const login = '"login": { "user": "vagrant", "privateKeyFile": "/path/to/its/key" }';
+  if (target.configRow) return `${why}: add ${login} to its entry for ${target.configRow} in toa-lab.config.json`;
+  return (
+    `${why} in toa-lab.config.json, e.g. { "images": { "ROW": [{ "kind": "local-image", "path": "${target.file}", ${login} }] } }, ` +
+    'and run toa-lab run --image ROW (ROW: its guide row, from toa-lab images list)'
+  );
 }

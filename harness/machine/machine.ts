@@ -29,6 +29,8 @@ export interface DiskImageTarget {
   kind: 'disk-image';
   /** The cell's name (the file's base name unless the config gives one). */
   name: string;
+  /** The guide row whose toa-lab.config.json entry this disk is; unset for `--image-file`. */
+  configRow?: string;
   /** An absolute path; never written to (each run boots an overlay). */
   file: string;
   /** Default: detected by `qemu-img info`. */
@@ -43,6 +45,12 @@ export interface DiskImageTarget {
   login?: UserLogin;
   /** Repository hosts the guest may reach through the package proxy (default: Debian's archive). */
   repositoryHosts?: readonly string[];
+  /**
+   * The UCloud guide's UserData form of the VIP: `script` goes into the run's cloud-init
+   * seed and runs once at first boot; `row` and `method` say which guide row's VIP it is
+   * (the procedure checks the VIPs instead of configuring them).
+   */
+  vipUserData?: { row: string; method: string; script: string };
 }
 
 /**

@@ -4,11 +4,12 @@ import type { RunSession } from '../lifecycle/run-session.ts';
 import type { FullNatBalancer } from '../net/index.ts';
 import { CommandLog } from '../remote/command-log.ts';
 import { HostKeyPin } from '../remote/host-key-pin.ts';
-import { SshGuestShell, type SshTarget } from '../remote/ssh-guest-shell.ts';
+import { SshGuestShell, type SshConnectOptions, type SshTarget } from '../remote/ssh-guest-shell.ts';
 import { generateSshKeyPair, writeSshKeyPair } from '../remote/ssh-key-pair.ts';
 import type { ConsoleLog } from '../vm/console-log.ts';
 import { FullOsVm, type BootFirmware, type FullOsVmOptions } from '../vm/full-os-vm.ts';
-import { prepareDiskImage } from './disk-image-provisioning.ts';
+import { configureGuestPackageProxy } from '../provision/guest-proxy-config.ts';
+import { prepareDiskImage, REFUSED_LOGIN_GRACE_MS } from './disk-image-provisioning.ts';
 import { configureLabInterface, findInterfaceByMac } from './lab-nic.ts';
 import { LabWireHost } from './lab-wire-host.ts';
 import {
@@ -84,6 +85,8 @@ export class QemuMachine implements FullOsMachine {
     let login: { user: string; privateKey: string };
     let name: string;
     let labKernel: string | undefined;
+    let loginRefusal: SshConnectOptions['loginRefusal'];
+    let proxyToConfigure: string | undefined;
     if (target.kind === 'lab-image') {
       const image = await ensureDebianImage(target.image, log);
       const key = generateSshKeyPair(`toa-lab ${target.image} run key`);
@@ -98,6 +101,8 @@ export class QemuMachine implements FullOsMachine {
       vmOptions = { image: prepared.image, session, guestForwards: prepared.guestForwards, log };
       login = prepared.login;
       name = target.name;
+      loginRefusal = { graceMs: REFUSED_LOGIN_GRACE_MS, advice: prepared.refusedLoginAdvice };
+      proxyToConfigure = prepared.proxyToConfigure;
     }
     const vm = await FullOsVm.start({ ...vmOptions, ...(options.cpus && { cpus: options.cpus }) });
     session.defer(() => vm.stop());
@@ -112,13 +117,15 @@ export class QemuMachine implements FullOsMachine {
     log(`${name}: ssh on 127.0.0.1:${vm.sshPort} as ${login.user}`);
     let machine: QemuMachine | undefined;
     const timeoutMs = options.bootTimeoutMs ?? (target.kind === 'lab-image' ? LAB_IMAGE_BOOT_TIMEOUT_MS : FIRST_BOOT_TIMEOUT_MS);
-    const shell = await connectAfterBoot(vm, ssh, timeoutMs, log);
+    const shell = await connectAfterBoot(vm, ssh, timeoutMs, log, loginRefusal);
     // Whichever connection is current when the session closes (reboots replace it).
     session.defer(() => (machine ?? shell).close());
     const bootMs = Date.now() - vm.startedAt;
     log(`${name}: ssh login works ${(bootMs / 1000).toFixed(1)} s after QEMU started (host key ${ssh.hostKeys.fingerprint})`);
 
     if (shell.usesSudo) await assertPasswordlessSudo(shell, login.user);
+    // No seed told the guest where its packages come from: its own login, so the harness does.
+    if (proxyToConfigure) await configureGuestPackageProxy(shell, proxyToConfigure);
     const labInterface = target.kind === 'lab-image' ? LAB_IMAGE_INTERFACE : await findInterfaceByMac(shell, vm.labWireMac);
     if (target.kind !== 'lab-image') await configureLabInterface(shell, labInterface, vm.guestAddress);
     const kernelRelease = labKernel ?? (await shell.check('uname -r')).stdout.trim();
@@ -239,9 +246,15 @@ async function assertPasswordlessSudo(shell: SshGuestShell, user: string): Promi
 }
 
 /** SSH readiness bounded by the boot timeout; a failure carries the console's last lines. */
-async function connectAfterBoot(vm: FullOsVm, target: SshTarget, timeoutMs: number, log: (line: string) => void): Promise<SshGuestShell> {
+async function connectAfterBoot(
+  vm: FullOsVm,
+  target: SshTarget,
+  timeoutMs: number,
+  log: (line: string) => void,
+  loginRefusal?: SshConnectOptions['loginRefusal'],
+): Promise<SshGuestShell> {
   try {
-    return await SshGuestShell.connect(target, { timeoutMs, givenUp: () => vm.exitReason(), onProgress: log });
+    return await SshGuestShell.connect(target, { timeoutMs, givenUp: () => vm.exitReason(), onProgress: log, ...(loginRefusal && { loginRefusal }) });
   } catch (error) {
     await vm.console.refresh();
     throw new Error(`${error instanceof Error ? error.message : String(error)}\nlast console lines (${vm.console.path}):\n${vm.console.tail(20)}`);

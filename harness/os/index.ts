@@ -14,6 +14,7 @@ export type {
   AutoloadMethod,
   BackendPython,
   BoxProviders,
+  DiskBootSettings,
   GuideRow,
   ImageSource,
   InitSystem,

@@ -65,6 +65,24 @@ export interface BackendPython {
 /** The releases the lab builds whole systems of (harness/kernels/debian-suite.ts). */
 export type OfflineDebianSuite = DebianRelease;
 
+/**
+ * How a user's disk is booted and entered, when detection and the cloud-init seed are
+ * not what they want (toa-lab.config.json, per source):
+ * - `login`: their own user (with passwordless sudo) and key instead of the seed's
+ *   per-run user — an image without cloud-init, a Vagrant box's disk;
+ * - `firmware`: BIOS or UEFI, when the partition table does not tell;
+ * - `vipForm: "cloud-init"`: the UCloud guide's UserData form — the row's VIP script is
+ *   handed to cloud-init in the seed and runs at first boot; the procedure then checks
+ *   the VIPs instead of configuring them. `vipMethod` picks among the row's methods
+ *   (the UserData is written before the guest can be asked which tools it has).
+ */
+export interface DiskBootSettings {
+  login?: { user: string; privateKeyFile: string };
+  firmware?: 'bios' | 'uefi';
+  vipForm?: 'files' | 'cloud-init';
+  vipMethod?: VipMethodName;
+}
+
 /** Vagrant's provider names, as a box's metadata and Vagrant Cloud write them. */
 export type VagrantProvider = 'libvirt' | 'virtualbox' | 'vmware_desktop' | 'hyperv' | 'parallels';
 
@@ -80,8 +98,8 @@ export type ImageSource =
   /** `providers` absent: not known which providers the box is published for. */
   | { kind: 'vagrant-box'; box: string; version?: string; providers?: BoxProviders }
   /** `sha256: null` means: not verified from this (offline) machine — never a guessed value. */
-  | { kind: 'cloud-image'; url: string; sha256: string | null }
-  | { kind: 'local-image'; path: string; sha256?: string | null }
+  | ({ kind: 'cloud-image'; url: string; sha256: string | null } & DiskBootSettings)
+  | ({ kind: 'local-image'; path: string; sha256?: string | null } & DiskBootSettings)
   | { kind: 'offline-debian'; suite: OfflineDebianSuite }
   /** No public download exists (e.g. SLES needs a subscription); a user config must supply one. */
   | { kind: 'user-supplied'; reason: string };

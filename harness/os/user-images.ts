@@ -1,4 +1,4 @@
-import type { ImageSource, OsProfile } from './profile.ts';
+import type { DiskBootSettings, ImageSource, OsProfile, VipMethodName } from './profile.ts';
 import { userBoxProvider } from './vagrant-boxes.ts';
 
 /**
@@ -66,14 +66,47 @@ function parseSource(entry: unknown, where: string): UserImageSource {
       return { kind: 'vagrant-box', box: text('box')!, ...(version ? { version } : {}), ...userBoxProvider(entry.provider, where) };
     }
     case 'cloud-image':
-      return { kind: 'cloud-image', url: text('url')!, sha256: checksum() ?? null };
+      return { kind: 'cloud-image', url: text('url')!, sha256: checksum() ?? null, ...parseBootSettings(entry, where) };
     case 'local-image': {
       const sha256 = checksum();
-      return { kind: 'local-image', path: text('path')!, ...(sha256 !== undefined ? { sha256 } : {}) };
+      return { kind: 'local-image', path: text('path')!, ...(sha256 !== undefined ? { sha256 } : {}), ...parseBootSettings(entry, where) };
     }
     default:
       throw new Error(`user image config: ${where}.kind must be vagrant-box, cloud-image or local-image (found ${JSON.stringify(entry.kind)})`);
   }
+}
+
+const VIP_METHODS: readonly VipMethodName[] = ['ifcfg', 'ifcfg-network-scripts', 'interfaces-d', 'netplan', 'ip-addr'];
+
+/** A disk source's `login`, `firmware`, `vipForm` and `vipMethod` (profile.ts: DiskBootSettings). */
+function parseBootSettings(entry: Record<string, unknown>, where: string): DiskBootSettings {
+  const settings: DiskBootSettings = {};
+  const oneOf = <T extends string>(key: string, allowed: readonly T[]): T | undefined => {
+    const v = entry[key];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' || !allowed.includes(v as T)) throw new Error(`user image config: ${where}.${key} must be one of ${allowed.join(', ')} (found ${JSON.stringify(v)})`);
+    return v as T;
+  };
+  if (entry.login !== undefined) {
+    const login = entry.login;
+    const field = (key: 'user' | 'privateKeyFile'): string => {
+      const v = isRecord(login) ? login[key] : undefined;
+      if (typeof v !== 'string' || v === '') throw new Error(`user image config: ${where}.login.${key} must be a non-empty string`);
+      return v;
+    };
+    settings.login = { user: field('user'), privateKeyFile: field('privateKeyFile') };
+  }
+  const firmware = oneOf('firmware', ['bios', 'uefi'] as const);
+  if (firmware) settings.firmware = firmware;
+  const vipForm = oneOf('vipForm', ['files', 'cloud-init'] as const);
+  if (vipForm) settings.vipForm = vipForm;
+  const vipMethod = oneOf('vipMethod', VIP_METHODS);
+  if (vipMethod) settings.vipMethod = vipMethod;
+  // The UserData reaches the guest in the run's cloud-init seed, which a configured login replaces.
+  if (settings.vipForm === 'cloud-init' && settings.login) {
+    throw new Error(`user image config: ${where}: vipForm "cloud-init" hands the VIP script to cloud-init in the run's seed; with a login of its own the image gets no seed`);
+  }
+  return settings;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -31,6 +31,30 @@ export interface SshConnectOptions {
   timeoutMs: number;
   givenUp?: () => string | null;
   onProgress?: (line: string) => void;
+  /**
+   * Stop waiting once sshd has refused the key for this long without a break, and
+   * say why in `advice`. Without it a refused key is retried to the deadline. A
+   * cloud-init seed's user exists before sshd starts (cloud-init's network stage is
+   * ordered before ssh.service), so a refusal that lasts means the image never took
+   * the seed: waiting the whole first-boot timeout would only delay saying so.
+   */
+  loginRefusal?: { graceMs: number; advice: string };
+}
+
+/** sshd answered and refused the key (ssh2 tags authentication failures with this level). */
+function isAuthenticationRefusal(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { level?: unknown }).level === 'client-authentication';
+}
+
+/** sshd kept refusing the login's key: the guest is up, but not for this user and key. */
+export class SshLoginRefusedError extends Error {
+  override readonly name = 'SshLoginRefusedError';
+  constructor(
+    message: string,
+    readonly attempts: number,
+  ) {
+    super(message);
+  }
 }
 
 const DEFAULT_COMMAND_TIMEOUT_MS = 120_000;
@@ -51,6 +75,7 @@ export class SshGuestShell implements GuestShell {
     const { banner } = await waitForSshBanner({ ...target, timeoutMs: options.timeoutMs, ...(options.givenUp && { givenUp: options.givenUp }) });
     options.onProgress?.(`ssh: ${where} answers (${banner}) after ${((Date.now() - started) / 1000).toFixed(1)} s`);
     let lastError = '';
+    let refusedSince: number | undefined;
     // sshd may answer while systemd is still settling (LAB-NOTES: up to ~10 s): retry the login.
     for (let attempt = 1; ; attempt++) {
       const gaveUp = options.givenUp?.();
@@ -75,6 +100,14 @@ export class SshGuestShell implements GuestShell {
         ssh.dispose();
         if (target.hostKeys.lastMismatch) throw new Error(`refusing ${where}: ${target.hostKeys.lastMismatch}`);
         lastError = error instanceof Error ? error.message : String(error);
+        refusedSince = isAuthenticationRefusal(error) ? (refusedSince ?? Date.now()) : undefined;
+        const refusal = options.loginRefusal;
+        if (refusal && refusedSince !== undefined && Date.now() - refusedSince >= refusal.graceMs) {
+          throw new SshLoginRefusedError(
+            `sshd on ${where} refused ${target.username}'s key for ${Math.round((Date.now() - refusedSince) / 1000)} s (${attempt} attempts; last: ${lastError}): ${refusal.advice}`,
+            attempt,
+          );
+        }
       }
       if (Date.now() >= deadline) {
         throw new SshNotReadyError(

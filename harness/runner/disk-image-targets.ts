@@ -5,7 +5,8 @@ import { BrokenImageError } from '../images/debian/disk-image.ts';
 import { inspectDiskImage } from '../images/disk-format.ts';
 import { DownloadError, ensureDownloadedImage } from '../images/download.ts';
 import type { DiskImageTarget, VagrantBoxTarget } from '../machine/machine.ts';
-import type { ImageSource, OsProfile } from '../os/index.ts';
+import type { DiskBootSettings, ImageSource, OsProfile } from '../os/index.ts';
+import { vipUserDataFor } from '../lab/full-os-conformance.ts';
 import { UsageError } from './run-scenarios.ts';
 
 /**
@@ -50,18 +51,24 @@ export function vagrantInsecureKey(box: string): string {
   return key;
 }
 
-/** A guide row's configured image (the first usable source), or a usage error saying what to configure. */
+/**
+ * A guide row's configured image (the first usable source), or a usage error saying what
+ * to configure. The source's own settings come along: its login, firmware, and the UCloud
+ * guide's UserData form for the VIP (`vipForm: "cloud-init"`, with the row's method).
+ */
 export function configuredRowTarget(profile: OsProfile, configFile: string | undefined): DiskImageTarget {
   const sources = profile.images;
   const local = sources.find((s): s is Extract<ImageSource, { kind: 'local-image' }> => s.kind === 'local-image');
   if (local) {
     const file = resolve(local.path);
     if (!existsSync(file)) throw new UsageError(`${profile.id}: the configured local-image ${file} does not exist${configFile ? ` (${configFile})` : ''}`);
-    return { kind: 'disk-image', name: profile.id, file, ...(local.sha256 && { sha256: local.sha256 }) };
+    return { kind: 'disk-image', name: profile.id, configRow: profile.id, file, ...(local.sha256 && { sha256: local.sha256 }), ...bootSettings(profile, local, configFile) };
   }
   const cloud = sources.find((s): s is Extract<ImageSource, { kind: 'cloud-image' }> => s.kind === 'cloud-image');
   // Only a user's config makes a row's cloud image ours to fetch: the built-in URLs are unverified (sha256 null).
-  if (cloud && configFile) return { kind: 'disk-image', name: profile.id, file: '', download: { url: cloud.url, sha256: cloud.sha256 } };
+  if (cloud && configFile) {
+    return { kind: 'disk-image', name: profile.id, configRow: profile.id, file: '', download: { url: cloud.url, sha256: cloud.sha256 }, ...bootSettings(profile, cloud, configFile) };
+  }
   const said = sources.map((s) => s.kind).join(', ');
   throw new UsageError(
     `${profile.id} (${profile.displayName}) has no image on this machine${said ? ` (its sources: ${said}; ` +
@@ -70,6 +77,25 @@ export function configuredRowTarget(profile: OsProfile, configFile: string | und
       `  { "images": { "${profile.id}": [{ "kind": "local-image", "path": "/srv/images/${profile.id}.qcow2" }] } }\n` +
       'or run the file directly: toa-lab run --image-file /srv/images/IMAGE.qcow2',
   );
+}
+
+/** What a config source says about booting and entering its disk, checked against its row. */
+function bootSettings(profile: OsProfile, source: DiskBootSettings, configFile: string | undefined): Partial<DiskImageTarget> {
+  const where = `${profile.id} in ${configFile ?? 'toa-lab.config.json'}`;
+  if (source.login && !existsSync(source.login.privateKeyFile)) throw new UsageError(`${where}: the login's key ${resolve(source.login.privateKeyFile)} does not exist`);
+  const methods = profile.vip.map((v) => v.method);
+  if (source.vipMethod && !methods.includes(source.vipMethod)) {
+    throw new UsageError(`${where}: vipMethod ${source.vipMethod} is not one of the row's (${methods.join(', ')})`);
+  }
+  const settings: Partial<DiskImageTarget> = {
+    ...(source.login && { login: { user: source.login.user, privateKeyFile: resolve(source.login.privateKeyFile) } }),
+    ...(source.firmware && { firmware: source.firmware }),
+  };
+  if (source.vipForm !== 'cloud-init') return settings;
+  const method = source.vipMethod ?? methods[0]!;
+  const script = vipUserDataFor(profile.id, method);
+  if (!script) throw new UsageError(`${where}: the guide has no cloud-init UserData form for the row's VIP method ${method}`);
+  return { ...settings, vipUserData: { row: profile.id, method, script } };
 }
 
 /**

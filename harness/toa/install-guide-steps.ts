@@ -96,25 +96,32 @@ function withTimeout(step: ProcedureStep): GuideStep {
  * The guide's own row on an image the lab did not build: the row's default VIP
  * method with its VIPs, and the guides' verification server (Python) — nothing
  * the row does not say (no second VIP method, no nginx: a stock image has neither).
- * `repositories`: the mirror or archive the run's package proxy allows (the named row's,
- * from its data or the user's config), which replaces the detected row's built-in one;
- * none, and the guest's own repository definitions are used as they are.
  */
 export interface RowGuide {
   setup: GuideStep[];
   backends: GuideStep[];
 }
 
-export function renderRowGuide(
-  profileId: string,
-  plan: Omit<FullOsGuidePlan, 'netplanVips' | 'nginxPort'>,
-  vipMethod?: VipMethodName,
-  repositories?: RepositoryMirror,
-): RowGuide {
+export interface RowGuideChoices {
+  /** One of the row's VIP methods (default: its first). */
+  vipMethod?: VipMethodName;
+  /** The guide's files form (default) or its UserData form. */
+  vipForm?: 'files' | 'cloud-init';
+  /**
+   * The mirror or archive the run's package proxy allows (the named row's, from its data or
+   * the user's config), which replaces the row's built-in one; none, and the guest's own
+   * repository definitions are used as they are.
+   */
+  repositories?: RepositoryMirror;
+}
+
+export function renderRowGuide(profileId: string, plan: Omit<FullOsGuidePlan, 'netplanVips' | 'nginxPort'>, choices: RowGuideChoices = {}): RowGuide {
+  const { vipMethod, vipForm = 'files', repositories } = choices;
   const profile: OsProfile = { ...profileById(profileId), repositories };
   const steps = renderProcedure(profile, {
     toaSourceDir: plan.toaSourceDir,
     vips: plan.interfacesDVips,
+    vipForm,
     ...(vipMethod && { vipMethod }),
     backend: { kind: 'python', port: plan.pythonPort, accessLog: PYTHON_ACCESS_LOG },
   }).map(withTimeout);

@@ -157,4 +157,28 @@ describe('user image config', () => {
     );
     expect(() => parseUserImageConfig({ images: { 'centos-7': [{ kind: 'vagrant-box' }] } })).toThrow(/images.centos-7\[0\].box must be/);
   });
+
+  it("carries a disk's own login, firmware and the guide's UserData form for the VIP", () => {
+    const parsed = parseUserImageConfig({
+      images: {
+        'debian-12': [{ kind: 'local-image', path: '/srv/box.img', login: { user: 'vagrant', privateKeyFile: '/srv/vagrant.key' }, firmware: 'bios' }],
+        'ubuntu-20.04': [{ kind: 'cloud-image', url: 'https://mirror.example/focal.img', sha256: null, vipForm: 'cloud-init', vipMethod: 'netplan' }],
+      },
+    });
+    expect(parsed.images['debian-12']).toEqual([
+      { kind: 'local-image', path: '/srv/box.img', login: { user: 'vagrant', privateKeyFile: '/srv/vagrant.key' }, firmware: 'bios' },
+    ]);
+    expect(parsed.images['ubuntu-20.04']).toEqual([{ kind: 'cloud-image', url: 'https://mirror.example/focal.img', sha256: null, vipForm: 'cloud-init', vipMethod: 'netplan' }]);
+  });
+
+  it('names the offending field of a login, a firmware or a VIP form', () => {
+    const one = (entry: Record<string, unknown>) => () => parseUserImageConfig({ images: { 'debian-12': [{ kind: 'local-image', path: '/x.qcow2', ...entry }] } });
+    expect(one({ login: { user: 'vagrant' } })).toThrow(/images.debian-12\[0\].login.privateKeyFile must be a non-empty string/);
+    expect(one({ login: 'vagrant' })).toThrow(/images.debian-12\[0\].login.user must be/);
+    expect(one({ firmware: 'coreboot' })).toThrow(/images.debian-12\[0\].firmware must be one of bios, uefi \(found "coreboot"\)/);
+    expect(one({ vipForm: 'userdata' })).toThrow(/vipForm must be one of files, cloud-init/);
+    expect(one({ vipMethod: 'nmcli' })).toThrow(/vipMethod must be one of ifcfg, ifcfg-network-scripts, interfaces-d, netplan, ip-addr/);
+    // The UserData travels in the run's seed, which an image entered with its own login does not get.
+    expect(one({ vipForm: 'cloud-init', login: { user: 'u', privateKeyFile: '/k' } })).toThrow(/with a login of its own the image gets no seed/);
+  });
 });
