@@ -317,6 +317,8 @@ describe('a run of a row with a mirror', () => {
     // A row without a mirror: no repositories step, the proxy's default allow-list.
     writeFileSync(config, JSON.stringify({ images: { 'centos-7': [{ kind: 'local-image', path: disk }] } }));
     const [centos7] = selectImages(['centos-7'], [], config);
-    expect(centos7).toEqual({ kind: 'full-os', name: 'centos-7', byDefault: false, disk: { kind: 'disk-image', name: 'centos-7', file: disk } });
+    expect(centos7).toMatchObject({ kind: 'full-os', name: 'centos-7', disk: { kind: 'disk-image', file: disk } });
+    expect(centos7 && 'repositories' in centos7).toBe(false);
+    expect(centos7?.kind === 'full-os' && centos7.disk?.repositoryHosts).toBeUndefined();
   });
 });
