@@ -15,6 +15,7 @@ import { rmmodOpenConnections } from './rmmod-open-connections.ts';
 import { rmmodUnderLoad } from './rmmod-under-load.ts';
 import { spoofedToa } from './spoofed-toa.ts';
 import { synCookies } from './syn-cookies.ts';
+import { tcpFastOpen } from './tcp-fast-open.ts';
 import { toaKindFilter } from './toa-kind-filter.ts';
 import { udp } from './udp.ts';
 
@@ -29,6 +30,7 @@ export const SCENARIOS: ReadonlyArray<Scenario<DataPathLab>> = [
   firstDataFin,
   deferAccept,
   synCookies,
+  tcpFastOpen,
   malformedOptions,
   balancerProfiles,
   spoofedToa,

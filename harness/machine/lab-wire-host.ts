@@ -5,6 +5,7 @@ import {
   FullNatBalancer,
   NetworkHost,
   QemuStreamWire,
+  type BalancerFastOpen,
   type BalancerToaSettings,
   type FrameTap,
   type SimulatedClient,
@@ -31,6 +32,8 @@ export interface LabBalancerOptions {
   holdClientDataUntilFin?: boolean;
   /** The simulated client for the n-th connection (default: a deterministic cycle). */
   chooseClient?: (connectionIndex: number) => SimulatedClient;
+  /** TCP Fast Open towards the guest (the tcp-fast-open scenario). */
+  fastOpen?: BalancerFastOpen;
 }
 
 /** A second address of the harness's host: a client that is not the balancer (spoofing scenarios). */
@@ -81,6 +84,7 @@ export class LabWireHost {
       ...(options.address && { address: options.address }),
       ...(options.holdClientDataUntilFin && { holdClientDataUntilFin: true }),
       ...(options.chooseClient && { chooseClient: options.chooseClient }),
+      ...(options.fastOpen && { fastOpen: options.fastOpen }),
     });
   }
 

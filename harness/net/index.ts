@@ -39,6 +39,7 @@ export {
   type SimulatedClientCycleOptions,
 } from './balancer/simulated-clients.ts';
 export { toaSegmentOptions, TOA_PLACEMENTS, type ToaPlacement, type ToaPolicy } from './balancer/toa-policy.ts';
+export { FastOpenCookieJar, type BalancerFastOpen, type FastOpenSyn } from './balancer/fast-open-cookies.ts';
 
 // Stack
 export { NetworkHost, DROP_REASONS, type NetworkHostOptions, type HostStats, type DropReason } from './stack/network-host.ts';
@@ -58,6 +59,7 @@ export type { NeighborDiscovery } from './stack/neighbor-discovery.ts';
 export type { UdpBindOptions } from './stack/udp-engine.ts';
 export { UdpSocket, type UdpRemoteInfo, type UdpSocketCounters } from './stack/udp-socket.ts';
 export type { OutgoingSegmentInfo, OutgoingSegmentRole, SegmentOptionsHook } from './stack/segment-options-hook.ts';
+export type { TcpFastOpenConnect, TcpFastOpenServer } from './stack/fast-open.ts';
 
 // Wires
 export type { Wire } from './wire/wire.ts';
@@ -105,7 +107,7 @@ export {
   type TcpSegment,
   type TcpFlags,
 } from './codec/tcp.ts';
-export { parseTcpOptions, serializeTcpOptions, type TcpOption } from './codec/tcp-options.ts';
+export { parseTcpOptions, serializeTcpOptions, findFastOpenOption, type TcpOption } from './codec/tcp-options.ts';
 export {
   encodeToaOption,
   decodeToaOption,

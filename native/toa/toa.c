@@ -31,6 +31,14 @@
  * kprobe, as in toa.ko 1.0; when that kretprobe is missed, getname takes the
  * result from the flow table instead.
  *
+ * TCP Fast Open: the child is created from the SYN (tcp_fastopen_create_child
+ * calls syn_recv_sock with the SYN) and accept() returns it before the ACK
+ * arrives; its SYN_RECV -> ESTABLISHED comes later, with the ACK.  So a
+ * trusted SYN with data is parsed too (its result kept in the flow table),
+ * and a child whose SYN data was taken (tcp_sock.syn_data_acked) is recorded
+ * from its SYN -- at its first getname or at its ESTABLISHED, whichever comes
+ * first -- never from the ACK.
+ *
  * getname side (process context, kprobes can only be short of instances
  * there, never nested):
  *
@@ -322,6 +330,7 @@ enum toa_counter {
 	C_GETNAME_FROM_FLOW,
 	C_FLOW_TABLE_FULL,
 	C_FLOW_EXPIRED,
+	C_FAST_OPEN_CHILD,
 	C_NR
 };
 
@@ -344,6 +353,7 @@ static const char *const toa_counter_names[C_NR] = {
 	[C_GETNAME_FROM_FLOW]    = "getname_from_flow_table",
 	[C_FLOW_TABLE_FULL]      = "flow_table_full",
 	[C_FLOW_EXPIRED]         = "flow_expired",
+	[C_FAST_OPEN_CHILD]      = "fast_open_child",
 };
 
 static atomic64_t toa_counters[C_NR];
@@ -476,6 +486,9 @@ static bool toa_kind_known(u8 kind)
 
 #define TOA_OPT_EOL 0	/* end of option list */
 #define TOA_OPT_NOP 1	/* padding */
+#define TOA_OPT_EXP 254	/* RFC 6994 experimental; also RFC 7413's experimental Fast Open */
+#define TOA_TFO_EXP_MAGIC0 0xF9	/* RFC 7413 experimental Fast Open: kind 254, magic 0xF989 */
+#define TOA_TFO_EXP_MAGIC1 0x89
 #define TOA_LEN_V4 8	/* kind, len, port(2), IPv4(4) */
 #define TOA_LEN_V6 20	/* kind, len, port(2), IPv6(16) */
 
@@ -503,7 +516,7 @@ struct toa_outcome {
  * Counts nothing: the counters describe the segment that creates a socket,
  * and are bumped when a socket is created (toa_record_child).
  */
-static void toa_parse_options(const u8 *p, unsigned int optlen, struct toa_outcome *o)
+static void toa_parse_options(const u8 *p, unsigned int optlen, bool syn, struct toa_outcome *o)
 {
 	const u8 *end = p + optlen;
 	bool kind_ignored = false;
@@ -525,6 +538,17 @@ static void toa_parse_options(const u8 *p, unsigned int optlen, struct toa_outco
 		if (len < 2 || len > end - p) {
 			o->flags |= TOA_F_MALFORMED;
 			break;
+		}
+		/*
+		 * In a SYN, kind 254 with magic 0xF989 is RFC 7413's experimental
+		 * Fast Open option (Linux's tcp_parse_options reads it so): with a
+		 * 4-byte cookie it is length 8, byte for byte a TOA from port
+		 * 63881.  Only its place tells them apart; a SYN's is never a TOA.
+		 */
+		if (syn && kind == TOA_OPT_EXP && len >= 4 &&
+		    p[2] == TOA_TFO_EXP_MAGIC0 && p[3] == TOA_TFO_EXP_MAGIC1) {
+			p += len;
+			continue;
 		}
 		if (toa_kind_configured(kind)) {
 			if (len == TOA_LEN_V4) {
@@ -815,6 +839,9 @@ struct toa_flow {
 	unsigned long stamp;		/* jiffies of the last change */
 	u8 state;
 	bool have_data;
+	bool have_syn;			/* a SYN with data: its result, for a Fast Open child */
+	bool syn_recorded;		/* that result was recorded for the child (counted once) */
+	struct toa_outcome syn;
 	struct toa_outcome first;	/* first non-SYN segment */
 	struct toa_outcome data;	/* first segment with payload/FIN after a bare ACK */
 };
@@ -891,12 +918,50 @@ static void toa_flow_reset(struct toa_flow *f)
 	f->stamp = jiffies;
 	f->state = TOA_FLOW_SYN;
 	f->have_data = false;
+	f->have_syn = false;
+	f->syn_recorded = false;
+	memset(&f->syn, 0, sizeof(f->syn));
 	memset(&f->first, 0, sizeof(f->first));
 	memset(&f->data, 0, sizeof(f->data));
 }
 
-/* A SYN (without ACK): a handshake starts (again) on this tuple. */
-static void toa_flow_syn(const struct toa_tuple *t)
+/* Caller holds the bucket lock: a fresh entry takes the SYN's result. */
+static void toa_flow_set_syn(struct toa_flow *f, const struct toa_outcome *syn)
+{
+	if (syn) {
+		f->syn = *syn;
+		f->have_syn = true;
+	}
+}
+
+/*
+ * Caller holds the bucket lock: a SYN on a tuple already tracked.  A SYN
+ * without data keeps the result of an earlier SYN with data: it is the
+ * retransmission Linux's client sends without its data (RFC 7413 §4.2.1), and
+ * the child that SYN's data created still needs it.  (A new connection on the
+ * tuple without data never uses it: only a SYN with data makes a child that
+ * is recorded from its SYN.)
+ */
+static void toa_flow_restart(struct toa_flow *f, const struct toa_outcome *syn)
+{
+	struct toa_outcome kept = f->syn;
+	bool had_syn = f->have_syn, recorded = f->syn_recorded;
+
+	toa_flow_reset(f);
+	if (syn) {
+		toa_flow_set_syn(f, syn);
+	} else if (had_syn) {
+		f->syn = kept;
+		f->have_syn = true;
+		f->syn_recorded = recorded;
+	}
+}
+
+/*
+ * A SYN (without ACK): a handshake starts (again) on this tuple.  `syn` is its
+ * parsed options when it carried data (it may create a Fast Open child).
+ */
+static void toa_flow_syn(const struct toa_tuple *t, const struct toa_outcome *syn)
 {
 	struct toa_flow_bucket *b = toa_flow_bucket_of(t);
 	struct toa_flow *f, *fresh;
@@ -905,7 +970,7 @@ static void toa_flow_syn(const struct toa_tuple *t)
 	spin_lock_irqsave(&b->lock, flags);
 	f = toa_flow_find_locked(b, t);
 	if (f)
-		toa_flow_reset(f);
+		toa_flow_restart(f, syn);
 	spin_unlock_irqrestore(&b->lock, flags);
 	if (f)
 		return;
@@ -925,11 +990,12 @@ static void toa_flow_syn(const struct toa_tuple *t)
 	}
 	fresh->t = *t;
 	toa_flow_reset(fresh);
+	toa_flow_set_syn(fresh, syn);
 
 	spin_lock_irqsave(&b->lock, flags);
 	f = toa_flow_find_locked(b, t);		/* again: the lock was dropped */
 	if (f) {
-		toa_flow_reset(f);
+		toa_flow_restart(f, syn);
 	} else {
 		hlist_add_head(&fresh->node, &b->head);
 		fresh = NULL;
@@ -1000,6 +1066,35 @@ static bool toa_flow_take(const struct toa_tuple *t, struct toa_outcome *o)
 	}
 	spin_unlock_irqrestore(&b->lock, flags);
 	return taken;
+}
+
+/*
+ * A Fast Open child: the result of the SYN that created it, if a SYN with
+ * data was seen.  The entry stays (the child's ESTABLISHED removes it), so
+ * getname and ESTABLISHED racing on two CPUs both find it and both record
+ * (the same result: idempotent); *first says which one counts.
+ */
+static bool toa_flow_peek_syn(const struct toa_tuple *t, struct toa_outcome *o, bool *first)
+{
+	struct toa_flow_bucket *b;
+	struct toa_flow *f;
+	unsigned long flags;
+	bool found = false;
+
+	if (!atomic_read(&toa_flow_count))
+		return false;
+	b = toa_flow_bucket_of(t);
+	spin_lock_irqsave(&b->lock, flags);
+	f = toa_flow_find_locked(b, t);
+	if (f && f->have_syn) {
+		*o = f->syn;
+		*first = !f->syn_recorded;
+		f->syn_recorded = true;
+		f->stamp = jiffies;
+		found = true;
+	}
+	spin_unlock_irqrestore(&b->lock, flags);
+	return found;
 }
 
 /* The child was recorded exactly: the entry is not needed any more. */
@@ -1073,8 +1168,20 @@ static void toa_rx_segment(struct sk_buff *skb, u16 family, const void *saddr, c
 		return;
 	toa_tuple_set(&t, dev_net(skb->dev), family, saddr, daddr, th->source, th->dest);
 	if (th->syn) {
-		if (!th->ack && toa_source_trusted(family, saddr))
-			toa_flow_syn(&t);
+		if (th->ack || !toa_source_trusted(family, saddr))
+			return;
+		/*
+		 * Only a SYN with data can create a Fast Open child (recognised
+		 * by its syn_data_acked): parse those, leave plain SYNs cheap.
+		 */
+		bare = skb->len <= thoff + hlen;
+		memset(&o, 0, sizeof(o));
+		if (!bare && hlen > sizeof(*th)) {
+			opts = skb_header_pointer(skb, thoff + sizeof(*th), hlen - sizeof(*th), _opts);
+			if (opts)
+				toa_parse_options(opts, hlen - sizeof(*th), true, &o);
+		}
+		toa_flow_syn(&t, bare ? NULL : &o);
 		return;
 	}
 
@@ -1083,7 +1190,7 @@ static void toa_rx_segment(struct sk_buff *skb, u16 family, const void *saddr, c
 		opts = skb_header_pointer(skb, thoff + sizeof(*th), hlen - sizeof(*th), _opts);
 		if (!opts)
 			return;
-		toa_parse_options(opts, hlen - sizeof(*th), &o);
+		toa_parse_options(opts, hlen - sizeof(*th), false, &o);
 		if (o.verdict == TOA_V_FOUND && !toa_source_trusted(family, saddr))
 			o.verdict = TOA_V_UNTRUSTED;
 	}
@@ -1184,34 +1291,70 @@ static void toa_nf_unregister(void)
 /* ------------------------------------------------------------------------ */
 /* A child socket was created: record what its creating segment said */
 
-static void toa_record_child(struct sock *child, u16 wire_family, const struct toa_outcome *o)
+/* `count`: false when another CPU records (and counts) the same result. */
+static void toa_record_child_counted(struct sock *child, u16 wire_family, const struct toa_outcome *o, bool count)
 {
 	struct toa_endpoint peer;
 	u16 local_port;
 
-	if (o->flags & TOA_F_MALFORMED)
+	if (count && (o->flags & TOA_F_MALFORMED))
 		toa_count(C_TOA_MALFORMED);
-	if (o->flags & TOA_F_KIND_IGNORED)
+	if (count && (o->flags & TOA_F_KIND_IGNORED))
 		toa_count(C_TOA_KIND_IGNORED);
 	if (o->verdict == TOA_V_UNTRUSTED) {
-		toa_count(C_TOA_UNTRUSTED_SOURCE);
+		if (count)
+			toa_count(C_TOA_UNTRUSTED_SOURCE);
 		return;
 	}
 	if (o->verdict != TOA_V_FOUND) {
-		toa_count(C_SYN_RECV_SOCK_NO_TOA);
+		if (count)
+			toa_count(C_SYN_RECV_SOCK_NO_TOA);
 		return;
 	}
-	toa_count(C_SYN_RECV_SOCK_TOA);
+	if (count)
+		toa_count(C_SYN_RECV_SOCK_TOA);
 	/* An IPv6 client cannot be shown through a sockaddr_in. */
 	if (child->sk_family != AF_INET6 && o->client.family != AF_INET) {
-		toa_count(C_TOA_AF_UNSUPPORTED);
+		if (count)
+			toa_count(C_TOA_AF_UNSUPPORTED);
 		return;
 	}
 	if (!toa_sock_identity(child, wire_family, &peer, &local_port)) {
-		toa_count(C_TOA_AF_UNSUPPORTED);
+		if (count)
+			toa_count(C_TOA_AF_UNSUPPORTED);
 		return;
 	}
 	toa_table_put(child, &o->client, &peer, local_port);
+}
+
+static void toa_record_child(struct sock *child, u16 wire_family, const struct toa_outcome *o)
+{
+	toa_record_child_counted(child, wire_family, o, true);
+}
+
+/*
+ * A child that Fast Open created from its SYN: the SYN's data is in its
+ * receive queue (tcp_fastopen_add_skb sets syn_data_acked).  A SYN without
+ * data can make one too (a bare cookie, or cookies not required): that child
+ * is not recognised, and is recorded from its ACK as before.
+ */
+static bool toa_fast_open_child(const struct sock *sk)
+{
+	return sk->sk_protocol == IPPROTO_TCP && tcp_sk(sk)->syn_data_acked;
+}
+
+/* Record a Fast Open child from its SYN; false when no SYN of it was seen. */
+static bool toa_fast_open_record(struct sock *child, u16 wire_family, const struct toa_tuple *t)
+{
+	struct toa_outcome o;
+	bool first = false;
+
+	if (!toa_flow_peek_syn(t, &o, &first))
+		return false;
+	if (first)
+		toa_count(C_FAST_OPEN_CHILD);
+	toa_record_child_counted(child, wire_family, &o, first);
+	return true;
 }
 
 static void toa_child_created(struct sock *child, u16 wire_family)
@@ -1222,6 +1365,17 @@ static void toa_child_created(struct sock *child, u16 wire_family)
 
 	if (!toa_sock_tuple(child, wire_family, &t))
 		return;
+	/*
+	 * Fast Open: this runs for the ACK, but the SYN created the child.  Its
+	 * first getname may have recorded it already; record (again: the same
+	 * result) before the flow entry goes, so a getname racing on another
+	 * CPU finds either the entry or the socket's record.
+	 */
+	if (toa_fast_open_child(child)) {
+		toa_fast_open_record(child, wire_family, &t);
+		toa_flow_forget(&t);
+		return;
+	}
 	/* Bottom halves off: nothing on this CPU can have replaced the record. */
 	if (in_softirq()) {
 		const struct toa_current *c = this_cpu_ptr(&toa_cur);
@@ -1439,7 +1593,12 @@ static bool toa_getname_from_flow(struct sock *sk)
 	if (!atomic_read(&toa_flow_count))
 		return false;
 	wire_family = toa_sock_wire_family(sk);
-	if (!toa_sock_tuple(sk, wire_family, &t) || !toa_flow_take(&t, &o))
+	if (!toa_sock_tuple(sk, wire_family, &t))
+		return false;
+	/* accept() of a Fast Open child, usually before its ACK: from its SYN. */
+	if (toa_fast_open_child(sk))
+		return toa_fast_open_record(sk, wire_family, &t);
+	if (!toa_flow_take(&t, &o))
 		return false;
 	toa_count(C_GETNAME_FROM_FLOW);
 	toa_record_child(sk, wire_family, &o);
@@ -1476,6 +1635,9 @@ static bool toa_getname_lookup(const struct toa_getname_data *d, struct toa_entr
 		toa_table_forget(sk);
 	}
 	if (toa_getname_from_flow(sk) && toa_table_get(sk, e) && toa_entry_fits(sk, e))
+		return true;
+	/* A Fast Open child's ESTABLISHED (another CPU) may have just recorded it. */
+	if (!stale && toa_fast_open_child(sk) && toa_table_get(sk, e) && toa_entry_fits(sk, e))
 		return true;
 	toa_count(stale ? C_GETNAME_TOA_MISMATCH : C_GETNAME_TOA_EMPTY);
 	return false;
@@ -1940,4 +2102,4 @@ module_exit(toa_exit);
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("toa-lab");
 MODULE_DESCRIPTION("TCP Option Address: report the client address a load balancer put in a TCP option");
-MODULE_VERSION("1.1");
+MODULE_VERSION("1.2");

@@ -1,9 +1,9 @@
-import { createReadStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cacheRoot, recipeHash } from '../../harness/cache/artifact-cache.ts';
+import { findFreeLocalPort } from '../../harness/vm/free-port.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../harness/images/checksum.ts';
 import { ensureCloudImage } from '../../harness/images/cloud/build-cloud-image.ts';
@@ -12,8 +12,8 @@ import { removeRunFolders, runToaLab, type ToaLabRun } from '../helpers/toa-lab-
 
 /**
  * A vendor's UEFI image named once in toa-lab.config.json, as a `cloud-image`
- * row (a URL and its sha256: served here by an HTTP server on 127.0.0.1, as a
- * vendor's mirror would; downloaded once into the cache, verified, its cache entry
+ * row (a URL and its sha256: served here by `python3 -m http.server` on 127.0.0.1,
+ * as a vendor's mirror would — its own process: the run below blocks this one; downloaded once into the cache, verified, its cache entry
  * removed after the test), then run by the row's name: a cloud-format Debian 13
  * disk (GPT, an EFI system partition and no BIOS boot partition, GRUB for
  * x86_64-efi) — booted through OVMF, its firmware detected from the partition
@@ -24,18 +24,17 @@ import { removeRunFolders, runToaLab, type ToaLabRun } from '../helpers/toa-lab-
  */
 describe('a cloud-image config row: a UEFI Debian 13 disk from a URL, by the row name', () => {
   let run: ToaLabRun;
-  let server: Server;
+  let server: ChildProcess;
   let download: { url: string; sha256: string };
 
   beforeAll(async () => {
     const image = await ensureCloudImage('debian-13-genericcloud-uefi', (line) => console.log(line));
-    server = createServer((req, res) => {
-      if (req.url !== '/debian-13-genericcloud-amd64.qcow2') return void res.writeHead(404).end();
-      res.writeHead(200, { 'content-length': String(statSync(image.disk).size) });
-      createReadStream(image.disk).pipe(res);
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    download = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/debian-13-genericcloud-amd64.qcow2`, sha256: await sha256File(image.disk) };
+    const served = mkdtempSync(join(tmpdir(), 'toa-lab-mirror-'));
+    symlinkSync(image.disk, join(served, 'debian-13-genericcloud-amd64.qcow2'));
+    const port = await findFreeLocalPort();
+    server = spawn('python3', ['-m', 'http.server', '--bind', '127.0.0.1', '--directory', served, String(port)], { stdio: 'ignore' });
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    download = { url: `http://127.0.0.1:${port}/debian-13-genericcloud-amd64.qcow2`, sha256: await sha256File(image.disk) };
     const config = join(mkdtempSync(join(tmpdir(), 'toa-lab-config-')), 'toa-lab.config.json');
     writeFileSync(config, JSON.stringify({ images: { 'debian-13': [{ kind: 'cloud-image', ...download, vipForm: 'cloud-init', vipMethod: 'netplan' }] } }));
     run = runToaLab(['--config', config, '--image', 'debian-13'], { timeoutMs: 3_000_000 });
@@ -43,7 +42,7 @@ describe('a cloud-image config row: a UEFI Debian 13 disk from a URL, by the row
   }, 3_300_000);
 
   afterAll(() => {
-    server.close();
+    server.kill();
     // The port is the run's: its cache entry would never be used again.
     rmSync(join(cacheRoot(), 'downloads', recipeHash(download)), { recursive: true, force: true });
     removeRunFolders();

@@ -6,6 +6,7 @@ import type { TcpTuning } from '../stack/tcp-tuning.ts';
 import { attachBalancerHost, type BalancerAttachment } from './balancer-host.ts';
 import type { RelayOutcome } from './connection-relay.ts';
 import { LoopbackListener } from './loopback-listener.ts';
+import { FastOpenCookieJar, fastOpenConnect, type BalancerFastOpen, type FastOpenSyn } from './fast-open-cookies.ts';
 import { captureClientHead, RelaySet } from './relay-set.ts';
 import { createSimulatedClientCycle, type SimulatedClient } from './simulated-clients.ts';
 import { toaSegmentOptions, type ToaPlacement, type ToaPolicy } from './toa-policy.ts';
@@ -54,6 +55,11 @@ interface CommonOptions {
    * scenarios where the whole request and FIN reach the balancer together.
    */
   holdClientDataUntilFin?: boolean;
+  /**
+   * TCP Fast Open towards the backend (fast-open-cookies.ts): each backend SYN waits for the
+   * client's first bytes and carries them (with a cookie, or without one).
+   */
+  fastOpen?: BalancerFastOpen;
 }
 
 export type FullNatBalancerOptions = CommonOptions & BalancerAttachment;
@@ -80,6 +86,11 @@ export interface FullNatConnectionRecord {
    * connection's record by what it sent (e.g. a `/?conn=17` tag) rather than by timing.
    */
   clientHead: string | undefined;
+  /**
+   * With `fastOpen`: what the backend SYN carried, and whether the backend's SYN-ACK
+   * acknowledged the data in it (the balancer's view; the guest's counters are the evidence).
+   */
+  fastOpen?: { syn: FastOpenSyn; synDataAccepted: boolean | undefined };
 }
 
 interface FullNatEvents {
@@ -118,6 +129,7 @@ export class FullNatBalancer extends EventEmitter<FullNatEvents> {
   private readonly toa: BalancerToaSettings | false;
   private readonly tcpTuning: Partial<TcpTuning> | undefined;
   private readonly holdClientDataUntilFin: boolean;
+  private readonly fastOpen: { settings: BalancerFastOpen; jar: FastOpenCookieJar } | undefined;
   private listener: LoopbackListener | undefined;
   private connectionsAccepted = 0;
 
@@ -137,6 +149,7 @@ export class FullNatBalancer extends EventEmitter<FullNatEvents> {
     this.toa = options.toa === false ? false : { ...DEFAULT_TOA_SETTINGS, ...options.toa };
     this.chooseClient = options.chooseClient ?? createSimulatedClientCycle();
     this.holdClientDataUntilFin = options.holdClientDataUntilFin ?? false;
+    this.fastOpen = options.fastOpen && { settings: options.fastOpen, jar: options.fastOpen.cookies ?? new FastOpenCookieJar() };
   }
 
   /** Creates the balancer and starts listening. */
@@ -168,12 +181,14 @@ export class FullNatBalancer extends EventEmitter<FullNatEvents> {
   private accept(client: Socket): void {
     const index = this.connectionsAccepted++;
     const injectedClient = this.toa ? this.chooseClient(index) : undefined;
+    const fastOpen = this.fastOpen && fastOpenConnect(this.fastOpen.settings, this.fastOpen.jar, this.backend.address);
     const backendSocket = this.host.connect({
       remoteAddress: this.backend.address,
       remotePort: this.backend.port,
       localAddress: this.address,
       ...(this.toa && injectedClient && { segmentOptions: toaSegmentOptions(this.toaPolicy(this.toa, injectedClient)) }),
       ...(this.tcpTuning && { tuning: this.tcpTuning }),
+      ...(fastOpen && { fastOpen: fastOpen.connect }),
     });
     const record: FullNatConnectionRecord = {
       id: index + 1,
@@ -188,7 +203,12 @@ export class FullNatBalancer extends EventEmitter<FullNatEvents> {
       outcome: 'open',
       error: undefined,
       clientHead: undefined,
+      ...(fastOpen && { fastOpen: { syn: fastOpen.syn, synDataAccepted: undefined } }),
     };
+    if (record.fastOpen) {
+      const seen = record.fastOpen;
+      backendSocket.once('connect', () => (seen.synDataAccepted = backendSocket.synDataAccepted));
+    }
     this.records.push(record);
     this.relays.start(
       client,

@@ -14,6 +14,12 @@ export type TcpOption =
   | { type: 'sack-permitted' }
   | { type: 'sack'; blocks: { left: number; right: number }[] }
   | { type: 'timestamps'; value: number; echoReply: number }
+  /**
+   * TCP Fast Open (RFC 7413 §4.1.1, kind 34): an empty cookie asks the server for one (a cookie
+   * request); 4–16 bytes, an even number, is a cookie — what Linux's tcp_parse_fastopen_option
+   * takes. Any other length is kept as an `unknown` kind 34 (Linux ignores it as well).
+   */
+  | { type: 'fast-open'; cookie: Uint8Array }
   /** A well-formed kind/length/data option we do not interpret (TOA lives here). */
   | { type: 'unknown'; kind: number; data: Uint8Array }
   /** Bytes written verbatim: malformed options, non-zero bytes after EOL, hostile input. */
@@ -27,7 +33,17 @@ export const TcpOptionKind = {
   sackPermitted: 4,
   sack: 5,
   timestamps: 8,
+  fastOpen: 34,
 } as const;
+
+/** RFC 7413 §4.1.1: a cookie is 4 to 16 bytes (Linux also wants an even length: TCP_FASTOPEN_COOKIE_MIN/MAX). */
+export const FAST_OPEN_COOKIE_MIN = 4;
+export const FAST_OPEN_COOKIE_MAX = 16;
+
+/** Whether `length` bytes after kind and length make a Fast Open option Linux reads (a request or a cookie). */
+export function isFastOpenCookieLength(length: number): boolean {
+  return length === 0 || (length >= FAST_OPEN_COOKIE_MIN && length <= FAST_OPEN_COOKIE_MAX && length % 2 === 0);
+}
 
 /** The options area of a TCP header holds at most 40 bytes (data offset 15 × 4 − 20). */
 export const MAX_TCP_OPTIONS_LENGTH = 40;
@@ -47,6 +63,8 @@ export function tcpOptionLength(option: TcpOption): number {
       return 2 + 8 * option.blocks.length;
     case 'timestamps':
       return 10;
+    case 'fast-open':
+      return 2 + option.cookie.length;
     case 'unknown':
       return 2 + option.data.length;
     case 'raw':
@@ -77,6 +95,12 @@ function isAllZero(bytes: Uint8Array): boolean {
   return true;
 }
 
+/** The Fast Open option of a segment, if it has one Linux would read: its cookie (empty = a cookie request). */
+export function findFastOpenOption(options: readonly TcpOption[]): Uint8Array | undefined {
+  for (const option of options) if (option.type === 'fast-open') return option.cookie;
+  return undefined;
+}
+
 /** Decodes a well-formed kind/length option; `undefined` when its length does not fit the kind. */
 function decodeKnownOption(kind: number, data: Uint8Array): TcpOption | undefined {
   switch (kind) {
@@ -94,6 +118,8 @@ function decodeKnownOption(kind: number, data: Uint8Array): TcpOption | undefine
     }
     case TcpOptionKind.timestamps:
       return data.length === 8 ? { type: 'timestamps', value: readUint32(data, 0), echoReply: readUint32(data, 4) } : undefined;
+    case TcpOptionKind.fastOpen:
+      return isFastOpenCookieLength(data.length) ? { type: 'fast-open', cookie: data } : undefined;
     default:
       return undefined;
   }
@@ -175,6 +201,12 @@ export function writeTcpOptions(target: Uint8Array, offset: number, options: rea
         writeUint32(target, i, option.value);
         writeUint32(target, i + 4, option.echoReply);
         i += 8;
+        break;
+      case 'fast-open':
+        target[i++] = TcpOptionKind.fastOpen;
+        target[i++] = 2 + option.cookie.length;
+        target.set(option.cookie, i);
+        i += option.cookie.length;
         break;
       case 'unknown':
         target[i++] = option.kind;

@@ -1,6 +1,7 @@
-import { paddedTcpOptionsLength, type TcpOption } from '../codec/tcp-options.ts';
+import { findFastOpenOption, paddedTcpOptionsLength, type TcpOption } from '../codec/tcp-options.ts';
 import type { TcpFlags, TcpHeader, TcpSegment } from '../codec/tcp.ts';
 import { ByteQueue } from './byte-queue.ts';
+import { sameCookie, type TcpFastOpenConnect, type TcpFastOpenServer } from './fast-open.ts';
 import { RetransmissionTimeout } from './retransmission-timeout.ts';
 import type { OutgoingSegmentInfo, OutgoingSegmentRole, SegmentOptionsHook } from './segment-options-hook.ts';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from './sequence-numbers.ts';
@@ -86,6 +87,8 @@ type TimerKind = 'retransmit' | 'persist' | 'time-wait';
  * - Our window is what the application has not consumed yet; when it opens again by a useful
  *   amount (RFC 1122 receiver SWS rule) a window update goes out.
  * - FIN both ways with half-close; RST both ways; short TIME-WAIT.
+ * - TCP Fast Open (RFC 7413), both sides (fast-open.ts): data in the SYN, cookies in the
+ *   options; a SYN's data the peer did not acknowledge is sent again after the handshake.
  */
 export class TcpConnection {
   state: TcpState;
@@ -140,6 +143,18 @@ export class TcpConnection {
   private ackPendingRole: OutgoingSegmentRole = 'ack';
   private handshakeAckSkipped = false;
 
+  // Fast Open.
+  private fastOpenClient: TcpFastOpenConnect | undefined;
+  /** Active open waiting for the first write, so the SYN can carry it. */
+  private synDeferred = false;
+  /** Payload bytes our first SYN carried. */
+  private synDataLength = 0;
+  /** The cookie our SYN-ACK carries (a cookie request, or a cookie we did not accept). */
+  private synAckCookie: Uint8Array | undefined;
+  /** Passive: the SYN created this connection (valid cookie, or none needed). */
+  private fastOpened = false;
+  private synDataTaken = false;
+
   constructor(
     readonly endpoints: TcpEndpoints,
     private readonly tuning: TcpTuning,
@@ -168,24 +183,70 @@ export class TcpConnection {
 
   // ─── Opening ───────────────────────────────────────────────────────────────────────────────
 
-  /** Active open: send SYN. */
-  openActive(): void {
+  /**
+   * Active open: send SYN — with Fast Open, at the first write or close instead (so the SYN can
+   * carry the data, as Linux's MSG_FASTOPEN does).
+   */
+  openActive(fastOpen?: TcpFastOpenConnect): void {
+    this.fastOpenClient = fastOpen;
+    if (fastOpen) this.synDeferred = true;
+    else this.sendFirstSyn();
+  }
+
+  private sendFirstSyn(): void {
+    this.synDeferred = false;
     this.sendSyn(false);
     this.startTimer('retransmit', this.rto.ms);
   }
 
-  /** Passive open from a listener: take the peer's SYN, answer SYN-ACK. */
-  openPassive(syn: TcpSegment): void {
+  /**
+   * Passive open from a listener: take the peer's SYN, answer SYN-ACK. Returns true when the
+   * SYN itself created the connection (Fast Open, `server` given): its data is delivered now
+   * and the listener should hand the socket out before the handshake completes.
+   */
+  openPassive(syn: TcpSegment, server?: TcpFastOpenServer): boolean {
     this.irs = syn.sequenceNumber;
     this.rcvNxt = seqAdd(this.irs, 1);
-    this.rcvAdvertisedEdge = this.rcvNxt;
     this.negotiateOptions(syn.options);
     this.sndWnd = syn.window; // never scaled in a SYN
+    if (server) this.decideFastOpen(syn, server);
+    this.rcvAdvertisedEdge = this.rcvNxt;
+    if (this.fastOpened && syn.payload.length > 0) {
+      // The SYN-ACK acknowledges the data (RFC 7413 §4.2.2); a FIN in the SYN is left for the
+      // peer to send again.
+      this.rcvNxt = seqAdd(this.rcvNxt, syn.payload.length);
+      this.rcvAdvertisedEdge = this.rcvNxt;
+      this.synDataTaken = true;
+      this.owner?.onData(Uint8Array.from(syn.payload));
+    }
     this.sendSynAck(false);
     this.startTimer('retransmit', this.rto.ms);
+    return this.fastOpened;
+  }
+
+  /** Linux's tcp_try_fastopen, reduced to what the lab needs: cookie checked, or not required. */
+  private decideFastOpen(syn: TcpSegment, server: TcpFastOpenServer): void {
+    const offered = findFastOpenOption(syn.options);
+    if (server.cookieRequired === false) {
+      // TFO_SERVER_COOKIE_NOT_REQD: data in the SYN, or any Fast Open option, is enough.
+      this.fastOpened = syn.payload.length > 0 || offered !== undefined;
+      return;
+    }
+    if (offered === undefined) return;
+    const valid = server.cookieFor(this.endpoints.remoteAddress);
+    if (offered.length > 0 && sameCookie(offered, valid)) this.fastOpened = true;
+    else this.synAckCookie = valid;
   }
 
   // ─── Application side ──────────────────────────────────────────────────────────────────────
+
+  /**
+   * Active: the SYN-ACK acknowledged the data our SYN carried. Passive: we took the data the
+   * SYN carried. (What this side believes; the lab's verdicts come from the guest.)
+   */
+  get synDataAccepted(): boolean {
+    return this.synDataTaken;
+  }
 
   /** Bytes written by the application and not yet acknowledged by the peer. */
   get unacknowledgedBytes(): number {
@@ -204,6 +265,7 @@ export class TcpConnection {
   write(data: Uint8Array): void {
     if (this.finQueued) throw new Error('write after end');
     this.sendQueue.append(data);
+    if (this.synDeferred) return this.sendFirstSyn();
     this.transmitPending();
   }
 
@@ -225,6 +287,7 @@ export class TcpConnection {
     if (this.state === 'ESTABLISHED') this.state = 'FIN-WAIT-1';
     else if (this.state === 'CLOSE-WAIT') this.state = 'LAST-ACK';
     // In SYN-SENT/SYN-RECEIVED the state moves on when the handshake completes.
+    if (this.synDeferred) return this.sendFirstSyn();
     this.transmitPending();
   }
 
@@ -293,7 +356,12 @@ export class TcpConnection {
     // Our SYN offered an unscaled window that starts at the peer's first data byte.
     this.rcvAdvertisedEdge = seqAdd(this.rcvNxt, Math.min(0xffff, this.tuning.receiveBufferSize));
     this.negotiateOptions(segment.options);
+    const cookie = findFastOpenOption(segment.options);
+    if (cookie && cookie.length > 0) this.fastOpenClient?.onCookie?.(Uint8Array.from(cookie));
+    this.synDataTaken = this.synDataLength > 0 && seqGe(ack, seqAdd(this.iss, 1 + this.synDataLength));
     this.acknowledgeUpTo(ack);
+    // What the SYN carried and the SYN-ACK did not acknowledge goes again, after the handshake.
+    if (seqGt(this.sndNxt, this.sndUna)) this.sndNxt = this.sndUna;
     this.sndWnd = segment.window; // never scaled in a SYN-ACK
     this.sndWl1 = segment.sequenceNumber;
     this.sndWl2 = ack;
@@ -465,6 +533,8 @@ export class TcpConnection {
 
   private canSendData(): boolean {
     switch (this.state) {
+      case 'SYN-RECEIVED':
+        return this.fastOpened; // RFC 7413 §4.2.2: a Fast Open server may answer before the ACK
       case 'ESTABLISHED':
       case 'CLOSE-WAIT':
       case 'FIN-WAIT-1':
@@ -534,8 +604,25 @@ export class TcpConnection {
       { type: 'nop' },
       { type: 'window-scale', shift: windowScaleFor(this.tuning.receiveBufferSize) },
     ];
-    this.emit('syn', SYN, this.iss, EMPTY, retransmission, own);
-    if (!retransmission) this.advanceSent(1);
+    const fastOpen = this.fastOpenClient;
+    if (fastOpen && !fastOpen.withoutCookie) own.push({ type: 'fast-open', cookie: fastOpen.cookie ?? EMPTY });
+    // Data rides only on the first SYN and only with a cookie (or none needed); a retransmitted
+    // SYN goes without it, as Linux's does, and the data follows the handshake.
+    const withData = !retransmission && !!fastOpen && (!!fastOpen.cookie || !!fastOpen.withoutCookie) && this.sendQueue.length > 0;
+    if (!withData) {
+      this.emit('syn', SYN, this.iss, EMPTY, retransmission, own);
+      if (!retransmission) this.advanceSent(1);
+      return;
+    }
+    const extra = this.extraOptionsFor({ role: 'syn', carriesFirstData: true, retransmission, sequenceNumber: this.iss });
+    if (extra === undefined) return;
+    const options = [...own, ...extra];
+    // The peer's MSS is not known yet: fill our own MSS (the lab wire's MTU is the same both ways).
+    const room = Math.max(1, this.tuning.mss - paddedTcpOptionsLength(options));
+    const payload = this.sendQueue.read(0, Math.min(this.sendQueue.length, room));
+    this.synDataLength = payload.length;
+    this.emitRaw(SYN, this.iss, payload, options);
+    this.advanceSent(1 + payload.length);
   }
 
   private sendSynAck(retransmission: boolean): void {
@@ -543,6 +630,7 @@ export class TcpConnection {
     if (this.peerOfferedWindowScale) {
       own.push({ type: 'nop' }, { type: 'window-scale', shift: this.rcvShift });
     }
+    if (this.synAckCookie) own.push({ type: 'fast-open', cookie: this.synAckCookie });
     this.emit('syn-ack', SYN_ACK, this.iss, EMPTY, retransmission, own);
     if (!retransmission) this.advanceSent(1);
   }

@@ -1,6 +1,7 @@
 import { ipFamilyOf, normalizeIpAddress, type IpFamily } from '../codec/address.ts';
 import { NO_TCP_FLAGS, type TcpSegment } from '../codec/tcp.ts';
 import { EphemeralPortAllocator } from './ephemeral-ports.ts';
+import type { TcpFastOpenConnect, TcpFastOpenServer } from './fast-open.ts';
 import type { HostAddresses } from './host-addresses.ts';
 import type { SegmentOptionsHook } from './segment-options-hook.ts';
 import { seqAdd } from './sequence-numbers.ts';
@@ -26,6 +27,8 @@ export interface TcpConnectOptions {
    * where the remote is the VIP and the next hop is the backend's own address on the segment.
    */
   nextHop?: string;
+  /** TCP Fast Open (RFC 7413): the SYN waits for the first write and may carry it (fast-open.ts). */
+  fastOpen?: TcpFastOpenConnect;
 }
 
 export interface TcpListenOptions {
@@ -35,6 +38,8 @@ export interface TcpListenOptions {
   /** Overrides of the host's TCP tuning for accepted connections (e.g. a tiny MSS or window). */
   tuning?: Partial<TcpTuning>;
   segmentOptions?: SegmentOptionsHook;
+  /** Accept Fast Open SYNs: the socket is handed out on the SYN, with its data (fast-open.ts). */
+  fastOpen?: TcpFastOpenServer;
 }
 
 export interface TcpListener {
@@ -47,6 +52,7 @@ interface ListenerEntry extends TcpListener {
   /** Accepted connections' tuning, per family (the MSS differs). */
   readonly tuning: Record<IpFamily, TcpTuning>;
   readonly segmentOptions: SegmentOptionsHook | undefined;
+  readonly fastOpen: TcpFastOpenServer | undefined;
   readonly onConnection: (socket: TcpSocket) => void;
 }
 
@@ -102,7 +108,7 @@ export class TcpEngine {
     const base = this.tuning[family];
     const tuning = options.tuning ? resolveTcpTuning({ ...base, ...options.tuning }) : base;
     const { connection, socket } = this.register(endpoints, tuning, options.segmentOptions, 'SYN-SENT');
-    connection.openActive();
+    connection.openActive(options.fastOpen);
     return socket;
   }
 
@@ -132,6 +138,7 @@ export class TcpEngine {
       address: options.address === undefined ? undefined : address,
       tuning: { 4: tuningFor(4), 6: tuningFor(6) },
       segmentOptions: options.segmentOptions,
+      fastOpen: options.fastOpen,
       onConnection,
       close: () => {
         if (this.listeners.get(key) === entry) this.listeners.delete(key);
@@ -197,8 +204,15 @@ export class TcpEngine {
   private acceptSyn(listener: ListenerEntry, endpoints: TcpEndpoints, syn: TcpSegment): void {
     const tuning = listener.tuning[ipFamilyOf(endpoints.localAddress)];
     const { connection, socket } = this.register(endpoints, tuning, listener.segmentOptions, 'SYN-RECEIVED');
-    socket.once('connect', () => listener.onConnection(socket));
-    connection.openPassive(syn);
+    let handedOut = false;
+    const handOut = (): void => {
+      if (handedOut) return;
+      handedOut = true;
+      listener.onConnection(socket);
+    };
+    socket.once('connect', handOut);
+    // A Fast Open SYN creates the connection: the application gets it now, as Linux's accept() does.
+    if (connection.openPassive(syn, listener.fastOpen)) handOut();
   }
 
   /**

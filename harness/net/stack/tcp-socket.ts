@@ -56,6 +56,11 @@ export class TcpSocket extends Duplex implements TcpConnectionOwner {
     return this.connection.smoothedRttMs;
   }
 
+  /** Fast Open: the peer acknowledged our SYN's data (active), or we took the SYN's data (passive). */
+  get synDataAccepted(): boolean {
+    return this.connection.synDataAccepted;
+  }
+
   /**
    * Writes `data` and ends the stream so that the bytes and our FIN leave in the same segment
    * (if they fit one) — what a balancer does when the whole request and the client's FIN reached
@@ -96,6 +101,7 @@ export class TcpSocket extends Duplex implements TcpConnectionOwner {
 
   onFailed(error: TcpConnectionError): void {
     // A half-open accepted connection has no owner to tell: an 'error' would go unhandled.
+    // (A Fast Open one was handed out on its SYN, but the listener may not watch for errors yet.)
     if (this.passive && !this.established) this.destroy();
     else this.destroy(error);
   }

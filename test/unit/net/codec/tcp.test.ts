@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { parseTcpOptions, serializeTcpOptions, tcpOptionLength, type TcpOption } from '../../../../harness/net/codec/tcp-options.ts';
+import {
+  findFastOpenOption,
+  isFastOpenCookieLength,
+  parseTcpOptions,
+  serializeTcpOptions,
+  tcpOptionLength,
+  type TcpOption,
+} from '../../../../harness/net/codec/tcp-options.ts';
 import {
   decodeTcpFlags,
   isTcpChecksumValidIpv4,
@@ -139,6 +146,29 @@ describe('tcp options', () => {
     expect(parseTcpOptions(hex('02 03 05 01'))).toEqual([{ type: 'unknown', kind: 2, data: hex('05') }, { type: 'nop' }]);
   });
 
+  it('reads TCP Fast Open (kind 34): a cookie request, an 8-byte cookie, and lengths Linux ignores', () => {
+    expect(parseTcpOptions(hex('22 02 01 01'))).toEqual([{ type: 'fast-open', cookie: new Uint8Array(0) }, { type: 'nop' }, { type: 'nop' }]);
+    const withCookie = hex('22 0a 01 02 03 04 05 06 07 08 01 01');
+    expect(findFastOpenOption(parseTcpOptions(withCookie))).toEqual(hex('01 02 03 04 05 06 07 08'));
+    expect(serializeTcpOptions(parseTcpOptions(withCookie))).toEqual(withCookie);
+    // 3 bytes (too short) and 5 (odd): Linux's tcp_parse_fastopen_option takes neither as a cookie.
+    expect(parseTcpOptions(hex('22 05 01 02 03 01 01 01'))[0]).toEqual({ type: 'unknown', kind: 34, data: hex('01 02 03') });
+    expect(parseTcpOptions(hex('22 07 01 02 03 04 05 01'))[0]).toEqual({ type: 'unknown', kind: 34, data: hex('01 02 03 04 05') });
+    expect(findFastOpenOption(parseTcpOptions(hex('22 05 01 02 03 01 01 01')))).toBeUndefined();
+  });
+
+  it('kind 34 of any length: a fast-open entry exactly when Linux would read it, and byte-exact either way', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 36 }), (data) => {
+        const area = Uint8Array.from([34, 2 + data.length, ...data]);
+        const options = parseTcpOptions(area);
+        expect(options[0]!.type).toBe(isFastOpenCookieLength(data.length) ? 'fast-open' : 'unknown');
+        expect(tcpOptionLength(options[0]!)).toBe(area.length);
+        expect(serializeTcpOptions(options).subarray(0, area.length)).toEqual(area);
+      }),
+    );
+  });
+
   it('decodes SACK blocks', () => {
     const area = hex('01 01 05 0a 00 00 00 10 00 00 00 20');
     expect(parseTcpOptions(area)).toEqual([{ type: 'nop' }, { type: 'nop' }, { type: 'sack', blocks: [{ left: 16, right: 32 }] }]);
@@ -170,7 +200,12 @@ const arbitraryOption: fc.Arbitrary<TcpOption> = fc.oneof(
     .array(fc.tuple(uint32, uint32), { minLength: 1, maxLength: 3 })
     .map((blocks): TcpOption => ({ type: 'sack', blocks: blocks.map(([left, right]) => ({ left, right })) })),
   fc
-    .tuple(fc.integer({ min: 6, max: 255 }).filter((kind) => kind !== 8), fc.uint8Array({ maxLength: 10 }))
+    .integer({ min: 0, max: 6 })
+    .chain((n) => fc.uint8Array({ minLength: n === 0 ? 0 : 2 + 2 * n, maxLength: n === 0 ? 0 : 2 + 2 * n }))
+    .map((cookie): TcpOption => ({ type: 'fast-open', cookie })),
+  fc
+    // Kind 34 with a cookie length Linux reads is the fast-open entry above, not `unknown`.
+    .tuple(fc.integer({ min: 6, max: 255 }).filter((kind) => kind !== 8 && kind !== 34), fc.uint8Array({ maxLength: 10 }))
     .map(([kind, data]): TcpOption => ({ type: 'unknown', kind, data })),
 );
 
