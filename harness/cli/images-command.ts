@@ -7,14 +7,14 @@ import { recipeSourceHashes } from '../runner/recipe-sources.ts';
 import { selectImages } from '../runner/cell-plan.ts';
 import type { LabImage } from '../runner/lab-images.ts';
 import { ensurePatchedKernel } from '../patched-kernel/kernel-cache.ts';
-import type { ImageSource } from '../os/index.ts';
+import { describeBoxProviders, type ImageSource, type OsProfile } from '../os/index.ts';
 import { UsageError } from '../runner/run-scenarios.ts';
 import { loadProfiles } from '../os/user-config.ts';
 
 function describeSource(source: ImageSource): string {
   switch (source.kind) {
     case 'vagrant-box':
-      return `vagrant box ${source.box}${source.version ? ` ${source.version}` : ''}`;
+      return `vagrant box ${source.box}${source.version ? ` ${source.version}` : ''} ${describeBoxProviders(source)}`;
     case 'cloud-image':
       return `cloud image ${source.url} (sha256 ${source.sha256 ?? 'not verified here'})`;
     case 'local-image':
@@ -24,6 +24,27 @@ function describeSource(source: ImageSource): string {
     case 'user-supplied':
       return `none public: ${source.reason}`;
   }
+}
+
+/**
+ * A row's mirror or archive, and what was done with its step here: no guide row's OS boots on
+ * this machine, so its rendering is checked statically (golden files, ShellCheck, runs against
+ * sample files in a sandbox) and NOT run on that OS; the apt form ran once on the lab's
+ * cloud-format Debian 12 disk with a config mirror (BENCHMARKS.md).
+ */
+function describeRepositories(profile: OsProfile): string | undefined {
+  const mirror = profile.repositories;
+  if (!mirror) return undefined;
+  const security = mirror.securityUrl ? ` (security: ${mirror.securityUrl})` : '';
+  // The lab's own Debian images carry their toolchain and have no package network: a mirror
+  // applies to such a row only when the config also names its image (a disk the lab did not make).
+  const ownImageOnly = profile.images.every((s) => s.kind === 'offline-debian');
+  return (
+    `${mirror.kind} ${mirror.url}${security}${mirror.note ? `: ${mirror.note}` : ''} — a step before the toolchain points ${profile.packageManager} there ` +
+    `(its host joins the package proxy's allow-list for \`run --image ${profile.id}\`${ownImageOnly ? ' with an image from the config' : ''}); ` +
+    `rendered and checked statically, NOT run on ${profile.displayName} here` +
+    (profile.packageManager === 'apt' ? ' (the apt form itself ran once on a Debian 12 cloud disk: BENCHMARKS.md)' : '')
+  );
 }
 
 export const IMAGES_HELP = `usage: toa-lab images build [NAME...] | list [--config FILE] | hash [--key]
@@ -38,8 +59,10 @@ export const IMAGES_HELP = `usage: toa-lab images build [NAME...] | list [--conf
           of it: the lab's own per-recipe folders in the restored cache decide what is reused
   list    the images this lab knows: the micro-VMs, and one full-OS profile per row of the
           vendor guides with where its image comes from (a Vagrant box, a cloud image with
-          checksum, built offline here) — a vendor adds or replaces sources in
-          toa-lab.config.json (or --config FILE) without touching the code
+          checksum, built offline here; for a box, the Vagrant providers it is published for and
+          whether the lab's vagrant-libvirt can use it), and the mirror or archive an end-of-life
+          row's packages come from — a vendor adds or replaces sources ("images") and mirrors
+          ("repositories") in toa-lab.config.json (or --config FILE) without touching the code
 `;
 
 /** How each kind of image is built (or found in the cache), by its typed kind; one line of output each. */
@@ -91,6 +114,8 @@ export async function imagesCommand(args: string[]): Promise<number> {
       for (const profile of profiles) {
         const sources = profile.images.map(describeSource).join(' | ');
         process.stdout.write(`${profile.id.padEnd(18)} ${profile.displayName} — ${sources}\n`);
+        const repositories = describeRepositories(profile);
+        if (repositories) process.stdout.write(`${''.padEnd(18)}   repositories: ${repositories}\n`);
       }
       process.stdout.write(
         `${'windows'.padEnd(18)} Windows (UCloud guide: loopback adapter, VIP, netsh weak host model) — rendered as PowerShell ` +

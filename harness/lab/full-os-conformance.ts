@@ -2,7 +2,7 @@ import type { RunSession } from '../lifecycle/run-session.ts';
 import type { FullOsMachine, MachineTarget } from '../machine/machine.ts';
 import { machineProvider } from '../machine/providers.ts';
 import type { DetectedOs } from '../os/detect-os.ts';
-import { profileById, type VipMethodName } from '../os/index.ts';
+import { profileById, type RepositoryMirror, type VipMethodName } from '../os/index.ts';
 import type { Check } from '../core/scenario.ts';
 import type { StepResult } from '../core/step.ts';
 import { renderFullOsGuide, renderRowGuide, type GuideStep } from '../toa/install-guide-steps.ts';
@@ -64,6 +64,11 @@ export interface FullOsConformanceOptions {
   profile?: string;
   /** The VIPs came from the row's UserData at first boot (the target's seed): check them, configure nothing. */
   vipUserData?: { row: string; method: string };
+  /**
+   * A foreign image: the mirror or archive of the row the run named (its host is on the
+   * package proxy's allow-list), pointed at before the toolchain.
+   */
+  repositories?: RepositoryMirror;
 }
 
 /** Boots `target` with the chosen provider and runs the conformance procedure on it. */
@@ -90,7 +95,7 @@ export async function runFullOsConformance(
  */
 export function vipUserDataFor(profileId: string, method: VipMethodName): string | undefined {
   try {
-    return renderRowGuide(profileId, FULL_OS_PLAN, method, 'cloud-init').setup.find((s) => s.id === 'vip')?.script;
+    return renderRowGuide(profileId, FULL_OS_PLAN, { vipMethod: method, vipForm: 'cloud-init' }).setup.find((s) => s.id === 'vip')?.script;
   } catch {
     return undefined;
   }
@@ -119,8 +124,8 @@ export async function runProcedureOn(lab: FullOsMachine, log: (line: string) => 
     lab.origin === 'lab'
       ? labPlan(os.profileId)
       : userData
-        ? userDataPlan(os.profileId, userData)
-        : rowPlan(os.profileId, await vipMethodTheGuestHas(lab, os.profileId));
+        ? userDataPlan(os.profileId, userData, options.repositories)
+        : rowPlan(os.profileId, await vipMethodTheGuestHas(lab, os.profileId), options.repositories);
   const guideSteps = async (list: ReadonlyArray<GuideStep | 'coexist'>) => {
     for (const step of list) if (!(await ok(step === 'coexist' ? letVipMethodsCoexist(lab) : runGuideStep(lab, step)))) return false;
     return true;
@@ -129,9 +134,11 @@ export async function runProcedureOn(lab: FullOsMachine, log: (line: string) => 
   if (plan.vipFromUserData && !(await ok(vipFromUserDataStep(lab, plan.vipFromUserData.step, plan.vipFromUserData.method)))) {
     return { lab, os, steps, checks, completed: false };
   }
-  const [toolchain, ...rest] = plan.setup;
+  // The source is pushed once the toolchain is there (and the repositories step, if any, before it).
+  const toolchainAt = plan.setup.findIndex((step) => step !== 'coexist' && step.id === 'toolchain');
+  const [untilToolchain, rest] = [plan.setup.slice(0, toolchainAt + 1), plan.setup.slice(toolchainAt + 1)];
   const completed =
-    (await guideSteps([toolchain!])) &&
+    (await guideSteps(untilToolchain)) &&
     (await ok(pushToaSource(lab, FULL_OS_PLAN.toaSourceDir, options.toaSource))) &&
     (await guideSteps(rest)) &&
     (await ok(rebootStep(lab))) &&
@@ -152,7 +159,7 @@ export async function runProcedureOn(lab: FullOsMachine, log: (line: string) => 
 
 /** What one procedure runs: its setup steps up to the reboot, the VIPs that must come back, backends and traffic. */
 interface ProcedurePlan {
-  /** toolchain first (the source is pushed after it), then build, load, autoload, VIPs; 'coexist': the lab's netplan drop-in. */
+  /** [repositories,] toolchain (the source is pushed after it), then build, load, autoload, VIPs; 'coexist': the lab's netplan drop-in. */
   setup: Array<GuideStep | 'coexist'>;
   vips: string[];
   backends: GuideStep[];
@@ -173,8 +180,8 @@ function labPlan(profileId: string): ProcedurePlan {
   };
 }
 
-function rowPlan(profileId: string, vipMethod: VipMethodName | undefined): ProcedurePlan {
-  const guide = renderRowGuide(profileId, FULL_OS_PLAN, vipMethod);
+function rowPlan(profileId: string, vipMethod: VipMethodName | undefined, repositories: RepositoryMirror | undefined): ProcedurePlan {
+  const guide = renderRowGuide(profileId, FULL_OS_PLAN, { ...(vipMethod && { vipMethod }), ...(repositories && { repositories }) });
   return { setup: guide.setup, vips: [...FULL_OS_PLAN.interfacesDVips], backends: guide.backends, traffic: [pythonBackend(FULL_OS_PLAN.pythonPort)] };
 }
 
@@ -183,10 +190,11 @@ function rowPlan(profileId: string, vipMethod: VipMethodName | undefined): Proce
  * UserData was written for the configured row before boot; if the guest turns out to be
  * a row without that method, the configured row's procedure is followed instead.
  */
-function userDataPlan(detectedRow: string, userData: { row: string; method: string }): ProcedurePlan {
+function userDataPlan(detectedRow: string, userData: { row: string; method: string }, repositories: RepositoryMirror | undefined): ProcedurePlan {
   const rowHas = (row: string) => profileById(row).vip.find((v) => v.method === userData.method)?.method;
   const row = rowHas(detectedRow) ? detectedRow : userData.row;
-  const guide = renderRowGuide(row, FULL_OS_PLAN, rowHas(row), 'cloud-init');
+  const method = rowHas(row);
+  const guide = renderRowGuide(row, FULL_OS_PLAN, { ...(method && { vipMethod: method }), vipForm: 'cloud-init', ...(repositories && { repositories }) });
   return {
     setup: guide.setup.filter((s) => s.id !== 'vip'),
     vips: [...FULL_OS_PLAN.interfacesDVips],

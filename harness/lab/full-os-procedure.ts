@@ -18,6 +18,8 @@ const GUEST_STEP_DIR = '/var/lib/toa-lab/steps';
 
 /** The guide's step ids as the step kinds verdicts branch on. */
 const GUIDE_STEP_KIND: Record<StepId, StepKind> = {
+  // Where the toolchain's packages come from: the image's side of the verdict, like the toolchain.
+  repositories: 'toolchain',
   toolchain: 'toolchain',
   'toa-build': 'build',
   'toa-load': 'load',

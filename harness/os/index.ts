@@ -13,6 +13,7 @@
 export type {
   AutoloadMethod,
   BackendPython,
+  BoxProviders,
   DiskBootSettings,
   GuideRow,
   ImageSource,
@@ -20,15 +21,21 @@ export type {
   OfflineDebianSuite,
   OsProfile,
   PackageManager,
+  RepositoryMirror,
   ToaInstallPath,
   Toolchain,
+  VagrantProvider,
   VipMethod,
   VipMethodName,
 } from './profile.ts';
 export { GUIDE_PROFILES, LAB_PROFILES, OS_PROFILES, profileById } from './profiles.ts';
+export { BOX_PROVIDERS, boxFitsLab, describeBoxProviders, LAB_VAGRANT_PROVIDER } from './vagrant-boxes.ts';
+export { mergeUserRepositories, parseUserRepositories, type UserRepositories } from './user-repositories.ts';
 export { mergeUserImages, parseUserImageConfig, type UserImageConfig, type UserImageSource } from './user-images.ts';
 export {
   renderProcedure,
+  repositoryHosts,
+  repositoryUrlProblems,
   type BackendOptions,
   type ProcedureOptions,
   type ProcedureStep,

@@ -1,6 +1,7 @@
 import { isIpv4 } from '../net/codec/address.ts';
-import type { OsProfile, VipMethod, VipMethodName } from './profile.ts';
+import type { OsProfile, RepositoryMirror, VipMethod, VipMethodName } from './profile.ts';
 import type { GuestFile } from './shell.ts';
+import { renderRepositories } from './steps/repositories.ts';
 import { renderToolchain } from './steps/toolchain.ts';
 import { renderToaBuild } from './steps/toa-build.ts';
 import { renderToaLoad } from './steps/toa-load.ts';
@@ -10,10 +11,12 @@ import { renderBackend } from './steps/backend.ts';
 
 /**
  * The guides' procedures for one OS profile, rendered as the scripts a harness runs in the
- * guest, in order: toolchain → toa-build → toa-load → autoload → vip → backend.
+ * guest, in order: [repositories →] toolchain → toa-build → toa-load → autoload → vip → backend.
+ * `repositories` is there only when the profile names a mirror or archive for its packages
+ * (end-of-life rows, or a user's config): it points the package manager there first.
  */
 
-export type StepId = 'toolchain' | 'toa-build' | 'toa-load' | 'autoload' | 'vip' | 'backend';
+export type StepId = 'repositories' | 'toolchain' | 'toa-build' | 'toa-load' | 'autoload' | 'vip' | 'backend';
 
 export interface ProcedureStep {
   id: StepId;
@@ -71,11 +74,14 @@ export interface RenderContext {
   /** Where toa-build leaves toa.ko for every later step: `<toaSourceDir>/toa.ko`. */
   modulePath: string;
   vipMethod: VipMethod;
+  /** The profile's mirror or archive, validated (its URLs end up in sed and awk programs). */
+  repositories?: RepositoryMirror;
 }
 
 export function renderProcedure(profile: OsProfile, options: ProcedureOptions): ProcedureStep[] {
   const context = createRenderContext(profile, options);
   return [
+    ...(context.repositories ? [renderRepositories(context, context.repositories)] : []),
     renderToolchain(context),
     renderToaBuild(context),
     renderToaLoad(context),
@@ -102,6 +108,7 @@ export function createRenderContext(profile: OsProfile, options: ProcedureOption
   for (const param of options.moduleParams ?? []) {
     if (!/^\w+=[\w.,:/-]*$/.test(param)) problems.push(`module parameter '${param}' is not name=value of [A-Za-z0-9_.,:/-]`);
   }
+  if (profile.repositories) problems.push(...repositoryUrlProblems(profile.repositories));
   if (problems.length > 0) throw new Error(`cannot render the procedure for ${profile.id}:\n- ${problems.join('\n- ')}`);
 
   const vipMethod = options.vipMethod ? profile.vip.find((v) => v.method === options.vipMethod) : profile.vip[0];
@@ -109,5 +116,29 @@ export function createRenderContext(profile: OsProfile, options: ProcedureOption
     throw new Error(`${profile.id} does not support VIP method '${options.vipMethod}' (supported: ${profile.vip.map((v) => v.method).join(', ')})`);
   }
   const sourceDir = options.toaSourceDir.replace(/\/+$/, '') || '/';
-  return { profile, options, sourceDir, modulePath: `${sourceDir === '/' ? '' : sourceDir}/toa.ko`, vipMethod };
+  return {
+    profile,
+    options,
+    sourceDir,
+    modulePath: `${sourceDir === '/' ? '' : sourceDir}/toa.ko`,
+    vipMethod,
+    ...(profile.repositories && { repositories: profile.repositories }),
+  };
+}
+
+/**
+ * A repository URL as the renderers can use it: http(s), a host, a path of plain characters
+ * (it goes into sed, awk and grep programs), no trailing slash (the renderers add it).
+ */
+export const REPOSITORY_URL = /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[\w.~+-]+)*$/;
+
+/** The hosts a mirror's URLs name: what the package proxy must allow for it. */
+export function repositoryHosts(mirror: RepositoryMirror): string[] {
+  return [...new Set([mirror.url, mirror.securityUrl].filter((url) => url !== undefined).map((url) => new URL(url).hostname))];
+}
+
+export function repositoryUrlProblems(mirror: RepositoryMirror): string[] {
+  return [mirror.url, mirror.securityUrl]
+    .filter((url) => url !== undefined && !REPOSITORY_URL.test(url))
+    .map((url) => `repository URL '${url}' must be http(s)://HOST[:PORT][/PATH] of [A-Za-z0-9_.~+-], without a trailing slash`);
 }

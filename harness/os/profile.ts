@@ -83,9 +83,20 @@ export interface DiskBootSettings {
   vipMethod?: VipMethodName;
 }
 
+/** Vagrant's provider names, as a box's metadata and Vagrant Cloud write them. */
+export type VagrantProvider = 'libvirt' | 'virtualbox' | 'vmware_desktop' | 'hyperv' | 'parallels';
+
+/** Which providers a Vagrant box is published for, and how that is known (harness/os/vagrant-boxes.ts). */
+export interface BoxProviders {
+  published: readonly VagrantProvider[];
+  /** Where the list comes from: a publisher's known practice (not fetched here: no internet), or the user's config. */
+  basis: string;
+}
+
 /** Where a bootable image for the row comes from. A profile lists alternatives, preferred first. */
 export type ImageSource =
-  | { kind: 'vagrant-box'; box: string; version?: string }
+  /** `providers` absent: not known which providers the box is published for. */
+  | { kind: 'vagrant-box'; box: string; version?: string; providers?: BoxProviders }
   /** `sha256: null` means: not verified from this (offline) machine — never a guessed value. */
   | ({ kind: 'cloud-image'; url: string; sha256: string | null } & DiskBootSettings)
   | ({ kind: 'local-image'; path: string; sha256?: string | null } & DiskBootSettings)
@@ -102,6 +113,32 @@ export interface Toolchain {
    * Null when the install path builds the whole kernel instead (patched-kernel).
    */
   kernelDevel: string | null;
+}
+
+/**
+ * Where a row's packages come from instead of the repositories its image names: the
+ * releases of several rows are end-of-life and their mirrors are gone (CentOS 6 and 8 moved
+ * to vault.centos.org, Debian 8 to archive.debian.org). A step before the toolchain points
+ * the guest's package manager at `url`, in its family's form (steps/repositories.ts), and
+ * the run's package proxy allows its host.
+ * - `mirror`: a live mirror of the release's repositories.
+ * - `archive`: the frozen archive of an end-of-life release; its metadata is past its
+ *   expiry date, which the apt form accepts (`Acquire::Check-Valid-Until "false"`).
+ * What `url` replaces, per package manager:
+ * - yum/dnf: `<scheme>://<host>/<dir>/$releasever` of each commented-out `baseurl=` in
+ *   /etc/yum.repos.d (`mirrorlist=` commented out): `http://vault.centos.org/6.8`.
+ * - apt: the URI of every source entry (one-line and deb822): `http://archive.debian.org/debian`;
+ *   entries of a security suite (`<suite>-security`, and jessie's `jessie/updates`) take `securityUrl`.
+ * - zypper: `<scheme>://<host>` of every `baseurl=` in /etc/zypp/repos.d.
+ */
+export interface RepositoryMirror {
+  kind: 'mirror' | 'archive';
+  /** http(s), no trailing slash. */
+  url: string;
+  /** apt only: where the security suites are, when not under `url` (Debian: `<host>/debian-security`). */
+  securityUrl?: string;
+  /** Where the default comes from, or why it is this one: shown by `images list`. */
+  note?: string;
 }
 
 /** Which guide rows a profile comes from, so a report can cite them. */
@@ -122,6 +159,8 @@ export interface OsProfile {
   vip: readonly [VipMethod, ...VipMethod[]];
   python: BackendPython;
   images: readonly ImageSource[];
+  /** Where the row's packages come from when not from the image's own repositories (end-of-life releases). */
+  repositories?: RepositoryMirror;
   guides: readonly GuideRow[];
   /** Where the profile departs from, or fills a gap in, the guides — shown in reports. */
   notes?: readonly string[];

@@ -1,4 +1,5 @@
-import type { BackendPython, OsProfile, Toolchain, VipMethod } from './profile.ts';
+import type { BackendPython, OsProfile, RepositoryMirror, Toolchain, VipMethod } from './profile.ts';
+import { BOX_PROVIDERS } from './vagrant-boxes.ts';
 
 /**
  * One row per OS in the guides, plus the lab's offline Debian images.
@@ -12,6 +13,11 @@ import type { BackendPython, OsProfile, Toolchain, VipMethod } from './profile.t
  * - Image sources: well-known public Vagrant box names and cloud image URLs. None could be
  *   fetched from the machines this was written on, so every checksum is `null`
  *   (unverified) rather than guessed; a user config (user-images.ts) supplies real ones.
+ * - Vagrant boxes carry the providers they are published for (vagrant-boxes.ts, as known, not
+ *   verified here). Where the row's first box has no libvirt build, a libvirt-published box
+ *   (Roboxes' generic/*) comes first and the row's original box stays listed after it.
+ * - End-of-life rows carry the archive their packages moved to (`repositories`), pointed at
+ *   by a step before the toolchain; a user config can name another per row.
  */
 
 const PYTHON2: BackendPython = { command: 'python -m SimpleHTTPServer', package: 'python' };
@@ -36,6 +42,31 @@ const NETPLAN: VipMethod = { method: 'netplan', file: '/etc/netplan/lo-cloud-ini
 const NETPLAN_DEBIAN: VipMethod = { ...NETPLAN, userDataSudo: false };
 const IP_ADDR: VipMethod = { method: 'ip-addr' };
 
+/**
+ * The archives of the end-of-life rows. Plain http: the oldest guests' TLS stacks may not
+ * speak to today's servers, and yum, apt and zypper check the packages' signatures anyway.
+ * Known locations, not fetched from here (no internet).
+ * - vault.centos.org keeps each point release's os/, updates/ and extras/ as they stood when
+ *   the next one came out: 6.8 matches the row's kernel (2.6.32-642); 6.10 holds CentOS 6's
+ *   final updates (name it in a config to get those). 8.5.2111 is CentOS 8's last release.
+ * - archive.debian.org holds jessie and, under /debian-security, its security suite.
+ * - openSUSE moves discontinued releases out of download.opensuse.org; GWDG's mirror keeps
+ *   them under /pub/opensuse/discontinued (distribution/ and update/ as on the live site).
+ */
+const CENTOS_6_8_VAULT: RepositoryMirror = { kind: 'archive', url: 'http://vault.centos.org/6.8', note: 'CentOS 6 is end-of-life (vault.centos.org; 6.10 has its final updates)' };
+const CENTOS_8_VAULT: RepositoryMirror = { kind: 'archive', url: 'http://vault.centos.org/8.5.2111', note: 'CentOS 8 is end-of-life (vault.centos.org, its last release 8.5.2111)' };
+const DEBIAN_8_ARCHIVE: RepositoryMirror = {
+  kind: 'archive',
+  url: 'http://archive.debian.org/debian',
+  securityUrl: 'http://archive.debian.org/debian-security',
+  note: 'Debian 8 is end-of-life (archive.debian.org)',
+};
+const OPENSUSE_42_2_ARCHIVE: RepositoryMirror = {
+  kind: 'archive',
+  url: 'http://ftp5.gwdg.de/pub/opensuse/discontinued',
+  note: "openSUSE Leap 42.2 is end-of-life (the discontinued releases' archive at GWDG; not verified here)",
+};
+
 const NO_SUSE_VIP_ROW = 'VIP: the UCloud guide has no SUSE row; the VIP is added with `ip addr` (not persistent across reboots).';
 
 export const GUIDE_PROFILES: readonly OsProfile[] = [
@@ -51,7 +82,12 @@ export const GUIDE_PROFILES: readonly OsProfile[] = [
     autoload: { kind: 'sysconfig-modules' },
     vip: [IFCFG],
     python: PYTHON2,
-    images: [{ kind: 'vagrant-box', box: 'bento/centos-6.8' }],
+    images: [
+      // Roboxes' CentOS 6 box tracks the last point release (6.10): pin a box version for 6.8.
+      { kind: 'vagrant-box', box: 'generic/centos6', providers: BOX_PROVIDERS.roboxes },
+      { kind: 'vagrant-box', box: 'bento/centos-6.8', providers: BOX_PROVIDERS.bentoLegacy },
+    ],
+    repositories: CENTOS_6_8_VAULT,
     guides: ['huawei', 'ucloud'],
     notes: [
       'TOA: the Huawei guide rebuilds the LVS 2.6.32-220.23.1.el6 kernel with CONFIG_TOA=m, then `modprobe toa` after a reboot.',
@@ -88,7 +124,7 @@ export const GUIDE_PROFILES: readonly OsProfile[] = [
     vip: [IFCFG],
     python: PYTHON2,
     images: [
-      { kind: 'vagrant-box', box: 'centos/7' },
+      { kind: 'vagrant-box', box: 'centos/7', providers: BOX_PROVIDERS.centos7 },
       { kind: 'cloud-image', url: 'https://cloud.centos.org/centos/7/images/CentOS-7-x86_64-GenericCloud.qcow2', sha256: null },
     ],
     guides: ['huawei', 'ucloud'],
@@ -104,7 +140,11 @@ export const GUIDE_PROFILES: readonly OsProfile[] = [
     autoload: { kind: 'sysconfig-modules' },
     vip: [IFCFG],
     python: PYTHON2,
-    images: [{ kind: 'vagrant-box', box: 'bento/centos-7.2' }],
+    images: [
+      // Roboxes' CentOS 7 box tracks the last point release (7.9): pin a box version for 7.2.
+      { kind: 'vagrant-box', box: 'generic/centos7', providers: BOX_PROVIDERS.roboxes },
+      { kind: 'vagrant-box', box: 'bento/centos-7.2', providers: BOX_PROVIDERS.bentoLegacy },
+    ],
     guides: ['huawei', 'ucloud'],
   },
   {
@@ -119,7 +159,8 @@ export const GUIDE_PROFILES: readonly OsProfile[] = [
     vip: [INTERFACES_D_UBUNTU],
     python: PYTHON2,
     images: [
-      { kind: 'vagrant-box', box: 'ubuntu/xenial64' },
+      { kind: 'vagrant-box', box: 'generic/ubuntu1604', providers: BOX_PROVIDERS.roboxes },
+      { kind: 'vagrant-box', box: 'ubuntu/xenial64', providers: BOX_PROVIDERS.ubuntu },
       {
         kind: 'cloud-image',
         url: 'https://cloud-images.ubuntu.com/releases/xenial/release/ubuntu-16.04-server-cloudimg-amd64-disk1.img',
@@ -141,7 +182,8 @@ export const GUIDE_PROFILES: readonly OsProfile[] = [
     vip: [NETPLAN],
     python: PYTHON3,
     images: [
-      { kind: 'vagrant-box', box: 'ubuntu/bionic64' },
+      { kind: 'vagrant-box', box: 'generic/ubuntu1804', providers: BOX_PROVIDERS.roboxes },
+      { kind: 'vagrant-box', box: 'ubuntu/bionic64', providers: BOX_PROVIDERS.ubuntu },
       {
         kind: 'cloud-image',
         url: 'https://cloud-images.ubuntu.com/releases/bionic/release/ubuntu-18.04-server-cloudimg-amd64.img',
@@ -162,7 +204,8 @@ export const GUIDE_PROFILES: readonly OsProfile[] = [
     vip: [NETPLAN],
     python: PYTHON3,
     images: [
-      { kind: 'vagrant-box', box: 'ubuntu/focal64' },
+      { kind: 'vagrant-box', box: 'generic/ubuntu2004', providers: BOX_PROVIDERS.roboxes },
+      { kind: 'vagrant-box', box: 'ubuntu/focal64', providers: BOX_PROVIDERS.ubuntu },
       {
         kind: 'cloud-image',
         url: 'https://cloud-images.ubuntu.com/releases/focal/release/ubuntu-20.04-server-cloudimg-amd64.img',
@@ -182,7 +225,12 @@ export const GUIDE_PROFILES: readonly OsProfile[] = [
     autoload: { kind: 'modules-load-d' },
     vip: [IP_ADDR],
     python: PYTHON3,
-    images: [{ kind: 'vagrant-box', box: 'bento/opensuse-leap-42.2' }],
+    images: [
+      // Roboxes' Leap 42 box tracks the last point release (42.3): pin a box version for 42.2.
+      { kind: 'vagrant-box', box: 'generic/opensuse42', providers: BOX_PROVIDERS.roboxes },
+      { kind: 'vagrant-box', box: 'bento/opensuse-leap-42.2', providers: BOX_PROVIDERS.bentoLegacy },
+    ],
+    repositories: OPENSUSE_42_2_ARCHIVE,
     guides: ['huawei'],
     notes: [NO_SUSE_VIP_ROW],
   },
@@ -197,9 +245,14 @@ export const GUIDE_PROFILES: readonly OsProfile[] = [
     autoload: { kind: 'modules-load-d' },
     vip: [INTERFACES_D_DEBIAN],
     python: PYTHON2,
-    images: [{ kind: 'vagrant-box', box: 'debian/jessie64' }],
+    images: [{ kind: 'vagrant-box', box: 'debian/jessie64', providers: BOX_PROVIDERS.debian }],
+    repositories: DEBIAN_8_ARCHIVE,
     guides: ['huawei'],
-    notes: ['VIP: not in the UCloud guide; Debian 10\'s interfaces.d row applies unchanged to jessie\'s ifupdown.'],
+    notes: [
+      'VIP: not in the UCloud guide; Debian 10\'s interfaces.d row applies unchanged to jessie\'s ifupdown.',
+      // Not verified here: no jessie guest boots on this machine.
+      'Packages: archive.debian.org. jessie\'s archive signing key has since expired, so apt may refuse the archive\'s signatures (KEYEXPIRED); the toolchain step then fails in apt\'s words (not verified here).',
+    ],
   },
   {
     id: 'centos-8',
@@ -214,9 +267,10 @@ export const GUIDE_PROFILES: readonly OsProfile[] = [
     autoload: { kind: 'modules-load-d' },
     vip: [IFCFG_NETWORK_SCRIPTS],
     python: PYTHON3,
-    images: [{ kind: 'vagrant-box', box: 'centos/8' }],
+    images: [{ kind: 'vagrant-box', box: 'centos/8', providers: BOX_PROVIDERS.centos8 }],
+    repositories: CENTOS_8_VAULT,
     guides: ['ucloud'],
-    notes: ['CentOS 8 is end-of-life: its mirrors moved to vault.centos.org, so package steps fail unless the image points there.'],
+    notes: ['CentOS 8 is end-of-life: its mirrors moved to vault.centos.org; a step before the toolchain points yum there.'],
   },
   {
     id: 'debian-10',
@@ -230,7 +284,7 @@ export const GUIDE_PROFILES: readonly OsProfile[] = [
     vip: [INTERFACES_D_DEBIAN],
     python: PYTHON3,
     images: [
-      { kind: 'vagrant-box', box: 'debian/buster64' },
+      { kind: 'vagrant-box', box: 'debian/buster64', providers: BOX_PROVIDERS.debian },
       {
         kind: 'cloud-image',
         url: 'https://cloud.debian.org/images/cloud/buster/latest/debian-10-genericcloud-amd64.qcow2',
@@ -251,7 +305,7 @@ export const GUIDE_PROFILES: readonly OsProfile[] = [
     vip: [IFCFG_NETWORK_SCRIPTS],
     python: PYTHON3,
     // generic/rocky8 tracks the latest 8.x; pin a box version in a user config for exactly 8.5.
-    images: [{ kind: 'vagrant-box', box: 'generic/rocky8' }],
+    images: [{ kind: 'vagrant-box', box: 'generic/rocky8', providers: BOX_PROVIDERS.roboxes }],
     guides: ['ucloud'],
   },
 ];

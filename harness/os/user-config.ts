@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { mergeUserImages, OS_PROFILES, parseUserImageConfig, type OsProfile } from './index.ts';
+import { mergeUserRepositories, parseUserRepositories } from './user-repositories.ts';
 import { UsageError } from '../core/usage-error.ts';
 
 /**
@@ -8,7 +9,8 @@ import { UsageError } from '../core/usage-error.ts';
  * the working folder (or `--config FILE`), e.g.
  *   { "images": { "centos-7": [{ "kind": "cloud-image", "url": "https://mirror/c7.qcow2", "sha256": "…" }] } }
  * Keys are profile ids (`toa-lab images list`); the user's sources replace the
- * built-in ones for that profile.
+ * built-in ones for that profile. `repositories` (user-repositories.ts) names a row's
+ * mirror or archive the same way; a config may carry either or both.
  */
 export const DEFAULT_CONFIG_FILE = 'toa-lab.config.json';
 
@@ -25,8 +27,16 @@ export function loadProfiles(configFile?: string): { profiles: OsProfile[]; conf
     throw new UsageError(`${path}: not valid JSON (${(error as Error).message})`);
   }
   try {
-    return { profiles: mergeUserImages(OS_PROFILES, parseUserImageConfig(parsed)), configFile: path };
+    return { profiles: applyUserConfig(parsed), configFile: path };
   } catch (error) {
     throw new UsageError(`${path}: ${(error as Error).message}`);
   }
+}
+
+/** The built-in rows with a parsed config's `images` and `repositories` in place. */
+export function applyUserConfig(parsed: unknown): OsProfile[] {
+  const config = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
+  // A config of repositories only names no images; otherwise `images` is checked as always.
+  const images = config.images === undefined && config.repositories !== undefined ? { images: {} } : parseUserImageConfig(parsed);
+  return mergeUserRepositories(mergeUserImages(OS_PROFILES, images), parseUserRepositories(config.repositories));
 }

@@ -1,4 +1,5 @@
 import type { DiskBootSettings, ImageSource, OsProfile, VipMethodName } from './profile.ts';
+import { userBoxProvider } from './vagrant-boxes.ts';
 
 /**
  * A user's own image for a profile: the box they have, a mirror of the cloud image with
@@ -62,7 +63,7 @@ function parseSource(entry: unknown, where: string): UserImageSource {
   switch (entry.kind) {
     case 'vagrant-box': {
       const version = text('version', true);
-      return { kind: 'vagrant-box', box: text('box')!, ...(version ? { version } : {}) };
+      return { kind: 'vagrant-box', box: text('box')!, ...(version ? { version } : {}), ...userBoxProvider(entry.provider, where) };
     }
     case 'cloud-image':
       return { kind: 'cloud-image', url: text('url')!, sha256: checksum() ?? null, ...parseBootSettings(entry, where) };

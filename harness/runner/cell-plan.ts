@@ -1,5 +1,6 @@
 import { SCENARIOS } from '../../scenarios/index.ts';
-import { GUIDE_PROFILES } from '../os/index.ts';
+import { GUIDE_PROFILES, repositoryHosts, type OsProfile } from '../os/index.ts';
+import { DEFAULT_REPOSITORY_HOSTS } from '../provision/package-proxy.ts';
 import { loadProfiles } from '../os/user-config.ts';
 import { configuredRowTarget, diskImageFileTarget } from './disk-image-targets.ts';
 import { FULL_OS_SCENARIOS } from './full-os-cell.ts';
@@ -86,6 +87,18 @@ export function scenarioApplies(image: LabImage, id: string): boolean {
 }
 
 /**
+ * A guide row's configured image; with a mirror or archive for its packages (the row's
+ * data or the user's config), that host joins the package proxy's allow-list for the run
+ * (the guest still reaches nothing else) and the procedure points the guest there.
+ */
+function rowImage(row: OsProfile, configFile: string | undefined): LabImage {
+  const disk = configuredRowTarget(row, configFile);
+  if (!row.repositories) return { kind: 'full-os', name: row.id, byDefault: false, disk };
+  const hosts = [...new Set([...(disk.repositoryHosts ?? DEFAULT_REPOSITORY_HOSTS), ...repositoryHosts(row.repositories)])];
+  return { kind: 'full-os', name: row.id, byDefault: false, disk: { ...disk, repositoryHosts: hosts }, repositories: row.repositories };
+}
+
+/**
  * The lab's images by name, guide rows by their configured image, and disk files; with none
  * named, the lab's default set. Checked here, before anything is resolved, built or booted.
  */
@@ -105,9 +118,7 @@ export function selectImages(names: readonly string[], files: readonly string[] 
   if (unknown.length) {
     throw new UsageError(`unknown image ${unknown.join(', ')}; known: ${IMAGES.map((i) => i.name).join(', ')}; guide rows: ${[...rows.keys()].join(', ')}`);
   }
-  const fromRows = names
-    .filter((n) => rows.has(n))
-    .map((n): LabImage => ({ kind: 'full-os', name: n, byDefault: false, disk: configuredRowTarget(rows.get(n)!, usedConfig) }));
+  const fromRows = names.filter((n) => rows.has(n)).map((n) => rowImage(rows.get(n)!, usedConfig));
   const all = [...IMAGES.filter((i) => names.includes(i.name) && !rows.has(i.name)), ...fromRows, ...fromFiles];
   const cellNames = all.map((i) => i.name);
   const twice = cellNames.filter((n, i) => cellNames.indexOf(n) !== i);

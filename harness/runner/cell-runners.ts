@@ -56,6 +56,7 @@ export const CELL_RUNNERS: { [Kind in LabImage['kind']]: CellRunner<Kind> } = {
     return runFullOsCell(ctx, {
       target: fullOsTarget(image),
       ...(settings.profile && { profile: settings.profile }),
+      ...(image.repositories && { repositories: image.repositories }),
       scenarios: ids.filter((id): id is FullOsScenarioId => FULL_OS_SCENARIOS.some((s) => s.id === id)),
       dataPath: dataPath(ids),
       provider: settings.provider,

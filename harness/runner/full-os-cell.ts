@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { DataPathLab } from '../lab/data-path-lab.ts';
 import { runFullOsConformance, type FullOsConformance } from '../lab/full-os-conformance.ts';
 import type { MachineTarget } from '../machine/machine.ts';
+import type { RepositoryMirror } from '../os/index.ts';
 import { prepareFullOsDataPath, type FullOsDataPathOptions } from '../lab/full-os-data-path-lab.ts';
 import { fetchToaSource } from '../toa/module-choice.ts';
 import { guestGone } from '../lab/guest-health.ts';
@@ -43,6 +44,8 @@ export interface FullOsCellOptions {
   provider?: string;
   /** The guide row to follow on a foreign image instead of the detected one. */
   profile?: string;
+  /** A guide row's mirror or archive for its packages (harness/os RepositoryMirror). */
+  repositories?: RepositoryMirror;
   /** The option kind the balancer sends in the data-path scenarios (default 254). */
   toaKind?: number;
   /** The module spec's kinds and the balancer's profile (default: toaKind for both). */
@@ -83,6 +86,7 @@ export async function runFullOsCell(ctx: CellContext, options: FullOsCellOptions
       ...(options.vcpus && { cpus: options.vcpus }),
       ...(options.bootTimeoutMs && { bootTimeoutMs: options.bootTimeoutMs }),
       ...(options.profile && { profile: options.profile }),
+      ...(options.repositories && { repositories: options.repositories }),
     });
   } catch (error) {
     for (const scenario of [...procedureRows, ...dataPath]) record(notRun(scenario, `the image did not start: ${errorText(error)}`));

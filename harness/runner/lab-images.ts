@@ -5,6 +5,7 @@ import { DEFAULT_KERNELS } from '../kernels/default-kernels.ts';
 import type { KernelSpec } from '../kernels/kernel-spec.ts';
 import type { UserKernelPackages } from '../kernels/kernel-packages.ts';
 import type { DiskImageTarget, VagrantBoxTarget } from '../machine/machine.ts';
+import type { RepositoryMirror } from '../os/index.ts';
 import { kernelCell } from './kernel-cells.ts';
 
 /**
@@ -23,9 +24,10 @@ export type LabImage =
   | { kind: 'micro'; name: string; suite: DebianSuite; kernel?: KernelSpec; kernelPackages?: UserKernelPackages; byDefault: boolean }
   /**
    * A whole OS: one of the lab's images, a user's disk booted through its own boot loader
-   * (`disk`), or a user's Vagrant box (`box`).
+   * (`disk`), or a user's Vagrant box (`box`). `repositories`: a guide row's mirror or
+   * archive (its data, or the user's config), pointed at before the toolchain.
    */
-  | { kind: 'full-os'; name: string; byDefault: boolean; disk?: DiskImageTarget; box?: VagrantBoxTarget }
+  | { kind: 'full-os'; name: string; byDefault: boolean; disk?: DiskImageTarget; box?: VagrantBoxTarget; repositories?: RepositoryMirror }
   /** The Huawei guide's 2.6.32 path (a kernel rebuilt with TOA in-tree): never in the default set, its kernel takes long to build. */
   | { kind: 'patched-kernel'; name: string; byDefault: false };
 

@@ -1,4 +1,4 @@
-import { EXIT_CODES, profileById, renderProcedure, type ProcedureStep, type StepId, type VipMethodName } from '../os/index.ts';
+import { EXIT_CODES, profileById, renderProcedure, type OsProfile, type ProcedureStep, type RepositoryMirror, type StepId, type VipMethodName } from '../os/index.ts';
 
 /**
  * The guides' procedure for a full-OS image, as harness/os renders it for the
@@ -45,6 +45,8 @@ export const NGINX_ACCESS_LOG = '/var/log/toa-lab/nginx-access.log';
 
 /** Under TCG on a shared 2-core host: make takes 20–70 s, networking restart and netplan apply 10–40 s. */
 const TIMEOUT_MS: Record<StepId, number> = {
+  // Files rewritten in place: nothing is fetched.
+  repositories: 60_000,
   // A stock image installs gcc and the headers from its repositories: minutes of dpkg under TCG.
   toolchain: 900_000,
   'toa-build': 420_000,
@@ -100,13 +102,23 @@ export interface RowGuide {
   backends: GuideStep[];
 }
 
-export function renderRowGuide(
-  profileId: string,
-  plan: Omit<FullOsGuidePlan, 'netplanVips' | 'nginxPort'>,
-  vipMethod?: VipMethodName,
-  vipForm: 'files' | 'cloud-init' = 'files',
-): RowGuide {
-  const steps = renderProcedure(profileById(profileId), {
+export interface RowGuideChoices {
+  /** One of the row's VIP methods (default: its first). */
+  vipMethod?: VipMethodName;
+  /** The guide's files form (default) or its UserData form. */
+  vipForm?: 'files' | 'cloud-init';
+  /**
+   * The mirror or archive the run's package proxy allows (the named row's, from its data or
+   * the user's config), which replaces the row's built-in one; none, and the guest's own
+   * repository definitions are used as they are.
+   */
+  repositories?: RepositoryMirror;
+}
+
+export function renderRowGuide(profileId: string, plan: Omit<FullOsGuidePlan, 'netplanVips' | 'nginxPort'>, choices: RowGuideChoices = {}): RowGuide {
+  const { vipMethod, vipForm = 'files', repositories } = choices;
+  const profile: OsProfile = { ...profileById(profileId), repositories };
+  const steps = renderProcedure(profile, {
     toaSourceDir: plan.toaSourceDir,
     vips: plan.interfacesDVips,
     vipForm,

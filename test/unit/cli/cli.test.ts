@@ -160,10 +160,16 @@ describe('toa-lab CLI', { timeout: SLOW }, () => {
     expect(list.code).toBe(0);
     for (const id of ['microvm-bookworm', 'centos-6.8', 'ubuntu-20.04', 'rocky-8.5', 'debian-12']) expect(list.stdout).toContain(id);
     expect(list.stdout).toMatch(/^windows .*NOT run here: no Windows image/m);
+    // Each box with the providers it is published for; the ones vagrant-libvirt cannot use, marked.
+    expect(list.stdout).toMatch(/^ubuntu-20\.04 .*vagrant box generic\/ubuntu2004 \[libvirt, .*\| vagrant box ubuntu\/focal64 \[virtualbox only: .* NOT usable by the lab's vagrant-libvirt\]/m);
+    // The end-of-life rows' archives, with what was (not) run here.
+    expect(list.stdout).toMatch(/^centos-8 .*\n +repositories: archive http:\/\/vault\.centos\.org\/8\.5\.2111: .* a step before the toolchain points dnf there .*rendered and checked statically, NOT run on CentOS 8 here$/m);
     const dir = mkdtempSync(join(tmpdir(), 'toa-lab-config-'));
     const config = join(dir, 'toa-lab.config.json');
     writeFileSync(config, JSON.stringify({ images: { 'centos-7': [{ kind: 'local-image', path: '/srv/images/centos7.qcow2' }] } }));
     expect((await toaLab('images', 'list', '--config', config)).stdout).toMatch(/^centos-7 .*local image \/srv\/images\/centos7\.qcow2$/m);
+    writeFileSync(config, JSON.stringify({ repositories: { 'debian-8.2': { archive: 'http://mirror.example/debian-archive' } } }));
+    expect((await toaLab('images', 'list', '--config', config)).stdout).toMatch(/^ +repositories: archive http:\/\/mirror\.example\/debian-archive: as the config says/m);
     writeFileSync(config, JSON.stringify({ images: { 'centos-77': [{ kind: 'vagrant-box', box: 'x/y' }] } }));
     const bad = await toaLab('images', 'list', '--config', config);
     expect(bad.code).toBe(2);

@@ -2,10 +2,13 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { OsProfile, ProcedureOptions, ProcedureStep, VipMethodName } from '../../../harness/os/index.ts';
+import type { OsProfile, ProcedureOptions, ProcedureStep, RepositoryMirror, VipMethodName } from '../../../harness/os/index.ts';
 import { renderProcedure } from '../../../harness/os/index.ts';
 
 export const VIPS = ['192.0.2.100', '192.0.2.101'] as const;
+
+/** A user's live mirror, as the golden files render it (`.example`: a reserved name). */
+export const SAMPLE_MIRROR: RepositoryMirror = { kind: 'mirror', url: 'http://mirror.example/repo', securityUrl: 'http://mirror.example/repo-security' };
 
 /** The options every golden file is rendered with. */
 export function canonicalOptions(overrides: Partial<ProcedureOptions> = {}): ProcedureOptions {
@@ -28,7 +31,9 @@ export function stepOf(steps: readonly ProcedureStep[], id: ProcedureStep['id'])
  * - `<step>`: the default procedure;
  * - `vip.<method>`, `vip.<method>.cloud-init`: each VIP method the profile supports (the
  *   default one's files form is `vip`), in each form the guide has;
- * - `vip.dsr-arp`, `autoload.dkms` (systemd, out-of-tree), `backend.nginx`.
+ * - `vip.dsr-arp`, `autoload.dkms` (systemd, out-of-tree), `backend.nginx`;
+ * - `repositories.mirror`: rows without a mirror or archive of their own, given SAMPLE_MIRROR
+ *   (the end-of-life rows' own step is in their default procedure).
  */
 export function renderVariants(profile: OsProfile): Map<string, ProcedureStep> {
   const variants = new Map<string, ProcedureStep>();
@@ -43,6 +48,10 @@ export function renderVariants(profile: OsProfile): Map<string, ProcedureStep> {
   variants.set('vip.dsr-arp', stepOf(renderProcedure(profile, canonicalOptions({ dsrArp: true })), 'vip'));
   if (supportsDkms(profile)) {
     variants.set('autoload.dkms', stepOf(renderProcedure(profile, canonicalOptions({ autoload: 'dkms' })), 'autoload'));
+  }
+  // Rows without a mirror of their own: the form a user's config gives them (a live mirror).
+  if (!profile.repositories) {
+    variants.set('repositories.mirror', stepOf(renderProcedure({ ...profile, repositories: SAMPLE_MIRROR }, canonicalOptions()), 'repositories'));
   }
   const nginx = canonicalOptions({ backend: { port: 8080, kind: 'nginx', accessLog: '/var/log/toa-lab/nginx-access.log' } });
   variants.set('backend.nginx', stepOf(renderProcedure(profile, nginx), 'backend'));

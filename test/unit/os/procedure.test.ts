@@ -3,10 +3,11 @@ import { OS_PROFILES, profileById, renderProcedure } from '../../../harness/os/i
 import { canonicalOptions, stepOf, supportsDkms } from './helpers.ts';
 
 describe('renderProcedure', () => {
-  it('renders the six steps in the guides\' order, each a complete script with a verify script', () => {
+  it('renders the six steps in the guides\' order (after the repositories step where the row names a mirror), each a complete script with a verify script', () => {
     for (const profile of OS_PROFILES) {
       const steps = renderProcedure(profile, canonicalOptions());
-      expect(steps.map((s) => s.id), profile.id).toEqual(['toolchain', 'toa-build', 'toa-load', 'autoload', 'vip', 'backend']);
+      const mirror = profile.repositories ? ['repositories'] : [];
+      expect(steps.map((s) => s.id), profile.id).toEqual([...mirror, 'toolchain', 'toa-build', 'toa-load', 'autoload', 'vip', 'backend']);
       for (const step of steps) {
         expect(step.script, `${profile.id} ${step.id}`).toMatch(/^#!\/bin\/sh\n(# .*\n)+set -eu\n/);
         expect(step.verify, `${profile.id} ${step.id}`).toMatch(/^#!\/bin\/sh\n/);

@@ -137,7 +137,7 @@ describe('user image config', () => {
     expect(profileById('rocky-8.5', merged).images).toEqual([{ kind: 'vagrant-box', box: 'generic/rocky8', version: '3.6.8' }]);
     expect(profileById('debian-12', merged)).toBe(profileById('debian-12'));
     // The built-in rows are not mutated.
-    expect(profileById('centos-7').images[0]).toEqual({ kind: 'vagrant-box', box: 'centos/7' });
+    expect(profileById('centos-7').images[0]).toMatchObject({ kind: 'vagrant-box', box: 'centos/7' });
   });
 
   it('rejects unknown profile ids instead of silently running the default image', () => {
