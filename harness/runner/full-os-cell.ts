@@ -6,8 +6,9 @@ import type { MachineTarget } from '../machine/machine.ts';
 import { prepareFullOsDataPath, type FullOsDataPathOptions } from '../lab/full-os-data-path-lab.ts';
 import { fetchToaSource } from '../toa/module-choice.ts';
 import { guestGone } from '../lab/guest-health.ts';
-import { errorText, notRun, type CellContext } from './cell.ts';
-import { moduleVerdict } from './module-verdict.ts';
+import { errorText, notRun, type CellContext, type CellFacts } from './cell.ts';
+import { moduleFacts, moduleVerdict } from './module-verdict.ts';
+import { firstErrors } from '../toa/failure-signatures.ts';
 import { runScenarios } from './run-scenarios.ts';
 import { check, type Check, type Scenario, type ScenarioOutcome } from '../core/scenario.ts';
 import type { StepKind, StepResult } from '../core/step.ts';
@@ -71,7 +72,7 @@ export async function runFullOsCell(ctx: CellContext, options: FullOsCellOptions
     for (const scenario of procedureRows) record(procedureOutcome(scenario, [fetched.step], [], Date.now() - started));
     for (const scenario of dataPath) record(notRun(scenario, `the TOA source could not be had: ${fetched.step.summary}`));
     ctx.note(`${ctx.cell}: module verdict: did not build (${fetched.step.summary})`);
-    ctx.facts?.({ moduleVerdict: 'did not build' });
+    ctx.facts?.({ moduleVerdict: 'did not build', moduleStatus: 'failed', moduleWords: fetched.step.summary });
     return;
   }
   ctx.status("building or booting the image, then the guide's steps…");
@@ -106,7 +107,8 @@ export async function runFullOsCell(ctx: CellContext, options: FullOsCellOptions
       });
     }
     if (vendor) ctx.note(`${ctx.cell}: module verdict: ${fullOsModuleVerdict(steps, outcomes)}`);
-    if (vendor) ctx.facts?.({ moduleVerdict: fullOsModuleVerdict(steps, outcomes) });
+    // Ours too: a module × kernel run's compatibility table has a row for it on this OS.
+    ctx.facts?.(fullOsModuleFacts(steps, outcomes));
   } finally {
     copyFileSync(run.lab.console.path, join(ctx.outDir, `console-${ctx.cell}.log`));
     // The QEMU provider's VM stops; a Vagrant one is destroyed (domain, volume and all).
@@ -148,6 +150,17 @@ function fullOsModuleVerdict(steps: readonly StepResult[], outcomes: readonly Sc
   if (failed?.kind === 'load') return `did not load (${failed.summary})`;
   if (failed?.kind && IMAGE_KINDS.has(failed.kind)) return `not tested: the image stopped at "${failed.name}" (${failed.summary})`;
   return moduleVerdict(outcomes);
+}
+
+/** The verdict with its words: the failed step's first line of evidence (the compiler's, insmod's), else the scenarios'. */
+function fullOsModuleFacts(steps: readonly StepResult[], outcomes: readonly ScenarioOutcome[]): Partial<CellFacts> {
+  const failed = steps.find((s) => s.status === 'failed');
+  const moduleVerdictText = fullOsModuleVerdict(steps, outcomes);
+  if (failed?.kind && (BUILD_KINDS.has(failed.kind) || failed.kind === 'load' || IMAGE_KINDS.has(failed.kind))) {
+    const words = firstErrors(failed.evidence ?? '', 1)[0] ?? failed.evidence?.trim().split('\n')[0] ?? failed.summary;
+    return { moduleVerdict: moduleVerdictText, moduleStatus: IMAGE_KINDS.has(failed.kind) ? 'not-tested' : 'failed', moduleWords: words.trim() };
+  }
+  return { ...moduleFacts(outcomes), moduleVerdict: moduleVerdictText };
 }
 
 /** On the toa.ko the guide built and installed: needs the whole procedure to have passed. */
