@@ -43,6 +43,7 @@ describe('modules × kernels in one run', () => {
     expect(table).toMatch(/\| toa-lab \| ✅ passed \|/);
     expect(table).toMatch(/\| old-api \| ❌ did not build<br>`[^`]*kallsyms_lookup_name[^`]*` \|/);
     expect(readFileSync(join(run.out, 'summary.md'), 'utf8')).toContain('**Module × kernel compatibility**');
-    expect(readFileSync(join(run.out, 'junit', 'microvm-bookworm+old-api.xml'), 'utf8')).toContain('<property name="module" value="old-api"/>');
+    // junit/<cell>.xml with the cell id made a safe file name ('+' → '_').
+    expect(readFileSync(join(run.out, 'junit', 'microvm-bookworm_old-api.xml'), 'utf8')).toContain('<property name="module" value="old-api"/>');
   });
 });
