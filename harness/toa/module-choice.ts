@@ -106,7 +106,7 @@ async function buildStep(
       return `${basename(ko)} built (${statSync(ko).size} bytes)`;
     }
     recorder.evidence(firstErrors(output).join('\n') || output.trim().split('\n').slice(-15).join('\n'));
-    said = (firstErrors(output, 1)[0] ?? output.trim().split('\n').at(-1))?.trim();
+    said = withoutBuildDirs((firstErrors(output, 1)[0] ?? output.trim().split('\n').at(-1) ?? '').trim()) || undefined;
     if (result.exitCode === 0) throw new StepFailure(`make exited 0 and left no .ko`);
     const recognised = recogniseFailures(output);
     throw new StepFailure(
@@ -143,6 +143,14 @@ export function producedNoModule(moduleDir: string): string {
         `${gated.map((g) => `${g}=m`).join(' ')}, or write obj-m)`
       : '; the Makefile names no obj-m for the kernel version kbuild saw')
   );
+}
+
+/**
+ * A compiler line without the folder the lab built in (`/tmp/toa-lab/s-…/build/toa.c:33:33: error: …`
+ * → `toa.c:33:33: error: …`): the same error reads the same on every kernel and every run.
+ */
+export function withoutBuildDirs(line: string): string {
+  return line.replace(/(?:\/[^\s:/'"‘’]+)+\/([^\s/:'"‘’]+:\d+)/g, '$1');
 }
 
 /** The Makefile's own line that lists the objects under a config symbol (`obj-$(CONFIG_TOA) += toa.o`), if it has one. */

@@ -13,6 +13,7 @@ import { ResultsStore, type CellNotes } from '../../../harness/report/results-st
 import { cellId, planCells, type PlanModule } from '../../../harness/runner/cell-plan.ts';
 import { moduleFacts } from '../../../harness/runner/module-verdict.ts';
 import type { LabImage } from '../../../harness/runner/lab-images.ts';
+import { withoutBuildDirs } from '../../../harness/toa/module-choice.ts';
 import { record } from '../report/fixtures.ts';
 
 const MODULES: PlanModule[] = [
@@ -93,6 +94,13 @@ describe('module × kernel plan', () => {
 });
 
 describe('module verdict words', () => {
+  it('a compiler line reads the same on every run: the lab\'s build folder is dropped, other paths kept', () => {
+    expect(withoutBuildDirs("/tmp/toa-lab/s-1-a/module-5/build/toa.c:33:33: error: implicit declaration of function ‘kallsyms_lookup_name’")).toBe(
+      "toa.c:33:33: error: implicit declaration of function ‘kallsyms_lookup_name’",
+    );
+    expect(withoutBuildDirs('make: /lib/modules/6.1.0-57-amd64/build: No such file or directory')).toBe('make: /lib/modules/6.1.0-57-amd64/build: No such file or directory');
+  });
+
   it('the failing load check\'s own line, else the first fault, else the first failing check; none when passed', () => {
     const ok = record('c', 'fullnat-toa-v4').outcome;
     expect(moduleFacts([ok])).toEqual({ moduleVerdict: 'passed', moduleStatus: 'passed' });
