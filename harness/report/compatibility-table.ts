@@ -111,7 +111,8 @@ export function renderCompatibilityHtml(table: CompatibilityTable, esc: (text: s
     if (!entry) return '<td class="none">—</td>';
     const cls = entry.status === 'not-tested' || entry.status === 'unreported' ? 'not-run' : entry.status;
     const words = entry.words ? `<small><code>${esc(shortWords(entry.words, 240))}</code></small>` : '';
-    return `<td class="${cls}" title="${esc(entry.cell)}">${MARK[entry.status]} ${esc(entry.verdict)}${words}</td>`;
+    // No emoji here: the cell's colour is the mark (headless Chromium has no emoji font for report.png).
+    return `<td class="${cls}" title="${esc(entry.cell)}">${esc(entry.verdict)}${words}</td>`;
   };
   return `<h2 id="compatibility">Module × kernel compatibility</h2>
 <div class="scroll"><table id="compatibility-table">
