@@ -10,6 +10,7 @@ import { renderHtmlReport } from '../../../harness/report/html-report.ts';
 import { writeJUnitReports } from '../../../harness/report/junit-report.ts';
 import { renderMarkdownReport, renderMarkdownSummary } from '../../../harness/report/markdown-report.ts';
 import { ResultsStore, type CellNotes } from '../../../harness/report/results-store.ts';
+import { mergeRuns, missingFromMerge, unionPlan } from '../../../harness/report/merge-results.ts';
 import { cellId, planCells, type PlanModule } from '../../../harness/runner/cell-plan.ts';
 import { moduleFacts } from '../../../harness/runner/module-verdict.ts';
 import type { LabImage } from '../../../harness/runner/lab-images.ts';
@@ -165,6 +166,27 @@ describe('compatibility table', () => {
     expect(xml).toContain('<property name="module" value="old"/>');
     expect(xml).toContain('<property name="module words" value="toa.c:33:32: error');
     execFileSync('xmllint', ['--noout', '--schema', join(import.meta.dirname, '..', 'report', 'junit.xsd'), files[0]!], { stdio: 'pipe' });
+  });
+
+  it('CI shards of a module matrix merge into the same table, and --expect checks the <image>+<module> cells', () => {
+    const selection = { images: ['microvm-bookworm'], scenarios: ['fullnat-toa-v4', 'udp'], modules: MODULES.slice(0, 2) };
+    const whole = planCells(selection).plan;
+    const dirs = [1, 2].map((index) => {
+      const { plan } = planCells({ ...selection, shard: { index, count: 2 } });
+      const dir = mkdtempSync(join(tmpdir(), 'toa-lab-modshard-'));
+      const store = new ResultsStore(dir);
+      store.appendPlan(plan);
+      for (const cell of plan.cells) {
+        for (const scenario of cell.scenarios) store.append(cell.id, record(cell.id, scenario).outcome);
+        store.appendCell({ cell: cell.id, image: cell.image, module: cell.module!, kernel: '6.1.0-57-amd64', moduleVerdict: 'passed', moduleStatus: 'passed' });
+      }
+      return dir;
+    });
+    const merged = mergeRuns(dirs);
+    expect(missingFromMerge(merged, { kind: 'plan', plan: whole, source: 'plan.json' })).toEqual([]);
+    expect(unionPlan(merged.plans)?.cells.map((c) => c.id)).toEqual(['microvm-bookworm+toa-lab', 'microvm-bookworm+huawei']);
+    const table = compatibilityTable(merged.results, merged.cells, whole)!;
+    expect(renderCompatibilityMarkdown(table).slice(4, 6)).toEqual(['| toa-lab | ✅ passed |', '| huawei | ✅ passed |']);
   });
 
   it('no table for cells that name no module (runs from before module specs)', () => {
