@@ -48,6 +48,14 @@ export function moduleFacts(outcomes: readonly ScenarioOutcome[]): Pick<CellFact
     checks.find((c) => isLoadCheck(c) && !c.passed) ??
     checks.find((c) => c.kind === 'kernel-faults' && !c.passed) ??
     checks.find((c) => !c.passed);
-  const words = decisive ? (decisive.said ?? `${decisive.name}: ${decisive.observed}`) : outcomes.find((o) => o.error)?.error;
+  const fault = checks.find((c) => c.kind === 'kernel-faults' && !c.passed);
+  const gone = outcomes.find((o) => o.failure === 'guest-gone');
+  // A guest that stopped answering without a fault line: the runner's words for it, not a later check's.
+  const words =
+    gone && !fault && !checks.some((c) => isLoadCheck(c) && !c.passed)
+      ? gone.error
+      : decisive
+        ? (decisive.said ?? `${decisive.name}: ${decisive.observed}`)
+        : outcomes.find((o) => o.error)?.error;
   return words && moduleStatus !== 'passed' ? { moduleVerdict: moduleVerdictText, moduleStatus, moduleWords: words } : { moduleVerdict: moduleVerdictText, moduleStatus };
 }

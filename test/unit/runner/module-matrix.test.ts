@@ -112,6 +112,12 @@ describe('module verdict words', () => {
     expect(moduleFacts([refused])).toEqual({ moduleVerdict: 'did not load', moduleStatus: 'failed', moduleWords: "toa: version magic '6.1.0' should be '5.10.0'" });
     const wrong = record('c', 'fullnat-toa-v4', { passed: false }).outcome;
     expect(moduleFacts([wrong]).moduleWords).toBe('peers match: 192.0.2.2:51000');
+    const gone = { ...ok, checks: [], error: 'the guest no longer answers (console: Kernel panic - not syncing)', failure: 'guest-gone' as const };
+    expect(moduleFacts([ok, gone, { ...wrong, checks: [], error: 'not run: the guest is gone', failure: 'not-run' as const }])).toEqual({
+      moduleVerdict: 'crashed the guest',
+      moduleStatus: 'failed',
+      moduleWords: 'the guest no longer answers (console: Kernel panic - not syncing)',
+    });
   });
 });
 
