@@ -4,7 +4,7 @@ import type { DataPathLab } from '../lab/data-path-lab.ts';
 import { runFullOsConformance, type FullOsConformance } from '../lab/full-os-conformance.ts';
 import type { MachineTarget } from '../machine/machine.ts';
 import { prepareFullOsDataPath, type FullOsDataPathOptions } from '../lab/full-os-data-path-lab.ts';
-import { fetchToaSource } from '../toa/module-choice.ts';
+import { fetchToaSource, withoutBuildDirs } from '../toa/module-choice.ts';
 import { guestGone } from '../lab/guest-health.ts';
 import { errorText, notRun, type CellContext, type CellFacts } from './cell.ts';
 import { moduleFacts, moduleVerdict } from './module-verdict.ts';
@@ -152,15 +152,19 @@ function fullOsModuleVerdict(steps: readonly StepResult[], outcomes: readonly Sc
   return moduleVerdict(outcomes);
 }
 
-/** The verdict with its words: the failed step's first line of evidence (the compiler's, insmod's), else the scenarios'. */
+/**
+ * The verdict as the cell's facts (the compatibility table): the short word where the guide's
+ * steps stopped — the long form with the step's summary stays in the run's notes — and the
+ * words behind it, the failed step's first compiler error (or first line of evidence).
+ */
 function fullOsModuleFacts(steps: readonly StepResult[], outcomes: readonly ScenarioOutcome[]): Partial<CellFacts> {
   const failed = steps.find((s) => s.status === 'failed');
-  const moduleVerdictText = fullOsModuleVerdict(steps, outcomes);
   if (failed?.kind && (BUILD_KINDS.has(failed.kind) || failed.kind === 'load' || IMAGE_KINDS.has(failed.kind))) {
-    const words = firstErrors(failed.evidence ?? '', 1)[0] ?? failed.evidence?.trim().split('\n')[0] ?? failed.summary;
-    return { moduleVerdict: moduleVerdictText, moduleStatus: IMAGE_KINDS.has(failed.kind) ? 'not-tested' : 'failed', moduleWords: words.trim() };
+    const words = withoutBuildDirs((firstErrors(failed.evidence ?? '', 1)[0] ?? failed.evidence?.trim().split('\n')[0] ?? failed.summary).trim());
+    const moduleVerdict = BUILD_KINDS.has(failed.kind) ? 'did not build' : failed.kind === 'load' ? 'did not load' : `not tested: the image stopped at "${failed.name}"`;
+    return { moduleVerdict, moduleStatus: IMAGE_KINDS.has(failed.kind) ? 'not-tested' : 'failed', moduleWords: words || failed.summary };
   }
-  return { ...moduleFacts(outcomes), moduleVerdict: moduleVerdictText };
+  return moduleFacts(outcomes);
 }
 
 /** On the toa.ko the guide built and installed: needs the whole procedure to have passed. */
