@@ -31,7 +31,12 @@ export async function listCommand(args: string[]): Promise<number> {
   }
   for (const l of left) process.stdout.write(`# not run: ${l.image} × ${l.module}: ${l.reason}\n`);
   const pairs = plan.cells.reduce((sum, c) => sum + c.scenarios.length, 0);
-  const dimension = modules.length ? ` (${new Set(plan.cells.map((c) => c.image)).size} images × ${modules.length} modules: ${modules.join(', ')})` : '';
+  const images = new Set(plan.cells.map((c) => c.image)).size;
+  const dimension = modules.length ? ` (${count(images, 'image')} × ${count(modules.length, 'module')}: ${modules.join(', ')})` : '';
   process.stdout.write(`# ${plan.cells.length} cells${dimension}, ${pairs} cell × scenario pairs${plan.shard ? ` (shard ${plan.shard.index}/${plan.shard.count})` : ''}\n`);
   return 0;
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
