@@ -1,5 +1,8 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { type ParseArgsConfig } from 'node:util';
-import { planCells, type CellSelection } from '../runner/cell-plan.ts';
+import { planCells, type CellSelection, type PlanModule } from '../runner/cell-plan.ts';
+import { ModuleSpecError, namedModulesFrom } from '../toa/module-spec.ts';
 import { kernelCells, userKernelCells } from '../runner/kernel-cells.ts';
 import { parseShard, type Shard } from '../runner/shard.ts';
 import { failedPairs } from '../report/rerun-failed.ts';
@@ -9,7 +12,8 @@ import { UsageError } from '../runner/run-scenarios.ts';
  * The options that choose a run's cells, shared by `run` and `list` (and so
  * parsed the same way): --image, --image-file, --config, --kernel, --kernel-deb,
  * --headers-deb, --kernel-rpm, --devel-rpm, --scenario,
- * --shard (or GitLab's CI_NODE_INDEX/CI_NODE_TOTAL), --rerun-failed.
+ * --shard (or GitLab's CI_NODE_INDEX/CI_NODE_TOTAL), --rerun-failed, and the modules under
+ * test (--toa-source, --toa-ko: two or more make a module dimension, cells `<image>+<module>`).
  */
 export const SELECTION_OPTIONS = {
   image: { type: 'string', multiple: true },
@@ -23,13 +27,16 @@ export const SELECTION_OPTIONS = {
   scenario: { type: 'string', multiple: true },
   shard: { type: 'string' },
   'rerun-failed': { type: 'string' },
+  'toa-source': { type: 'string', multiple: true },
+  'toa-ko': { type: 'string', multiple: true },
 } as const satisfies ParseArgsConfig['options'];
 
 export const SELECTION_HELP = `  --shard      run only shard i of n of the image × scenario pairs (CI matrices). Without
                --shard, GitLab's CI_NODE_INDEX/CI_NODE_TOTAL (parallel: N) give the shard;
                an explicit --shard wins over them
   --rerun-failed DIR  only the cell × scenario pairs that failed (or were planned and never
-               reported) in the run at DIR (its results.jsonl); --image/--scenario narrow it`;
+               reported) in the run at DIR (its results.jsonl); --image/--scenario narrow it
+               (in a module matrix, give the run's --toa-source/--toa-ko flags again)`;
 
 export interface SelectionValues {
   image?: string[] | undefined;
@@ -43,6 +50,8 @@ export interface SelectionValues {
   scenario?: string[] | undefined;
   shard?: string | undefined;
   'rerun-failed'?: string | undefined;
+  'toa-source'?: string[] | undefined;
+  'toa-ko'?: string[] | undefined;
 }
 
 export function selectionFrom(values: SelectionValues, env: NodeJS.ProcessEnv = process.env): CellSelection {
@@ -55,7 +64,20 @@ export function selectionFrom(values: SelectionValues, env: NodeJS.ProcessEnv = 
     scenarios: splitList(values.scenario),
     ...(shard && { shard }),
     ...(rerun !== undefined && { only: failedPairs(rerun) }),
+    modules: planModules(values),
   };
+}
+
+/** The modules under test as the plan needs them (names and origins); a malformed flag is a usage error. */
+export function planModules(values: Pick<SelectionValues, 'toa-source' | 'toa-ko'>): PlanModule[] {
+  try {
+    return namedModulesFrom({ toaSource: values['toa-source'], toaKo: values['toa-ko'] }, { exists: existsSync, resolvePath: (p) => resolve(p) }).map(
+      (m) => ({ name: m.name, origin: m.choice.origin }),
+    );
+  } catch (error) {
+    if (error instanceof ModuleSpecError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 /** The plan for these flags; each --kernel is checked against the archive first (not served: exit 2). */

@@ -10,6 +10,7 @@ export const MATRIX_HELP = `usage: toa-lab matrix [--format github|gitlab|json] 
                      [--kernel SPEC ...] [--kernel-deb DEB ... --headers-deb DEB ...]
                      [--kernel-rpm RPM ... --devel-rpm RPM ...]
                      [--image-file DISK ...] [--config FILE]
+                     [--toa-source [NAME=]DIR|ours ...] [--toa-ko [NAME=]FILE ...]
 
 Prints the CI matrix: one job per cell (the default run's, or the cells --image, --kernel and
 --image-file choose, as 'toa-lab run' would) and shard. Each job carries "args", the run
@@ -21,6 +22,9 @@ flags that choose its cell (--image NAME, --kernel SPEC, the kernel packages' fl
            plus "jobs": keep it as the file for 'report merge --expect'
   --config a vendor's toa-lab.config.json: checked here, so a bad file fails the plan job,
            not every shard
+  --toa-source, --toa-ko  the modules under test: two or more make a module dimension (cells
+           <image>+<module>, each job "modules" lists them); a job per image and shard runs every
+           module on it, so its args carry every module flag and the cell ids match the plan's
 Each job runs: toa-lab run <args> --shard <shard> --out out/<image>-<i>
 and a final job merges them: toa-lab report merge out/* --expect plan.json
 `;
@@ -39,6 +43,8 @@ export async function matrixCommand(args: string[]): Promise<number> {
       'devel-rpm': { type: 'string', multiple: true },
       'image-file': { type: 'string', multiple: true },
       config: { type: 'string' },
+      'toa-source': { type: 'string', multiple: true },
+      'toa-ko': { type: 'string', multiple: true },
     },
   });
   const shards = Number(values.shards);
@@ -56,13 +62,20 @@ export async function matrixCommand(args: string[]): Promise<number> {
       'devel-rpm': values['devel-rpm'],
       'image-file': values['image-file'],
       config: values.config,
+      'toa-source': values['toa-source'],
+      'toa-ko': values['toa-ko'],
     },
     {},
   );
-  const images = plan.cells.map((c) => c.image);
-  const flags = new Map(work.map(({ image }) => [image.name, runArgs(image)]));
+  const images = [...new Set(plan.cells.map((c) => c.image))];
+  // Every module flag goes to every job: a job with one module would name its cells by the image alone.
+  const moduleFlags = [...(values['toa-source'] ?? []).map((s) => `--toa-source ${s}`), ...(values['toa-ko'] ?? []).map((k) => `--toa-ko ${k}`)];
+  const flags = new Map(work.map(({ image }) => [image.name, [runArgs(image), ...moduleFlags].join(' ')]));
+  const modulesOf = (image: string): string[] => plan.cells.filter((c) => c.image === image && c.module !== undefined).map((c) => c.module!);
   const shardIds = Array.from({ length: shards }, (_, i) => `${i + 1}/${shards}`);
-  const jobs = images.flatMap((image) => shardIds.map((shard) => ({ image, args: flags.get(image)!, shard })));
+  const jobs = images.flatMap((image) =>
+    shardIds.map((shard) => ({ image, args: flags.get(image)!, ...(modulesOf(image).length && { modules: modulesOf(image).join(',') }), shard })),
+  );
   switch (values.format) {
     case 'github':
       process.stdout.write(`${JSON.stringify({ include: jobs })}\n`);

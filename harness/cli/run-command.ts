@@ -19,7 +19,7 @@ import { MAX_GUEST_CPUS, vcpusPerGuest } from '../runner/guest-cpus.ts';
 import { UsageError } from '../runner/run-scenarios.ts';
 import { scenarioPassed, type ScenarioOutcome } from '../core/scenario.ts';
 import { describeChoice, isRemoteSource, type ToaModuleChoice } from '../toa/module-choice.ts';
-import { describeModuleSpec, ModuleSpecError, moduleSpecFrom, type ModuleSpec } from '../toa/module-spec.ts';
+import { describeModuleSpec, ModuleSpecError, moduleSpecsFrom, OWN_MODULE_KEYWORD, type ModuleSpec } from '../toa/module-spec.ts';
 import { balancerProfile, isStandardIpv4Profile, profileForKind, UnknownBalancerProfileError, BALANCER_PROFILES, type BalancerProfile } from '../net/index.ts';
 import { BALANCER_PROFILES_SCENARIO_ID } from '../../scenarios/balancer-profiles.ts';
 import { SELECTION_HELP, SELECTION_OPTIONS, planFrom } from './cell-selection.ts';
@@ -30,8 +30,8 @@ export const RUN_HELP = `usage: toa-lab run [--image NAME[,NAME...]] [--kernel S
                    [--kernel-rpm RPM... --devel-rpm RPM...]
                    [--image-file DISK] [--config FILE]
                    [--profile ID] [--scenario ID[,ID...]] [--shard i/n] [--rerun-failed DIR]
-                   [--parallel N] [--toa-source [NAME=]DIR|TARBALL|GIT-URL | --toa-ko [NAME=]FILE | --toa-bpf ours|OBJ]
-                   [--module-kinds [NAME=]KIND[,KIND...]] [--balancer PROFILE | --toa-kind N] [--provider ${[...MACHINE_PROVIDERS.keys()].join('|')}] [--keep-on-failure] [--out DIR]
+                   [--parallel N] [--toa-source [NAME=]DIR|TARBALL|GIT-URL|ours ... --toa-ko [NAME=]FILE ... | --toa-bpf ours|OBJ]
+                   [--module-kinds [NAME=]KIND[,KIND...] ...] [--balancer PROFILE | --toa-kind N] [--provider ${[...MACHINE_PROVIDERS.keys()].join('|')}] [--keep-on-failure] [--out DIR]
 
 Boots the lab's images — micro-VMs with Debian's 5.10, 6.1 and 6.12 kernels,
 our toa.ko and toa-backend, for the data-path scenarios; whole Debian systems
@@ -88,14 +88,23 @@ ${SELECTION_HELP}
   --toa-source test a vendor's TOA module: its source is built against each image's kernel
                headers (kbuild; on a whole OS by the guide's own steps, in the guest); the verdict
                says whether it did not build (first compiler errors, known causes explained), did
-               not load, crashed the guest, reported a wrong address, or passed
+               not load, crashed the guest, reported a wrong address, or passed. '${OWN_MODULE_KEYWORD}' is
+               toa-lab's own module (native/toa, as built with the image; a folder of that name: ./${OWN_MODULE_KEYWORD})
   --toa-ko     test a prebuilt toa.ko as the guide's "install on multiple servers" step does
                (micro-VMs)
                (either: NAME= names the module; default the folder's or file's base name; ours is toa-lab)
-  --module-kinds the option kinds the module under test accepts, e.g. 200,253,254 (default: the
+               Both repeatable: two or more modules make the run a module × kernel × scenario
+               matrix — each image once per module, cell <image>+<module> (one module: the image
+               name, as always), and report.md/report.html/summary.md gain a module × kernel
+               compatibility table (one verdict each, with the compiler's or the kernel's own
+               line). A whole OS boots once per module (the guide builds each source in the
+               guest); a prebuilt .ko is left out there, and a vendor's module on the
+               patched-kernel path: the run's notes and 'toa-lab list' say so. E.g.
+               --toa-source ours --toa-source huawei=DIR --toa-ko ucloud=toa.ko
+  --module-kinds the option kinds a module under test accepts, e.g. 200,253,254 (default: the
                kind the balancer sends); toa-lab's module is loaded with them (toa_kinds=), a
                vendor's is loaded bare and judged by them (malformed-options, balancer-profiles);
-               a NAME= prefix must name the module under test
+               repeatable, NAME=KINDS per module (a bare KINDS only when one module is under test)
   --balancer   what the balancer sends, as a vendor's balancer does (default lvs-v4):
 ${wrap([...BALANCER_PROFILES.keys()].join(', ') + ';', 15, 96)}
                profiles other than the IPv4 port+address form run only with
@@ -123,11 +132,10 @@ export async function runCommand(args: string[]): Promise<number> {
     options: {
       ...SELECTION_OPTIONS, // --image, --image-file, --config, --kernel, --scenario, --shard, --rerun-failed: cell-selection.ts
       parallel: { type: 'string' },
-      'toa-source': { type: 'string' },
-      'toa-ko': { type: 'string' },
+      // --toa-source and --toa-ko are in SELECTION_OPTIONS: two or more modules change the plan's cells.
       'toa-bpf': { type: 'string' },
       'toa-kind': { type: 'string' },
-      'module-kinds': { type: 'string' },
+      'module-kinds': { type: 'string', multiple: true },
       balancer: { type: 'string' },
       'keep-on-failure': { type: 'boolean' },
       provider: { type: 'string', default: 'qemu' },
@@ -139,8 +147,7 @@ export async function runCommand(args: string[]): Promise<number> {
   const profile = balancerFrom(values.balancer, values['toa-kind']);
   const toaKind = profile.kind;
   const bpf = bpfChoice(values['toa-bpf'], values['toa-source'], values['toa-ko']);
-  const spec = moduleSpecOf(values['toa-source'], values['toa-ko'], values['module-kinds'], toaKind);
-  const module = bpf ?? spec.choice;
+  const specs = moduleSpecsOf(values['toa-source'], values['toa-ko'], values['module-kinds'], toaKind);
   const provider = values.provider;
   try {
     machineProvider(provider);
@@ -151,7 +158,7 @@ export async function runCommand(args: string[]): Promise<number> {
   if (values.profile && !loadProfiles(values.config).profiles.some((p) => p.id === values.profile)) {
     throw new UsageError(`--profile: unknown guide row '${values.profile}'; known: ${GUIDE_PROFILES.map((p) => p.id).join(', ')}`);
   }
-  const { work: plan, plan: runPlan } = await planFrom(values);
+  const { work: plan, plan: runPlan, left } = await planFrom(values);
   requireProfileFitsScenarios(profile, plan.flatMap((w) => w.ids));
   // What can be known before anything boots: the provider takes the image; a disk is a disk, its checksum right.
   for (const { image } of plan) {
@@ -173,7 +180,15 @@ export async function runCommand(args: string[]): Promise<number> {
   store.appendPlan(runPlan); // first line: a merge can tell a shard that died from one with nothing to do
   const status = new LiveStatus(process.stdout);
   const tap = new TapWriter((text) => status.write(text));
-  const notes: string[] = [`module under test: ${describeChoice(module)}, ${describeModuleSpec(spec)}; balancer profile ${profile.name} (${profile.summary})`];
+  const notes: string[] =
+    specs.length === 1
+      ? [`module under test: ${describeChoice(bpf ?? specs[0]!.choice)}, ${describeModuleSpec(specs[0]!)}; balancer profile ${profile.name} (${profile.summary})`]
+      : [
+          `${specs.length} modules under test, each a cell per image (<image>+<module>): ` +
+            specs.map((s) => `${s.name} (${describeChoice(s.choice)}, ${describeModuleSpec(s)})`).join('; ') +
+            `; balancer profile ${profile.name} (${profile.summary})`,
+          ...left.map((l) => `${l.image} × ${l.module} not run: ${l.reason}`),
+        ];
   if (shard) notes.push(`shard ${shard.index}/${shard.count}`);
   const guestsAtOnce = Math.min(parallel, plan.length);
   const vcpus = vcpusPerGuest(availableParallelism(), guestsAtOnce);
@@ -181,26 +196,27 @@ export async function runCommand(args: string[]): Promise<number> {
   const session = await RunSession.open();
   const outcomes: ScenarioOutcome[] = [];
   try {
-    await forEachConcurrently(plan, parallel, async ({ image, ids }) => {
-      const facts = initialCellNotes(image, provider);
+    await forEachConcurrently(plan, parallel, async ({ id: cell, image, module: moduleName, ids }) => {
+      const spec = specs.find((s) => s.name === moduleName) ?? specs[0]!;
+      const facts = initialCellNotes(image, provider, cell, bpf ? undefined : spec.name);
       const ctx: CellContext = {
-        cell: image.name,
+        cell,
         session,
         outDir,
-        say: (line) => tap.comment(`${image.name}: ${line}`),
-        status: (text) => status.set(image.name, text),
+        say: (line) => tap.comment(`${cell}: ${line}`),
+        status: (text) => status.set(cell, text),
         // Off a terminal, status changes are printed too: the line is said once either way.
         progress: (line) => {
-          tap.comment(`${image.name}: ${line}`);
-          if (status.live) status.set(image.name, line.slice(0, 80));
+          tap.comment(`${cell}: ${line}`);
+          if (status.live) status.set(cell, line.slice(0, 80));
         },
-        record: (outcome) => record(image.name, outcome),
+        record: (outcome) => record(cell, outcome),
         note: (text) => notes.push(text),
         facts: (learnt) => Object.assign(facts, learnt),
       };
       try {
         await runCell(ctx, image, ids, {
-          module,
+          module: bpf ?? spec.choice,
           toaKind,
           moduleKinds: spec.kinds,
           balancerProfile: profile,
@@ -211,7 +227,7 @@ export async function runCommand(args: string[]): Promise<number> {
           ...(bootTimeoutSeconds && { bootTimeoutMs: bootTimeoutSeconds * 1000 }),
         });
       } finally {
-        status.remove(image.name);
+        status.remove(cell);
         store.appendCell(finalCellNotes(facts, outDir));
       }
     });
@@ -250,33 +266,39 @@ export function balancerFrom(name: string | undefined, kindText: string | undefi
   return profileForKind(kind);
 }
 
-/** The module under test and the kinds it accepts; every malformed part is a usage error before anything boots. */
 /**
  * `--toa-bpf ours|OBJ`: eBPF TOA instead of a module (undefined when not given).
  * It replaces the module under test, so it excludes --toa-source and --toa-ko.
  */
-export function bpfChoice(bpf: string | undefined, source: string | undefined, prebuilt: string | undefined): ToaModuleChoice | undefined {
+export function bpfChoice(bpf: string | undefined, sources: readonly string[] = [], prebuilt: readonly string[] = []): ToaModuleChoice | undefined {
   if (bpf === undefined) return undefined;
-  if (source !== undefined || prebuilt !== undefined) throw new UsageError('--toa-source, --toa-ko and --toa-bpf exclude each other');
+  if (sources.length || prebuilt.length) throw new UsageError('--toa-source, --toa-ko and --toa-bpf exclude each other');
   if (bpf === 'ours') return { origin: 'bpf' };
   if (!existsSync(bpf)) throw new UsageError(`--toa-bpf: no such BPF object: ${bpf} (or 'ours' for toa-lab's own)`);
   return { origin: 'bpf', object: resolve(bpf) };
 }
 
-export function moduleSpecOf(source: string | undefined, prebuilt: string | undefined, kinds: string | undefined, balancerKind: number): ModuleSpec {
-  let spec: ModuleSpec;
+/** The modules under test and the kinds each accepts; every malformed part is a usage error before anything boots. */
+export function moduleSpecsOf(
+  sources: readonly string[] | undefined,
+  prebuilt: readonly string[] | undefined,
+  kinds: readonly string[] | undefined,
+  balancerKind: number,
+): ModuleSpec[] {
+  let specs: ModuleSpec[];
   try {
-    spec = moduleSpecFrom({ toaSource: source, toaKo: prebuilt, moduleKinds: kinds }, balancerKind, { exists: existsSync, resolvePath: (p) => resolve(p) });
+    specs = moduleSpecsFrom({ toaSource: sources, toaKo: prebuilt, moduleKinds: kinds }, balancerKind, { exists: existsSync, resolvePath: (p) => resolve(p) });
   } catch (error) {
     if (error instanceof ModuleSpecError) throw new UsageError(error.message);
     throw error;
   }
-  const { choice } = spec;
-  // A local path that is not there is a usage error now, not one failed row per image after every kernel was resolved.
-  if (choice.origin === 'source' && !isRemoteSource(choice.location) && !existsSync(choice.location)) {
-    throw new UsageError(`--toa-source: no such directory or tarball: ${choice.location} (nor a git URL)`);
+  for (const { choice } of specs) {
+    // A local path that is not there is a usage error now, not one failed row per image after every kernel was resolved.
+    if (choice.origin === 'source' && !isRemoteSource(choice.location) && !existsSync(choice.location)) {
+      throw new UsageError(`--toa-source: no such directory or tarball: ${choice.location} (nor a git URL)`);
+    }
   }
-  return spec;
+  return specs;
 }
 
 /**

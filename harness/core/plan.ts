@@ -23,6 +23,8 @@ export interface PlannedCell {
   id: string;
   image: string;
   kind: CellKind;
+  /** The module under test, in a run of two or more (the id is then `<image>+<module>`). */
+  module?: string;
   scenarios: string[];
 }
 

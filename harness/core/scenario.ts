@@ -32,6 +32,12 @@ export interface Check {
   informational?: boolean;
   /** What the check is about, where a verdict depends on it (never on `name`). */
   kind?: CheckKind;
+  /**
+   * The one line of raw evidence in the tool's own words that decides the check, where there is
+   * one (the kernel's dmesg line about a refused or half-initialised module, its first fault
+   * line): the module × kernel compatibility table quotes it.
+   */
+  said?: string;
 }
 
 /**

@@ -57,7 +57,7 @@ export async function loadToaModule(
         `init incomplete: insmod exit 0 and toa stays loaded (/proc/modules, initstate ${initstate || '?'}), ` +
           `but no "toa loaded" line — ${kernelSaid}; its last words: ${messages.at(-1)?.trim() ?? 'none'}`,
         [command, ...initLines(kernelLog)].join('\n'),
-      )),
+      ), load.positiveReturn?.line ?? messages.at(-1)?.trim()),
       load,
       kernelLog,
     };
@@ -65,6 +65,8 @@ export async function loadToaModule(
   const loaded = load.state === 'loaded';
   const dmesg = loaded ? '' : (await lab.guest.run('dmesg | tail -20')).stdout;
   const recognised = recogniseFailures(`${insmod.stderr}\n${dmesg}`);
+  // The words behind a refusal: the line a known cause matched, else the kernel's first line about this insmod, else insmod's.
+  const said = loaded ? undefined : (recognised[0]?.line ?? firstLine(kernelLog) ?? firstLine(insmod.stderr));
   return {
     check: withKind('module-load', check(
       'toa.ko loads (dmesg | grep TOA)',
@@ -75,7 +77,7 @@ export async function loadToaModule(
         : `insmod exit ${insmod.exitCode}: ${insmod.stderr.trim()}${load.state === 'already-loaded' ? ' (a copy was still loaded)' : ''}` +
             recognised.map((r) => ` — ${r.signature.explanation}; ${r.signature.remedy}`).join(''),
       [command, ...messages, dmesg].filter(Boolean).join('\n'),
-    )),
+    ), said),
     load,
     kernelLog,
   };
@@ -147,11 +149,19 @@ export async function kernelUnhurt(lab: DataPathLab, since: KernelLogMark): Prom
     'no fault lines',
     faults.length === 0 ? 'none' : `${faults.length}: ${faults[0]!.line}`,
     faults.map((f) => `[${f.kind}] ${f.line}`).join('\n') || undefined,
-  ));
+  ), faults[0]?.line);
 }
 
-function withKind(kind: CheckKind, verdict: Check): Check {
-  return { ...verdict, kind };
+function withKind(kind: CheckKind, verdict: Check, said?: string): Check {
+  return said ? { ...verdict, kind, said } : { ...verdict, kind };
+}
+
+/** The first line with something on it, without dmesg's timestamp. */
+function firstLine(text: string): string | undefined {
+  return text
+    .split('\n')
+    .map((l) => l.replace(/^\[\s*[\d.]+\]\s*/, '').trim())
+    .find(Boolean);
 }
 
 /**

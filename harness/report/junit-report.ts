@@ -52,7 +52,9 @@ export function renderJUnit(cell: string, records: readonly ResultRecord[], note
   property('kernel', notes?.kernel);
   property('accelerator', notes?.accelerator);
   property('provider', notes?.provider);
+  property('module', notes?.module);
   property('module verdict', notes?.moduleVerdict);
+  property('module words', notes?.moduleWords);
   property('toa-lab version', toaLabVersion());
 
   for (const outcome of outcomes) {

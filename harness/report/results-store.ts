@@ -37,8 +37,14 @@ export interface CellNotes {
   kernel?: string;
   accelerator?: string;
   provider?: string;
+  /** The module under test's name (module-spec.ts): a row of the module × kernel compatibility table. */
+  module?: string;
   /** One word for a vendor's module (did not build, did not load, …, passed). */
   moduleVerdict?: string;
+  /** The verdict's evidence in the tool's own words: the compiler's first error, the kernel's line. */
+  moduleWords?: string;
+  /** The verdict as a typed field (the compatibility table's mark): not-tested when the image, not the module, stopped. */
+  moduleStatus?: 'passed' | 'failed' | 'not-tested';
   /** The serial console log's file name, relative to the run folder. */
   consoleLog?: string;
 }

@@ -8,6 +8,7 @@ import { IMAGES, type LabImage } from './lab-images.ts';
 import { UsageError } from './run-scenarios.ts';
 import { pairKey, type PlannedCell, type RunPlan, type Shard } from '../core/plan.ts';
 import { shardPairs } from './shard.ts';
+import type { ToaModuleChoice } from '../toa/module-choice.ts';
 
 export { pairKey, type PlannedCell, type RunPlan } from '../core/plan.ts';
 
@@ -21,8 +22,13 @@ export { pairKey, type PlannedCell, type RunPlan } from '../core/plan.ts';
  *   kernel-cells.ts asks the archive); with none of these, the default set;
  * - scenarios: the named ones in canonical order, else all; data-path scenarios apply
  *   to every image, the guide's procedure rows to whole OSes only;
+ * - modules: two or more modules under test make a module dimension — each image once per
+ *   module, cell id `<image>+<module>` (cellId); one module (the default) keeps the image
+ *   name as the id, as before. A whole OS boots once per module (the guide builds each
+ *   module's source there); a prebuilt .ko is not planned on a whole OS, nor a vendor's
+ *   module on the patched-kernel path (it builds ours in-tree): `left` says which and why;
  * - `only`: keep just these `cell × scenario` pairs (--rerun-failed); with no images
- *   named, the images are those the pairs name;
+ *   named, the images are those the pairs name (give the run's module flags again);
  * - then this shard's share of the pairs (harness/runner/shard.ts).
  */
 export const SCENARIO_IDS: readonly string[] = [...SCENARIOS.map((s) => s.id), ...FULL_OS_SCENARIOS.map((s) => s.id)];
@@ -38,16 +44,35 @@ export interface CellSelection {
   scenarios?: readonly string[];
   shard?: Shard;
   only?: ReadonlySet<string>;
+  /** The modules under test; two or more make the run a module × kernel matrix. */
+  modules?: readonly PlanModule[];
 }
 
-/** One image's share of the run. */
+/** What the plan needs of a module under test: its name (part of the cell id) and where it comes from. */
+export interface PlanModule {
+  name: string;
+  origin: ToaModuleChoice['origin'];
+}
+
+/** One cell's share of the run: an image (and, in a module matrix, the module it tests). */
 export interface CellWork {
+  /** The cell's id (cellId): what results, JUnit, --rerun-failed and --shard key on. */
+  id: string;
   image: LabImage;
+  /** Set in a run of two or more modules. */
+  module?: string;
   ids: string[];
 }
 
+/** An image × module pair a module matrix does not run, and why (said in the run's notes and by `list`). */
+export interface LeftOutCell {
+  image: string;
+  module: string;
+  reason: string;
+}
 
-export function planCells(selection: CellSelection): { work: CellWork[]; plan: RunPlan } {
+
+export function planCells(selection: CellSelection): { work: CellWork[]; plan: RunPlan; left: LeftOutCell[] } {
   const wanted = selection.scenarios ?? [];
   const unknown = wanted.filter((id) => !SCENARIO_IDS.includes(id));
   if (unknown.length) throw new UsageError(`unknown scenario ${unknown.join(', ')}; known: ${SCENARIO_IDS.join(', ')}`);
@@ -56,26 +81,55 @@ export function planCells(selection: CellSelection): { work: CellWork[]; plan: R
   const named = selection.images ?? [];
   const files = selection.imageFiles ?? [];
   const kernels = selection.kernels ?? [];
+  const modules: ReadonlyArray<PlanModule | undefined> = (selection.modules?.length ?? 0) > 1 ? selection.modules! : [undefined];
   const onlyKernels = kernels.length > 0 && named.length === 0 && files.length === 0;
   const images =
     only && !named.length && !files.length && !kernels.length
-      ? IMAGES.filter((image) => [...only].some((key) => key.startsWith(`${image.name} × `)))
+      ? IMAGES.filter((image) => modules.some((module) => [...only].some((key) => key.startsWith(`${cellId(image, module?.name)} × `))))
       : [...(onlyKernels ? [] : selectImages(named, files, selection.configFile)), ...kernels.filter((k) => !named.includes(k.name))];
 
-  const pairs = images
-    .flatMap((image) => scenarioIds.filter((id) => scenarioApplies(image, id)).map((id) => ({ image, id })))
-    .filter((p) => !only || only.has(pairKey(p.image.name, p.id)));
+  const left: LeftOutCell[] = [];
+  const cells = images.flatMap((image) =>
+    modules.flatMap((module) => {
+      const reason = module && moduleLeftOut(image, module);
+      if (reason) {
+        left.push({ image: image.name, module: module.name, reason });
+        return [];
+      }
+      return [{ id: cellId(image, module?.name), image, ...(module && { module: module.name }) }];
+    }),
+  );
+  const pairs = cells
+    .flatMap((cell) => scenarioIds.filter((id) => scenarioApplies(cell.image, id)).map((id) => ({ cell, id })))
+    .filter((p) => !only || only.has(pairKey(p.cell.id, p.id)));
   const mine = shardPairs(pairs, selection.shard);
-  const work = images
-    .map((image) => ({ image, ids: mine.filter((p) => p.image === image).map((p) => p.id) }))
+  const work = cells
+    .map((cell): CellWork => ({ ...cell, ids: mine.filter((p) => p.cell === cell).map((p) => p.id) }))
     .filter((w) => w.ids.length > 0);
-  const cells = work.map((w): PlannedCell => ({ id: cellId(w.image), image: w.image.name, kind: w.image.kind, scenarios: w.ids }));
-  return { work, plan: { planVersion: 1, cells, ...(selection.shard && { shard: selection.shard }) } };
+  const planned = work.map(
+    (w): PlannedCell => ({ id: w.id, image: w.image.name, kind: w.image.kind, ...(w.module !== undefined && { module: w.module }), scenarios: w.ids }),
+  );
+  return { work, plan: { planVersion: 1, cells: planned, ...(selection.shard && { shard: selection.shard }) }, left };
 }
 
-/** A cell's stable id: the image name (one module per run, so no module suffix is needed). */
-export function cellId(image: LabImage): string {
-  return image.name;
+/**
+ * A cell's stable id: the image name in a one-module run (as always), `<image>+<module>` in a
+ * module matrix. Never two alike: module names are [a-z][a-z0-9_-]* (no '+'), so the last '+'
+ * splits an id into its image and module even when the image name has one (a kernel release
+ * such as 7.2.13+deb14-amd64).
+ */
+export function cellId(image: LabImage, module?: string): string {
+  return module === undefined ? image.name : `${image.name}+${module}`;
+}
+
+/** Why an image does not run a module in a module matrix, if it does not. */
+export function moduleLeftOut(image: LabImage, module: PlanModule): string | undefined {
+  if (image.kind === 'full-os' && module.origin === 'prebuilt') {
+    return "a prebuilt .ko is for micro-VMs (their kernel is known); a whole OS builds the module's source by the guide's steps";
+  }
+  if (image.kind === 'patched-kernel' && module.origin !== 'toa-lab') return "the patched-kernel path builds toa-lab's module in-tree";
+  if (module.origin === 'bpf') return 'eBPF TOA is not a module under test in a module matrix (use --toa-bpf alone)';
+  return undefined;
 }
 
 /** The scenarios an image of this kind runs: the data path everywhere, the procedure rows where there is a procedure. */

@@ -25,7 +25,13 @@ export interface CellFacts {
   kernel: string;
   accelerator: string;
   moduleVerdict: string;
+  /** The compiler's first error, insmod's or the kernel's own line behind the verdict (report: the compatibility table). */
+  moduleWords: string;
+  /** The verdict as a typed field: not-tested when the image, not the module, stopped the cell. */
+  moduleStatus: ModuleStatus;
 }
+
+export type ModuleStatus = 'passed' | 'failed' | 'not-tested';
 
 /** An outcome for a scenario that could not run because its image or module could not be had. */
 export function notRun(scenario: { id: string; title: string }, reason: string): ScenarioOutcome {

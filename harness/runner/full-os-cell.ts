@@ -5,10 +5,11 @@ import { runFullOsConformance, type FullOsConformance } from '../lab/full-os-con
 import type { MachineTarget } from '../machine/machine.ts';
 import type { RepositoryMirror } from '../os/index.ts';
 import { prepareFullOsDataPath, type FullOsDataPathOptions } from '../lab/full-os-data-path-lab.ts';
-import { fetchToaSource } from '../toa/module-choice.ts';
+import { fetchToaSource, withoutBuildDirs } from '../toa/module-choice.ts';
 import { guestGone } from '../lab/guest-health.ts';
-import { errorText, notRun, type CellContext } from './cell.ts';
-import { moduleVerdict } from './module-verdict.ts';
+import { errorText, notRun, type CellContext, type CellFacts } from './cell.ts';
+import { moduleFacts, moduleVerdict } from './module-verdict.ts';
+import { firstErrors } from '../toa/failure-signatures.ts';
 import { runScenarios } from './run-scenarios.ts';
 import { check, type Check, type Scenario, type ScenarioOutcome } from '../core/scenario.ts';
 import type { StepKind, StepResult } from '../core/step.ts';
@@ -74,7 +75,7 @@ export async function runFullOsCell(ctx: CellContext, options: FullOsCellOptions
     for (const scenario of procedureRows) record(procedureOutcome(scenario, [fetched.step], [], Date.now() - started));
     for (const scenario of dataPath) record(notRun(scenario, `the TOA source could not be had: ${fetched.step.summary}`));
     ctx.note(`${ctx.cell}: module verdict: did not build (${fetched.step.summary})`);
-    ctx.facts?.({ moduleVerdict: 'did not build' });
+    ctx.facts?.({ moduleVerdict: 'did not build', moduleStatus: 'failed', moduleWords: fetched.step.summary });
     return;
   }
   ctx.status("building or booting the image, then the guide's steps…");
@@ -110,7 +111,8 @@ export async function runFullOsCell(ctx: CellContext, options: FullOsCellOptions
       });
     }
     if (vendor) ctx.note(`${ctx.cell}: module verdict: ${fullOsModuleVerdict(steps, outcomes)}`);
-    if (vendor) ctx.facts?.({ moduleVerdict: fullOsModuleVerdict(steps, outcomes) });
+    // Ours too: a module × kernel run's compatibility table has a row for it on this OS.
+    ctx.facts?.(fullOsModuleFacts(steps, outcomes));
   } finally {
     copyFileSync(run.lab.console.path, join(ctx.outDir, `console-${ctx.cell}.log`));
     // The QEMU provider's VM stops; a Vagrant one is destroyed (domain, volume and all).
@@ -152,6 +154,21 @@ function fullOsModuleVerdict(steps: readonly StepResult[], outcomes: readonly Sc
   if (failed?.kind === 'load') return `did not load (${failed.summary})`;
   if (failed?.kind && IMAGE_KINDS.has(failed.kind)) return `not tested: the image stopped at "${failed.name}" (${failed.summary})`;
   return moduleVerdict(outcomes);
+}
+
+/**
+ * The verdict as the cell's facts (the compatibility table): the short word where the guide's
+ * steps stopped — the long form with the step's summary stays in the run's notes — and the
+ * words behind it, the failed step's first compiler error (or first line of evidence).
+ */
+function fullOsModuleFacts(steps: readonly StepResult[], outcomes: readonly ScenarioOutcome[]): Partial<CellFacts> {
+  const failed = steps.find((s) => s.status === 'failed');
+  if (failed?.kind && (BUILD_KINDS.has(failed.kind) || failed.kind === 'load' || IMAGE_KINDS.has(failed.kind))) {
+    const words = withoutBuildDirs((firstErrors(failed.evidence ?? '', 1)[0] ?? failed.evidence?.trim().split('\n')[0] ?? failed.summary).trim());
+    const moduleVerdict = BUILD_KINDS.has(failed.kind) ? 'did not build' : failed.kind === 'load' ? 'did not load' : `not tested: the image stopped at "${failed.name}"`;
+    return { moduleVerdict, moduleStatus: IMAGE_KINDS.has(failed.kind) ? 'not-tested' : 'failed', moduleWords: words || failed.summary };
+  }
+  return moduleFacts(outcomes);
 }
 
 /** On the toa.ko the guide built and installed: needs the whole procedure to have passed. */

@@ -11,7 +11,7 @@ import { toaBpfUnsupportedReason } from '../toa/toa-bpf.ts';
 import { guestGone } from '../lab/guest-health.ts';
 import { errorText, notRun, type CellContext } from './cell.ts';
 import { runScenarios } from './run-scenarios.ts';
-import { moduleVerdict } from './module-verdict.ts';
+import { moduleFacts, moduleVerdict } from './module-verdict.ts';
 import { check, scenarioPassed, type Scenario, type ScenarioOutcome } from '../core/scenario.ts';
 import type { StepResult } from '../core/step.ts';
 
@@ -50,6 +50,7 @@ export async function runMicroCell(
   let lab: MicroLab;
   try {
     const guestKernel = await resolveGuestKernel(guestKernelSource(options), ctx.say);
+    ctx.facts?.({ kernel: guestKernel.kernelRelease }); // known before a build can fail: the compatibility table's column
     // eBPF TOA on a kernel that cannot run it: every scenario is "not applicable", nothing boots.
     const bpfRefusal = options.module.origin === 'bpf' ? toaBpfUnsupportedReason(guestKernel.kernelRelease) : undefined;
     if (bpfRefusal) {
@@ -63,7 +64,7 @@ export async function runMicroCell(
       record(moduleOutcome(prepared.steps, `${verdict}: ${prepared.buildFailure}`));
       for (const scenario of options.scenarios) record(notRun(scenario, `the TOA module ${verdict === 'did not build' ? 'did not build' : 'produced no .ko'} for this kernel`));
       ctx.note(`${ctx.cell}: module verdict: ${verdict}`);
-      ctx.facts?.({ moduleVerdict: verdict });
+      ctx.facts?.({ moduleVerdict: verdict, moduleStatus: 'failed', ...(prepared.said && { moduleWords: prepared.said }) });
       return;
     }
     ctx.status('booting…');
@@ -95,7 +96,7 @@ export async function runMicroCell(
       guestGone: () => guestGone(booted, since),
     });
     ctx.note(`${ctx.cell}: module verdict: ${moduleVerdict(outcomes)}`);
-    ctx.facts?.({ moduleVerdict: moduleVerdict(outcomes) });
+    ctx.facts?.(moduleFacts(outcomes));
     if (options.keepOnFailure && !outcomes.every(scenarioPassed)) await keepForInspection(ctx, lab);
   } finally {
     // The console log is evidence; the session folder goes with the run.

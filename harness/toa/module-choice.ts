@@ -34,6 +34,8 @@ export interface PreparedModule {
   buildFailure?: string;
   /** The cell's verdict when buildFailure is set: make failed, or exited 0 and left no .ko. */
   buildVerdict?: 'did not build' | 'produced no module';
+  /** With buildFailure: the compiler's (or make's) first error line, or the Makefile line that builds nothing. */
+  said?: string;
 }
 
 export function describeChoice(choice: ToaModuleChoice): string {
@@ -60,7 +62,7 @@ export async function prepareModule(choice: ToaModuleChoice, kernel: GuestKernel
     return { choice, koPath: choice.path, steps: [] };
   }
   const { step: fetch, moduleDir } = await fetchToaSource(choice.location, workDir);
-  if (!moduleDir) return { choice, koPath: undefined, steps: [fetch], buildFailure: fetch.summary, buildVerdict: 'did not build' };
+  if (!moduleDir) return { choice, koPath: undefined, steps: [fetch], buildFailure: fetch.summary, buildVerdict: 'did not build', said: fetch.summary };
 
   // The guide's way first: the module's own Makefile, in a build environment that is the target's.
   const own = await buildStep(kernel, moduleDir, join(workDir, 'build'), 'own-makefile');
@@ -74,8 +76,10 @@ export async function prepareModule(choice: ToaModuleChoice, kernel: GuestKernel
   }
   // Neither built: the verdict comes from the guide's way.
   const steps = [fetch, own.step, direct.step];
-  if (own.exitCode === 0) return { choice, koPath: undefined, steps, buildFailure: producedNoModule(moduleDir), buildVerdict: 'produced no module' };
-  return { choice, koPath: undefined, steps, buildFailure: own.step.summary, buildVerdict: 'did not build' };
+  if (own.exitCode === 0) {
+    return { choice, koPath: undefined, steps, buildFailure: producedNoModule(moduleDir), buildVerdict: 'produced no module', said: gatedObjectLine(moduleDir) ?? 'make exited 0 and left no .ko' };
+  }
+  return { choice, koPath: undefined, steps, buildFailure: own.step.summary, buildVerdict: 'did not build', ...(own.said && { said: own.said }) };
 }
 
 const BUILD_NAMES: Record<ExternalBuild, (release: string) => string> = {
@@ -88,9 +92,10 @@ async function buildStep(
   moduleDir: string,
   buildDir: string,
   how: ExternalBuild,
-): Promise<{ step: StepResult; koPath?: string; exitCode: number | null }> {
+): Promise<{ step: StepResult; koPath?: string; exitCode: number | null; said?: string }> {
   let koPath: string | undefined;
   let exitCode: number | null = null;
+  let said: string | undefined;
   const step = await runStep(BUILD_NAMES[how](kernel.kernelRelease), async (recorder) => {
     const result = recorder.record(await kernel.buildExternalModule(moduleDir, buildDir, how));
     exitCode = result.exitCode;
@@ -101,6 +106,7 @@ async function buildStep(
       return `${basename(ko)} built (${statSync(ko).size} bytes)`;
     }
     recorder.evidence(firstErrors(output).join('\n') || output.trim().split('\n').slice(-15).join('\n'));
+    said = withoutBuildDirs((firstErrors(output, 1)[0] ?? output.trim().split('\n').at(-1) ?? '').trim()) || undefined;
     if (result.exitCode === 0) throw new StepFailure(`make exited 0 and left no .ko`);
     const recognised = recogniseFailures(output);
     throw new StepFailure(
@@ -109,7 +115,7 @@ async function buildStep(
         : `the module did not build: ${firstErrors(output, 1)[0] ?? `make exited ${result.exitCode}`}`,
     );
   });
-  return { step, exitCode, ...(koPath && { koPath }) };
+  return { step, exitCode, ...(koPath && { koPath }), ...(said && { said }) };
 }
 
 /** The module a build left: toa.ko if there is one, else the only .ko (a vendor may name it otherwise). */
@@ -137,6 +143,23 @@ export function producedNoModule(moduleDir: string): string {
         `${gated.map((g) => `${g}=m`).join(' ')}, or write obj-m)`
       : '; the Makefile names no obj-m for the kernel version kbuild saw')
   );
+}
+
+/**
+ * A compiler line without the folder the lab built in (`/tmp/toa-lab/s-…/build/toa.c:33:33: error: …`
+ * → `toa.c:33:33: error: …`): the same error reads the same on every kernel and every run.
+ */
+export function withoutBuildDirs(line: string): string {
+  return line.replace(/(?:\/[^\s:/'"‘’]+)+\/([^\s/:'"‘’]+:\d+)/g, '$1');
+}
+
+/** The Makefile's own line that lists the objects under a config symbol (`obj-$(CONFIG_TOA) += toa.o`), if it has one. */
+function gatedObjectLine(moduleDir: string): string | undefined {
+  for (const file of ['Makefile', 'Kbuild'].map((f) => join(moduleDir, f)).filter(existsSync)) {
+    const line = readFileSync(file, 'utf8').split('\n').find((l) => /obj-\$\(CONFIG_\w+\)\s*[:+]?=/.test(l));
+    if (line) return `${basename(file)}: ${line.trim()}`;
+  }
+  return undefined;
 }
 
 /**

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { balancerFrom, moduleSpecOf } from '../../../harness/cli/run-command.ts';
+import { balancerFrom, moduleSpecsOf } from '../../../harness/cli/run-command.ts';
 import { UsageError } from '../../../harness/core/usage-error.ts';
 
 const BIN = join(import.meta.dirname, '..', '..', '..', 'bin', 'toa-lab.js');
@@ -28,10 +28,10 @@ describe('--balancer, --toa-kind and the module spec flags', () => {
   });
 
   it('module spec errors are usage errors', () => {
-    expect(moduleSpecOf(undefined, undefined, '200,253,254', 254).kinds).toEqual([200, 253, 254]);
-    expect(() => moduleSpecOf(undefined, undefined, '200,,254', 254)).toThrow(UsageError);
-    expect(() => moduleSpecOf('/nonexistent/toa', undefined, undefined, 254)).toThrow(/--toa-source: no such directory or tarball/);
-    expect(() => moduleSpecOf('u=/nonexistent/toa', undefined, undefined, 254)).toThrow(/no such directory or tarball: \/nonexistent\/toa/);
+    expect(moduleSpecsOf(undefined, undefined, ['200,253,254'], 254)[0]!.kinds).toEqual([200, 253, 254]);
+    expect(() => moduleSpecsOf(undefined, undefined, ['200,,254'], 254)).toThrow(UsageError);
+    expect(() => moduleSpecsOf(['/nonexistent/toa'], undefined, undefined, 254)).toThrow(/--toa-source: no such directory or tarball/);
+    expect(() => moduleSpecsOf(['ours', 'u=/nonexistent/toa'], undefined, undefined, 254)).toThrow(/no such directory or tarball: \/nonexistent\/toa/);
   });
 
   // Each spawns node + tsx: seconds apiece on a loaded 2-core machine.

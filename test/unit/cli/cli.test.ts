@@ -127,6 +127,11 @@ describe('toa-lab CLI', { timeout: SLOW }, () => {
     expect(pairs(explicit)).toBe(pairs(all));
     const text = await toaLab('list', '--image', 'microvm-trixie', '--scenario', 'load,udp');
     expect(text.stdout).toMatch(/^microvm-trixie\s+micro\s+udp load$/m);
+    const matrix = await toaLab('list', '--image', 'microvm-trixie,debian-12', '--scenario', 'load', '--toa-source', 'ours', '--toa-ko', 'vendor=/srv/toa.ko');
+    expect(matrix.stdout).toMatch(/^microvm-trixie\+vendor\s+micro\s+vendor\s+load$/m);
+    expect(matrix.stdout).toContain('# not run: debian-12 × vendor: a prebuilt .ko is for micro-VMs');
+    expect(matrix.stdout).toContain('# 3 cells (2 images × 2 modules: toa-lab, vendor), 3 cell × scenario pairs');
+    expect((await toaLab('list', '--toa-source', '/a/toa', '--toa-source', '/b/toa')).stderr).toMatch(/two modules are named 'toa'/);
     expect((await toaLab('run', '--help')).stdout).toMatch(/CI_NODE_INDEX\/CI_NODE_TOTAL[\s\S]*explicit --shard wins/);
   });
 
@@ -148,6 +153,12 @@ describe('toa-lab CLI', { timeout: SLOW }, () => {
     const kernel = JSON.parse((await toaLab('matrix', '--kernel', 'bookworm:cloud', '--format', 'json')).stdout) as { jobs: Array<{ image: string; args: string }> };
     expect(kernel.jobs).toEqual([{ image: 'microvm-bookworm-cloud', args: '--kernel bookworm:cloud', shard: '1/1' }]);
     expect((await toaLab('matrix', '--image', 'nope')).code).toBe(2);
+    // Modules × kernels: a job per image and shard carrying every module flag, and the modules it runs.
+    const modules = JSON.parse(
+      (await toaLab('matrix', '--image', 'microvm-trixie', '--toa-source', 'ours', '--toa-source', 'huawei=/srv/huawei', '--format', 'json')).stdout,
+    ) as { cells: Array<{ id: string; module: string }>; jobs: unknown[] };
+    expect(modules.cells.map((c) => [c.id, c.module])).toEqual([['microvm-trixie+toa-lab', 'toa-lab'], ['microvm-trixie+huawei', 'huawei']]);
+    expect(modules.jobs).toEqual([{ image: 'microvm-trixie', args: '--image microvm-trixie --toa-source ours --toa-source huawei=/srv/huawei', modules: 'toa-lab,huawei', shard: '1/1' }]);
     const config = join(mkdtempSync(join(tmpdir(), 'toa-lab-matrix-config-')), 'c.json');
     writeFileSync(config, JSON.stringify({ images: { 'centos-7': [{ kind: 'local-image', path: '/srv/c7.qcow2' }] } }));
     expect((await toaLab('matrix', '--config', config)).code).toBe(0);

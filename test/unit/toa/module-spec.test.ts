@@ -1,5 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { describeModuleSpec, ModuleSpecError, moduleSpecFrom, parseKinds, splitNamed } from '../../../harness/toa/module-spec.ts';
+import { describeModuleSpec, ModuleSpecError, moduleSpecsFrom, namedModulesFrom, parseKinds, splitNamed, type ModuleSpecFlags } from '../../../harness/toa/module-spec.ts';
+
+/** One module's spec, from one flag each (what a one-module run gives). */
+function moduleSpecFrom(flags: { toaSource?: string; toaKo?: string; moduleKinds?: string }, balancerKind: number, io: Parameters<typeof moduleSpecsFrom>[2] = {}) {
+  const many: ModuleSpecFlags = {
+    toaSource: flags.toaSource === undefined ? [] : [flags.toaSource],
+    toaKo: flags.toaKo === undefined ? [] : [flags.toaKo],
+    moduleKinds: flags.moduleKinds === undefined ? [] : [flags.moduleKinds],
+  };
+  const specs = moduleSpecsFrom(many, balancerKind, io);
+  expect(specs).toHaveLength(1);
+  return specs[0]!;
+}
 
 describe('module spec (--toa-source/--toa-ko [NAME=], --module-kinds [NAME=])', () => {
   it('without flags: toa-lab\'s module, accepting the kind the balancer sends', () => {
@@ -46,8 +58,33 @@ describe('module spec (--toa-source/--toa-ko [NAME=], --module-kinds [NAME=])', 
       expect(() => parseKinds(text), text).toThrow(message);
     }
     expect(() => moduleSpecFrom({ moduleKinds: '2,3,4,5,6,7,8,9,10' }, 254)).toThrow(/at most 8 kinds/);
-    expect(() => moduleSpecFrom({ toaSource: 'a', toaKo: 'b' }, 254)).toThrow(/exclude each other/);
     expect(() => moduleSpecFrom({ toaSource: 'ucloud=' }, 254)).toThrow(/no location after the name/);
+  });
+
+  it('several modules: each named, in flag order; ours by keyword; names never shared', () => {
+    const specs = moduleSpecsFrom({ toaSource: ['ours', 'huawei=/srv/huawei', '/srv/TCP_option_address'], toaKo: ['ucloud=/srv/u/toa.ko'] }, 254);
+    expect(specs.map((s) => [s.name, s.choice.origin])).toEqual([
+      ['toa-lab', 'toa-lab'],
+      ['huawei', 'source'],
+      ['tcp_option_address', 'source'],
+      ['ucloud', 'prebuilt'],
+    ]);
+    expect(namedModulesFrom({ toaSource: ['mine=ours'] })).toEqual([{ name: 'mine', choice: { origin: 'toa-lab' } }]);
+    expect(namedModulesFrom({ toaSource: ['./ours'] })[0]!.choice).toEqual({ origin: 'source', location: './ours' });
+    expect(namedModulesFrom({})).toEqual([{ name: 'toa-lab', choice: { origin: 'toa-lab' } }]);
+    expect(() => namedModulesFrom({ toaSource: ['/a/toa', '/b/toa'] })).toThrow(/two modules are named 'toa': name each with NAME=/);
+    expect(() => namedModulesFrom({ toaSource: ['ours'], toaKo: ['toa-lab=/x.ko'] })).toThrow(/two modules are named 'toa-lab'/);
+  });
+
+  it('--module-kinds per module: NAME= picks the module; bare only with one; unknown or twice is an error', () => {
+    const flags = { toaSource: ['ours', 'ucloud=/srv/u'], moduleKinds: ['ucloud=200,253,254'] };
+    const [ours, ucloud] = moduleSpecsFrom(flags, 254);
+    expect(ours).toMatchObject({ name: 'toa-lab', kinds: [254], kindsDeclared: false });
+    expect(ucloud).toMatchObject({ name: 'ucloud', kinds: [200, 253, 254], kindsDeclared: true });
+    expect(() => moduleSpecsFrom({ ...flags, moduleKinds: ['200'] }, 254)).toThrow(/2 modules are under test \(toa-lab, ucloud\); say whose kinds, e.g. --module-kinds toa-lab=200/);
+    expect(() => moduleSpecsFrom({ ...flags, moduleKinds: ['tencent=200'] }, 254)).toThrow(/'tencent', which is not among the modules under test \(toa-lab, ucloud\)/);
+    expect(() => moduleSpecsFrom({ ...flags, moduleKinds: ['ucloud=200', 'ucloud=254'] }, 254)).toThrow(/'ucloud' is given kinds twice/);
+    expect(() => moduleSpecsFrom({ ...flags, moduleKinds: ['toa-lab=2,3,4,5,6,7,8,9,10'] }, 254)).toThrow(/at most 8 kinds/);
   });
 
   it('describes itself for the report', () => {

@@ -49,13 +49,13 @@ describe('eBPF TOA: choosing it', () => {
     const user = bpfChoice(import.meta.filename, undefined, undefined)!;
     expect(user).toEqual({ origin: 'bpf', object: import.meta.filename });
     expect(describeChoice(user)).toMatch(/eBPF TOA object .*no module/);
-    expect(() => bpfChoice('/nonexistent/toa.bpf.o', undefined, undefined)).toThrow(UsageError);
-    expect(() => bpfChoice('/nonexistent/toa.bpf.o', undefined, undefined)).toThrow(/--toa-bpf: no such BPF object/);
+    expect(() => bpfChoice('/nonexistent/toa.bpf.o')).toThrow(UsageError);
+    expect(() => bpfChoice('/nonexistent/toa.bpf.o')).toThrow(/--toa-bpf: no such BPF object/);
   });
 
   it('excludes the module flags', () => {
-    expect(() => bpfChoice('ours', undefined, '/x/toa.ko')).toThrow(/exclude each other/);
-    expect(() => bpfChoice('ours', '/x', undefined)).toThrow(/exclude each other/);
+    expect(() => bpfChoice('ours', [], ['/x/toa.ko'])).toThrow(/exclude each other/);
+    expect(() => bpfChoice('ours', ['/x'])).toThrow(/exclude each other/);
   });
 
   it('the scenarios about the module itself skip as not applicable to eBPF, and only those', () => {
