@@ -53,6 +53,7 @@ export function renderJUnit(cell: string, records: readonly ResultRecord[], note
   property('accelerator', notes?.accelerator);
   property('provider', notes?.provider);
   property('module verdict', notes?.moduleVerdict);
+  property('guest start', notes?.guestStart);
   property('toa-lab version', toaLabVersion());
 
   for (const outcome of outcomes) {

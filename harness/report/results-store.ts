@@ -41,6 +41,8 @@ export interface CellNotes {
   moduleVerdict?: string;
   /** The serial console log's file name, relative to the run folder. */
   consoleLog?: string;
+  /** Micro-VMs: 'booted', or 'restored' from a saved guest (TOA_LAB_COLD_BOOT=1 forces booted). */
+  guestStart?: string;
 }
 
 export interface CellNotesRecord extends CellNotes {

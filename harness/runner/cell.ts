@@ -25,6 +25,8 @@ export interface CellFacts {
   kernel: string;
   accelerator: string;
   moduleVerdict: string;
+  /** Micro-VMs: 'booted' or 'restored' (from a saved guest: harness/vm/micro-vm-snapshot.ts). */
+  guestStart: 'booted' | 'restored';
 }
 
 /** An outcome for a scenario that could not run because its image or module could not be had. */
