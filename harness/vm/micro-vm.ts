@@ -6,7 +6,7 @@ import { chooseAccelerator, type AcceleratorChoice } from './accelerator.ts';
 import { ConsoleLog, ConsoleWaitError } from './console-log.ts';
 import { GuestAgent } from './guest-agent.ts';
 import { ensureGuestReseedTool, reseedGuest } from './guest-reseed.ts';
-import { findSnapshot, incomingFrom, saveRunningGuest, snapshotKey, type MicroVmSnapshot } from './micro-vm-snapshot.ts';
+import { findSnapshot, incomingFrom, saveRunningGuest, snapshotKey, type MicroVmSnapshot, type SaveFigures } from './micro-vm-snapshot.ts';
 import { buildQemuArgs, type Accelerator, type QemuMachineSpec } from './qemu/qemu-args.ts';
 import { qemuVersion } from './qemu/qemu-version.ts';
 import { tcgThreading } from './qemu/tcg-threading.ts';
@@ -116,8 +116,9 @@ export class MicroVm {
     }
     const vm = await boot(options, 'tcg', bootTimeoutMs, accelerator, { qmp: true });
     log(`micro-VM up in ${(vm.bootMs / 1000).toFixed(1)} s, kernel ${vm.kernelRelease}`);
+    let save: SaveFigures;
     try {
-      const save = await saveRunningGuest({
+      save = await saveRunningGuest({
         key,
         qmpSocket: join(vm.dir, 'qmp.sock'),
         agent: vm.agent,
@@ -125,15 +126,20 @@ export class MicroVm {
         kernelRelease: vm.kernelRelease,
         reseed,
       });
-      // The booted guest went on after the save: its random state is the snapshot's, so it reseeds too.
-      const fresh = await reseedGuest(vm.agent);
-      vm.startedFrom = { how: 'booted', why: `no snapshot yet: saved ${save.snapshot.hash} after boot (${(save.stateBytes / 1048576).toFixed(0)} MiB in ${(save.migrationMs / 1000).toFixed(1)} s), then reseeded: ${fresh.report}` };
-      log(`saved snapshot ${save.snapshot.hash}: ${(save.stateBytes / 1048576).toFixed(0)} MiB in ${(save.migrationMs / 1000).toFixed(1)} s`);
     } catch (error) {
+      // No snapshot was written (ensureCached keeps only a finished one): the guest is a plain boot.
       if (vm.qemu.hasExited) throw error;
-      vm.startedFrom = { how: 'booted', why: `saving a snapshot failed: ${error instanceof Error ? error.message : String(error)}` };
-      log(`saving a snapshot failed: ${vm.startedFrom.why}`);
+      const why = error instanceof Error ? error.message : String(error);
+      vm.startedFrom = { how: 'booted', why: `saving a snapshot failed: ${why}` };
+      log(`saving a snapshot failed: ${why}`);
+      return vm;
     }
+    // The booted guest went on after the save: its random state is the snapshot's, so it
+    // reseeds like a restore (and a failed reseed fails the start, as for a restore).
+    const fresh = await reseedGuest(vm.agent);
+    const size = `${(save.stateBytes / 1048576).toFixed(0)} MiB in ${(save.migrationMs / 1000).toFixed(1)} s`;
+    vm.startedFrom = { how: 'booted', why: `no snapshot yet: saved ${save.snapshot.hash} after boot (${size}), then reseeded: ${fresh.report}` };
+    log(`saved snapshot ${save.snapshot.hash}: ${size}`);
     return vm;
   }
 
