@@ -35,12 +35,21 @@ export interface MicroVmOptions {
 /** How this guest came to be running, for the cell's notes. */
 export type MicroVmStart =
   | { how: 'booted'; why: string }
-  | { how: 'restored'; snapshot: string; savedAt: string; reseed: string };
+  | {
+      how: 'restored';
+      snapshot: string;
+      savedAt: string;
+      /** guest-reseed's report (entropy credited, CRNG reseeded, clock set). */
+      reseed: string;
+      /** QEMU start → the agent answers (the snapshot loaded, the guest running again). */
+      agentMs: number;
+      reseedMs: number;
+    };
 
 export function describeStart(start: MicroVmStart): string {
   return start.how === 'booted'
     ? `cold boot (${start.why})`
-    : `restored from snapshot ${start.snapshot} (saved ${start.savedAt}; ${start.reseed})`;
+    : `restored from snapshot ${start.snapshot} (saved ${start.savedAt}; agent answered after ${(start.agentMs / 1000).toFixed(2)} s; ${start.reseed})`;
 }
 
 /** Pure: the start a caller asked for, after TOA_LAB_COLD_BOOT. */
@@ -105,7 +114,7 @@ export class MicroVm {
     if (saved) {
       try {
         const vm = await restore(options, saved, accelerator);
-        log(`micro-VM restored in ${(vm.bootMs / 1000).toFixed(1)} s from snapshot ${saved.hash}, kernel ${vm.kernelRelease}`);
+        log(`micro-VM restored in ${(vm.bootMs / 1000).toFixed(1)} s from snapshot ${saved.hash}, kernel ${vm.kernelRelease} (${describeStart(vm.startedFrom)})`);
         return vm;
       } catch (error) {
         // A snapshot that does not load (a QEMU rebuilt under the same version string, a
@@ -230,9 +239,10 @@ async function restore(options: MicroVmOptions, snapshot: MicroVmSnapshot, choic
   const console = new ConsoleLog(spec.consoleLog);
   try {
     const agent = await GuestAgent.connect(spec.agentSocket!, timeoutMs, () => qemu.hasExited === null);
+    const agentMs = Date.now() - started;
     const fresh = await reseedGuest(agent);
     const vm = new MicroVm(dir, qemu, console, agent, spec.labWire!.socket, options.guestAddress ?? DEFAULT_GUEST_ADDRESS, spec.labWire!.mac, choice, snapshot.kernelRelease, Date.now() - started);
-    vm.startedFrom = { how: 'restored', snapshot: snapshot.hash, savedAt: snapshot.savedAt, reseed: fresh.report };
+    vm.startedFrom = { how: 'restored', snapshot: snapshot.hash, savedAt: snapshot.savedAt, reseed: fresh.report, agentMs, reseedMs: fresh.durationMs };
     return vm;
   } catch (error) {
     const exited = qemu.hasExited;
