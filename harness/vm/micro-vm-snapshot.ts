@@ -16,9 +16,10 @@ import { QmpClient } from './qemu/qmp-client.ts';
  *
  * What makes a restored guest as trustworthy as a booted one:
  * - it is saved clean, and the save checks it (cleanStateProblems): no toa.ko,
- *   no TCP socket ever opened (so the kernel has not yet drawn its TCP secrets:
- *   ISN, syncookie, timestamp-offset and ehash keys are drawn on first use, after
- *   the restore's reseed), no toa-backend. Nothing the lab loads or serves is in it;
+ *   no TCP socket ever opened and no packet ever received (so the kernel has not
+ *   yet drawn its TCP secrets: ISN, syncookie, timestamp-offset and ehash keys
+ *   are drawn on first use, after the restore's reseed), no toa-backend. Nothing
+ *   the lab loads or serves is in it;
  * - each restore credits fresh host entropy and reseeds the CRNG at once, and
  *   sets the wall clock (guest-reseed.ts, native/guest-reseed);
  * - the lab wire is a new socket of the new QEMU, attached by the harness as after
@@ -176,12 +177,14 @@ export interface CleanStateEvidence {
   /** /proc/net/snmp's Tcp ActiveOpens and PassiveOpens: connections ever made. */
   tcpActiveOpens: number;
   tcpPassiveOpens: number;
+  /** /proc/net/snmp's Ip InReceives: packets that ever reached IP (a lookup of one draws the ehash secret). */
+  ipInReceives: number;
   processes: string[];
 }
 
 async function cleanStateEvidence(agent: GuestShell): Promise<CleanStateEvidence> {
   const result = await agent.check(
-    'cut -d" " -f1 /proc/modules; echo @@; cat /proc/net/tcp /proc/net/tcp6 2>/dev/null; echo @@; grep "^Tcp:" /proc/net/snmp; echo @@; ' +
+    'cut -d" " -f1 /proc/modules; echo @@; cat /proc/net/tcp /proc/net/tcp6 2>/dev/null; echo @@; grep -E "^(Ip|Tcp):" /proc/net/snmp; echo @@; ' +
       'for p in /proc/[0-9]*; do cat $p/comm 2>/dev/null; done',
   );
   return parseCleanState(result.stdout);
@@ -191,13 +194,19 @@ async function cleanStateEvidence(agent: GuestShell): Promise<CleanStateEvidence
 export function parseCleanState(stdout: string): CleanStateEvidence {
   const [modules = '', tcp = '', snmp = '', processes = ''] = stdout.split('@@\n');
   const lines = (text: string): string[] => text.split('\n').map((l) => l.trim()).filter(Boolean);
-  const [names = [], values = []] = lines(snmp).map((l) => l.split(/\s+/));
-  const counter = (name: string): number => Number(values[names.indexOf(name)] ?? NaN);
+  // /proc/net/snmp: per protocol, a line of names then a line of values, both led by "Proto:".
+  const snmpLines = lines(snmp).map((l) => l.split(/\s+/));
+  const counter = (proto: string, name: string): number => {
+    const [names = [], values = []] = snmpLines.filter((l) => l[0] === `${proto}:`);
+    const at = names.indexOf(name);
+    return at > 0 ? Number(values[at] ?? NaN) : NaN;
+  };
   return {
     modules: lines(modules),
     tcpSockets: lines(tcp).filter((l) => !l.startsWith('sl ')).length,
-    tcpActiveOpens: counter('ActiveOpens'),
-    tcpPassiveOpens: counter('PassiveOpens'),
+    tcpActiveOpens: counter('Tcp', 'ActiveOpens'),
+    tcpPassiveOpens: counter('Tcp', 'PassiveOpens'),
+    ipInReceives: counter('Ip', 'InReceives'),
     processes: [...new Set(lines(processes))].sort(),
   };
 }
@@ -210,6 +219,7 @@ export function cleanStateProblems(state: CleanStateEvidence): string[] {
   if (!(state.tcpActiveOpens === 0 && state.tcpPassiveOpens === 0)) {
     problems.push(`TCP connections were made (ActiveOpens ${state.tcpActiveOpens}, PassiveOpens ${state.tcpPassiveOpens}): the TCP secrets are drawn`);
   }
+  if (state.ipInReceives !== 0) problems.push(`packets reached the guest's IP stack (Ip InReceives ${state.ipInReceives})`);
   if (state.processes.includes('toa-backend')) problems.push('toa-backend is running');
   return problems;
 }

@@ -20,19 +20,21 @@ const CLEAN =
   'virtio_net\nnet_failover\nfailover\n@@\n' +
   '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n' +
   '  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n' +
-  '@@\nTcp: RtoAlgorithm RtoMin RtoMax MaxConn ActiveOpens PassiveOpens AttemptFails EstabResets CurrEstab InSegs OutSegs RetransSegs InErrs OutRsts InCsumErrors\n' +
+  '@@\nIp: Forwarding DefaultTTL InReceives InHdrErrors\nIp: 2 64 0 0\n' +
+  'Tcp: RtoAlgorithm RtoMin RtoMax MaxConn ActiveOpens PassiveOpens AttemptFails EstabResets CurrEstab InSegs OutSegs RetransSegs InErrs OutRsts InCsumErrors\n' +
   'Tcp: 1 200 120000 -1 0 0 0 0 0 0 0 0 0 0 0\n@@\ninit\nsh\ntoa-agent\nkthreadd\n';
 
 describe('micro-VM snapshots', () => {
   it('saves only a guest that never loaded toa.ko, never opened a TCP connection and runs no backend', () => {
     const clean = parseCleanState(CLEAN);
-    expect(clean).toMatchObject({ tcpSockets: 0, tcpActiveOpens: 0, tcpPassiveOpens: 0, modules: ['virtio_net', 'net_failover', 'failover'] });
+    expect(clean).toMatchObject({ tcpSockets: 0, tcpActiveOpens: 0, tcpPassiveOpens: 0, ipInReceives: 0, modules: ['virtio_net', 'net_failover', 'failover'] });
     expect(cleanStateProblems(clean)).toEqual([]);
 
     const used = parseCleanState(
       CLEAN.replace('virtio_net\n', 'toa\nvirtio_net\n')
         .replace('inode\n@@', 'inode\n   0: 0A0200C0:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1234\n@@')
         .replace('-1 0 0 0', '-1 0 3 0')
+        .replace('Ip: 2 64 0 0', 'Ip: 2 64 7 0')
         .replace('toa-agent\n', 'toa-agent\ntoa-backend\n'),
     );
     const problems = cleanStateProblems(used).join('\n');
@@ -40,8 +42,10 @@ describe('micro-VM snapshots', () => {
     expect(problems).toMatch(/1 TCP socket/);
     expect(problems).toMatch(/PassiveOpens 3\): the TCP secrets are drawn/);
     expect(problems).toMatch(/toa-backend is running/);
+    expect(problems).toMatch(/Ip InReceives 7/);
     // An unreadable counter is not taken for zero.
     expect(cleanStateProblems(parseCleanState(CLEAN.replace(/Tcp:.*\nTcp:.*\n/, '')))).toHaveLength(1);
+    expect(cleanStateProblems(parseCleanState(CLEAN.replace(/Ip:.*\nIp:.*\n/, '')))).toHaveLength(1);
   });
 
   it('is keyed by the image, QEMU and the machine options that shape the saved state, not by per-run paths', () => {
