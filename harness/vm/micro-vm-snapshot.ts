@@ -48,8 +48,8 @@ export interface MicroVmSnapshot {
   bootConsole: string;
 }
 
-/** Raise when what a save puts in the guest or how it saves changes: older snapshots stop matching. */
-const SNAPSHOT_FORMAT = 1;
+/** Raise when what a save puts in the guest, checks or records changes: older snapshots stop matching (2: Ip InReceives checked). */
+const SNAPSHOT_FORMAT = 2;
 const STATE_FILE = 'guest.state';
 const MANIFEST = 'snapshot.json';
 
