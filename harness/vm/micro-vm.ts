@@ -111,6 +111,7 @@ export class MicroVm {
     const reseed = await ensureGuestReseedTool();
     const key = snapshotKey(options.image.name, machineSpec(options, 'tcg', '/not-used-in-the-key'), await qemuVersion(), reseed);
     const saved = await findSnapshot(key);
+    let restoreFailure = '';
     if (saved) {
       try {
         const vm = await restore(options, saved, accelerator);
@@ -119,7 +120,8 @@ export class MicroVm {
       } catch (error) {
         // A snapshot that does not load (a QEMU rebuilt under the same version string, a
         // damaged file) is dropped, so the next start saves a good one; this one boots.
-        log(`restoring snapshot ${saved.hash} failed (${error instanceof Error ? error.message : String(error)}); removing it and booting`);
+        restoreFailure = `snapshot ${saved.hash} did not restore (${error instanceof Error ? error.message : String(error)}) and was removed; `;
+        log(`restoring ${restoreFailure}booting`);
         await rm(saved.dir, { recursive: true, force: true });
       }
     }
@@ -139,7 +141,7 @@ export class MicroVm {
       // No snapshot was written (ensureCached keeps only a finished one): the guest is a plain boot.
       if (vm.qemu.hasExited) throw error;
       const why = error instanceof Error ? error.message : String(error);
-      vm.startedFrom = { how: 'booted', why: `saving a snapshot failed: ${why}` };
+      vm.startedFrom = { how: 'booted', why: `${restoreFailure}saving a snapshot failed: ${why}` };
       log(`saving a snapshot failed: ${why}`);
       return vm;
     }
@@ -147,7 +149,7 @@ export class MicroVm {
     // reseeds like a restore (and a failed reseed fails the start, as for a restore).
     const fresh = await reseedGuest(vm.agent);
     const size = `${(save.stateBytes / 1048576).toFixed(0)} MiB in ${(save.migrationMs / 1000).toFixed(1)} s`;
-    vm.startedFrom = { how: 'booted', why: `no snapshot yet: saved ${save.snapshot.hash} after boot (${size}), then reseeded: ${fresh.report}` };
+    vm.startedFrom = { how: 'booted', why: `${restoreFailure || 'no snapshot yet: '}saved ${save.snapshot.hash} after boot (${size}), then reseeded: ${fresh.report}` };
     log(`saved snapshot ${save.snapshot.hash}: ${size}`);
     return vm;
   }
