@@ -1,6 +1,8 @@
 /**
- * The micro-VM's numbers: wall time from QEMU start to the first verdict, and
- * what the balancer moves against the real guest (connections/s, MiB/s).
+ * The micro-VM's numbers: wall time from QEMU start to the first verdict, booted
+ * and restored from the image's saved guest (harness/vm/micro-vm-snapshot.ts),
+ * alternately in one run, and what the balancer moves against the real guest
+ * (connections/s, MiB/s).
  *
  *   npx tsx bench/microvm.ts
  */
@@ -18,6 +20,8 @@ import { MicroVm } from '../harness/vm/micro-vm.ts';
 export interface MicroVmFigures {
   accelerator: string;
   firstVerdictSeconds: number[];
+  /** The same first verdict on a guest restored from the snapshot (reseed and clock included). */
+  firstVerdictRestoredSeconds: number[];
   connectionsPerSecond: number[];
   downloadMiBPerSecond: number[];
   echoMiBPerSecondEachWay: number[];
@@ -28,17 +32,17 @@ export async function measureMicroVm(options: { boots?: number; rounds?: number 
   const figures: MicroVmFigures = {
     accelerator: '',
     firstVerdictSeconds: [],
+    firstVerdictRestoredSeconds: [],
     connectionsPerSecond: [],
     downloadMiBPerSecond: [],
     echoMiBPerSecondEachWay: [],
   };
+  // Untimed: makes sure the snapshot exists (on a cold cache this boots and saves it).
+  await withSession((session) => MicroVm.start({ image, session, start: 'snapshot' }).then((vm) => vm.stop()));
+  // Booted and restored alternately, so both see the same machine load.
   for (let i = 0; i < (options.boots ?? 5); i++) {
-    const session = await RunSession.open();
-    try {
-      figures.firstVerdictSeconds.push(await timeToFirstVerdict(session, image, (a) => (figures.accelerator = a)));
-    } finally {
-      await session.close();
-    }
+    figures.firstVerdictSeconds.push(await withSession((s) => timeToFirstVerdict(s, image, 'boot', (a) => (figures.accelerator = a))));
+    figures.firstVerdictRestoredSeconds.push(await withSession((s) => timeToFirstVerdict(s, image, 'snapshot', () => {})));
   }
 
   const session = await RunSession.open();
@@ -59,14 +63,28 @@ export async function measureMicroVm(options: { boots?: number; rounds?: number 
   return figures;
 }
 
-/** QEMU start → guest ready → toa.ko in → one request through the balancer → the backend's log line checked. */
+async function withSession<T>(body: (session: RunSession) => Promise<T>): Promise<T> {
+  const session = await RunSession.open();
+  try {
+    return await body(session);
+  } finally {
+    await session.close();
+  }
+}
+
+/**
+ * QEMU start → guest ready (booted, or restored and reseeded) → toa.ko in → one
+ * request through the balancer → the backend's log line checked.
+ */
 async function timeToFirstVerdict(
   session: RunSession,
   image: Awaited<ReturnType<typeof ensureMicroVmImage>>,
+  start: 'boot' | 'snapshot',
   onAccelerator: (name: string) => void,
 ): Promise<number> {
   const started = performance.now();
-  const vm = await MicroVm.start({ image, session });
+  const vm = await MicroVm.start({ image, session, start });
+  if (start === 'snapshot' && vm.startedFrom.how !== 'restored') throw new Error(`expected a restored guest: ${JSON.stringify(vm.startedFrom)}`);
   onAccelerator(vm.accelerator.accelerator);
   const wire = await QemuStreamWire.connect({ path: vm.labWireSocket });
   const host = new NetworkHost({ wire, mac: DEFAULT_BALANCER_MAC, addresses: [DEFAULT_BALANCER_ADDRESS] });

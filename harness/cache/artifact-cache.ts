@@ -26,6 +26,13 @@ export interface CachedArtifact {
 
 const COMPLETE_MARKER = '.complete';
 
+/** The artefact `ensureCached(kind, recipe, …)` would return, if it is already built; never builds. */
+export function findCached(kind: string, recipe: unknown): CachedArtifact | null {
+  const hash = recipeHash(recipe);
+  const dir = join(cacheRoot(), kind, hash);
+  return existsSync(join(dir, COMPLETE_MARKER)) ? { dir, hash, built: false } : null;
+}
+
 /**
  * Returns `<cacheRoot>/<kind>/<hash>`, building it first when absent. The build
  * writes into a private temporary folder that is renamed into place only when

@@ -38,6 +38,12 @@ export interface MicroLabOptions {
   balancerProfile?: BalancerProfile;
   /** vCPUs (default 2; fewer when several guests share the host: harness/runner/guest-cpus.ts). */
   cpus?: number;
+  /**
+   * 'snapshot': start from the image's saved guest when there is one (harness/vm/micro-vm-snapshot.ts);
+   * default 'boot'. The guest is saved before toa.ko or toa-backend ever ran, so either way this
+   * lab starts the backend on a guest that has served nothing.
+   */
+  start?: 'boot' | 'snapshot';
   log?: (line: string) => void;
 }
 
@@ -59,7 +65,12 @@ export class MicroLab extends MachineDataPathLab {
       ? await withToaBpf(moduleImage, { onProgress: log, ...(options.toaBpf.userObject && { userObject: options.toaBpf.userObject }) })
       : undefined;
     const image = bpf?.image ?? moduleImage;
-    const machine = await MicroVmMachine.start(session, { image, log, ...(options.cpus && { cpus: options.cpus }) });
+    const machine = await MicroVmMachine.start(session, {
+      image,
+      log,
+      ...(options.cpus && { cpus: options.cpus }),
+      ...(options.start && { start: options.start }),
+    });
     // Before the backend starts: its listener must be created inside the attached cgroup.
     // A refusal is not fatal here: the first scenario's withToaModule shows the loader's words.
     if (bpf) await attachToaBpf(machine.guest, bpf.toaBpf);

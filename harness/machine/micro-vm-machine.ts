@@ -2,7 +2,7 @@ import type { MicroVmImage } from '../images/microvm/build-microvm-image.ts';
 import type { RunSession } from '../lifecycle/run-session.ts';
 import type { GuestShell } from '../remote/guest-shell.ts';
 import type { ConsoleLog } from '../vm/console-log.ts';
-import { MicroVm } from '../vm/micro-vm.ts';
+import { MicroVm, type MicroVmOptions } from '../vm/micro-vm.ts';
 import { LabWireHost } from './lab-wire-host.ts';
 import type { Machine } from './machine.ts';
 
@@ -26,8 +26,17 @@ export class MicroVmMachine implements Machine {
     readonly wire: LabWireHost,
   ) {}
 
-  static async start(session: RunSession, options: { image: MicroVmImage; cpus?: number; log?: (line: string) => void }): Promise<MicroVmMachine> {
-    const vm = await MicroVm.start({ image: options.image, session, ...(options.log && { log: options.log }), ...(options.cpus && { cpus: options.cpus }) });
+  static async start(
+    session: RunSession,
+    options: { image: MicroVmImage; cpus?: number; start?: MicroVmOptions['start']; log?: (line: string) => void },
+  ): Promise<MicroVmMachine> {
+    const vm = await MicroVm.start({
+      image: options.image,
+      session,
+      ...(options.log && { log: options.log }),
+      ...(options.cpus && { cpus: options.cpus }),
+      ...(options.start && { start: options.start }),
+    });
     session.defer(() => vm.stop());
     const wire = await LabWireHost.attach(session, vm.labWireSocket, vm.guestAddress);
     return new MicroVmMachine(options.image, vm, wire);

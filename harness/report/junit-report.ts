@@ -55,6 +55,7 @@ export function renderJUnit(cell: string, records: readonly ResultRecord[], note
   property('module', notes?.module);
   property('module verdict', notes?.moduleVerdict);
   property('module words', notes?.moduleWords);
+  property('guest start', notes?.guestStart);
   property('toa-lab version', toaLabVersion());
 
   for (const outcome of outcomes) {

@@ -47,6 +47,8 @@ export interface CellNotes {
   moduleStatus?: 'passed' | 'failed' | 'not-tested';
   /** The serial console log's file name, relative to the run folder. */
   consoleLog?: string;
+  /** Micro-VMs: 'booted', or 'restored' from a saved guest (TOA_LAB_COLD_BOOT=1 forces booted). */
+  guestStart?: string;
 }
 
 export interface CellNotesRecord extends CellNotes {

@@ -29,6 +29,8 @@ export interface CellFacts {
   moduleWords: string;
   /** The verdict as a typed field: not-tested when the image, not the module, stopped the cell. */
   moduleStatus: ModuleStatus;
+  /** Micro-VMs: 'booted' or 'restored' (from a saved guest: harness/vm/micro-vm-snapshot.ts). */
+  guestStart: 'booted' | 'restored';
 }
 
 export type ModuleStatus = 'passed' | 'failed' | 'not-tested';

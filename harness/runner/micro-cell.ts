@@ -9,6 +9,7 @@ import type { BalancerProfile } from '../net/index.ts';
 import { prepareModule, type ToaModuleChoice } from '../toa/module-choice.ts';
 import { toaBpfUnsupportedReason } from '../toa/toa-bpf.ts';
 import { guestGone } from '../lab/guest-health.ts';
+import { describeStart } from '../vm/micro-vm.ts';
 import { errorText, notRun, type CellContext } from './cell.ts';
 import { runScenarios } from './run-scenarios.ts';
 import { moduleFacts, moduleVerdict } from './module-verdict.ts';
@@ -77,6 +78,9 @@ export async function runMicroCell(
       ...(options.moduleKinds && { moduleKinds: options.moduleKinds }),
       ...(options.balancerProfile && { balancerProfile: options.balancerProfile }),
       ...(options.vcpus && { cpus: options.vcpus }),
+      // A micro-VM cell checks the data path, never a boot: it starts from the image's saved
+      // guest when there is one (TOA_LAB_COLD_BOOT=1 boots every cell; the note says which).
+      start: 'snapshot',
       ...(prepared.koPath && { toaModule: prepared.koPath }),
       ...(options.module.origin === 'bpf' && { toaBpf: options.module.object ? { userObject: options.module.object } : {} }),
     });
@@ -87,7 +91,8 @@ export async function runMicroCell(
     return;
   }
   ctx.note(`${ctx.cell}: kernel ${lab.image.kernelPackage.name} ${lab.image.kernelPackage.version}; ${lab.vm.accelerator.accelerator} (${lab.vm.accelerator.reason})`);
-  ctx.facts?.({ kernel: lab.image.kernelRelease, accelerator: lab.vm.accelerator.accelerator });
+  ctx.note(`${ctx.cell}: guest start: ${describeStart(lab.vm.startedFrom)}`);
+  ctx.facts?.({ kernel: lab.image.kernelRelease, accelerator: lab.vm.accelerator.accelerator, guestStart: lab.vm.startedFrom.how });
   try {
     const since = await lab.markKernelLog();
     const booted = lab; // a const, for the closure below

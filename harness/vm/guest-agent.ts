@@ -15,6 +15,7 @@ export class GuestAgent implements GuestShell {
   private pending: PendingReply | null = null;
   private closedError: Error | null = null;
   private pingAnswered = false;
+  private onPingAnswered: (() => void) | null = null;
 
   private constructor(private readonly socket: Socket) {
     socket.setEncoding('utf8');
@@ -28,10 +29,14 @@ export class GuestAgent implements GuestShell {
     socket.on('close', () => onGone());
   }
 
-  /** Connects to QEMU's listening socket, retrying while QEMU creates it, then syncs with the agent. */
-  static async connect(path: string, timeoutMs = 10_000): Promise<GuestAgent> {
+  /**
+   * Connects to QEMU's listening socket, retrying while QEMU creates it, then syncs with
+   * the agent. `stillAlive` false (QEMU exited) ends the wait at once.
+   */
+  static async connect(path: string, timeoutMs = 10_000, stillAlive: () => boolean = () => true): Promise<GuestAgent> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
+      if (!stillAlive()) throw new Error(`cannot reach the guest agent at ${path}: QEMU exited`);
       try {
         const socket = await new Promise<Socket>((resolve, reject) => {
           const s = connect(path, () => resolve(s));
@@ -59,7 +64,17 @@ export class GuestAgent implements GuestShell {
       if (this.closedError) throw this.closedError;
       if (Date.now() >= deadline) throw new Error(`the guest agent did not answer a ping within ${timeoutMs} ms`);
       this.socket.write(ping);
-      await new Promise((r) => setTimeout(r, 500));
+      // Resent every 500 ms, but answered as soon as the agent replies (a restored guest
+      // answers within milliseconds; a fixed wait would cost most of a restore).
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, 500);
+        function done(): void {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.onPingAnswered = done;
+      });
+      this.onPingAnswered = null;
     }
   }
 
@@ -133,7 +148,10 @@ export class GuestAgent implements GuestShell {
   }
 
   private onLine(line: string): void {
-    if (line === '@@END 0 0') this.pingAnswered = true;
+    if (line === '@@END 0 0') {
+      this.pingAnswered = true;
+      this.onPingAnswered?.();
+    }
     const pending = this.pending;
     if (!pending) return;
     const marker = /^@@(OUT|ERR|END) (\d+)(?: (\d+))?$/.exec(line);

@@ -35,7 +35,8 @@ const DEPS: Record<string, readonly string[]> = {
   // Cells: one runner per kind of image (cell-runners.ts), the patched-kernel cell included.
   // net: the balancer profile a run chose (harness/net/balancer/balancer-profiles.ts), passed to the lab.
   // provision: a guide row's mirror host joins the package proxy's default allow-list (cell-plan.ts).
-  runner: ['cache', 'core', 'images', 'kernels', 'lab', 'lifecycle', 'machine', 'net', 'os', 'patched-kernel', 'provision', 'scenarios', 'toa'],
+  // vm: a micro-VM cell's note says how its guest started (describeStart: booted or restored from a snapshot).
+  runner: ['cache', 'core', 'images', 'kernels', 'lab', 'lifecycle', 'machine', 'net', 'os', 'patched-kernel', 'provision', 'scenarios', 'toa', 'vm'],
   report: ['core', 'exec'],
   // net: `--balancer NAME` looks its profile up in the registry.
   cli: ['cache', 'core', 'exec', 'images', 'kernels', 'lifecycle', 'machine', 'net', 'os', 'report', 'runner', 'toa', 'scenarios', 'patched-kernel'],

@@ -17,13 +17,26 @@ export interface QemuMachineSpec {
    * images), or the firmware runs the disk's own boot loader (a vendor's image).
    */
   boot: DirectKernelBootSpec | FirmwareBootSpec;
-  /** First serial port (the kernel console), appended to a file. */
+  /** First serial port (the kernel console), written to a file. */
   consoleLog: string;
+  /**
+   * Append to consoleLog instead of truncating it: a guest restored from a
+   * snapshot continues the console its boot wrote (micro-vm-snapshot.ts).
+   */
+  consoleAppend?: boolean;
   /** Second serial port: a unix socket QEMU listens on (the guest agent's line). */
   agentSocket?: string;
   /** The lab wire: a stream socket QEMU listens on; the simulated balancer connects. */
   labWire?: { socket: string; mac: string };
   pidFile: string;
+  /** A QMP socket QEMU listens on (the harness saves a running micro-VM through it). */
+  qmpSocket?: string;
+  /**
+   * Start from a saved guest instead of booting (`-incoming`, e.g. `exec:cat FILE`:
+   * QEMU 7.2 has no `file:` migration). The rest of the spec must be the one the
+   * guest was saved with.
+   */
+  incomingMigration?: string;
   /** Full-OS guests: the root disk (virtio-blk), e.g. a per-run qcow2 overlay. */
   disk?: { path: string; format: 'qcow2' | 'raw' };
   /** A read-only CD-ROM, e.g. a cloud-init NoCloud seed (volume label `cidata`). */
@@ -89,7 +102,7 @@ export function buildQemuArgs(spec: QemuMachineSpec): string[] {
     '-smp', String(spec.cpus),
     ...bootArgs(spec.boot),
     // -nodefaults drops the serial ports too, so both are named explicitly.
-    '-chardev', `file,id=console,path=${spec.consoleLog}`,
+    '-chardev', `file,id=console,path=${spec.consoleLog}${spec.consoleAppend ? ',append=on' : ''}`,
     '-serial', 'chardev:console',
   ];
   if (spec.agentSocket) {
@@ -125,6 +138,15 @@ export function buildQemuArgs(spec: QemuMachineSpec): string[] {
     );
   }
   for (const entry of spec.fwCfgFiles ?? []) args.push('-fw_cfg', `name=${entry.name},file=${optionValue(entry.file)}`);
+  if (spec.qmpSocket) {
+    args.push('-chardev', `socket,id=qmp,path=${optionValue(spec.qmpSocket)},server=on,wait=off`, '-mon', 'chardev=qmp,mode=control');
+  }
+  if (spec.incomingMigration) {
+    // After an incoming migration QEMU announces the guest (RARP frames from QEMU, and
+    // gratuitous ARPs it asks virtio-net's driver to send): frames a booted guest never
+    // sends, on a wire whose every frame is evidence. No announcement rounds, so none.
+    args.push('-incoming', spec.incomingMigration, '-global', 'migration.announce-rounds=0');
+  }
   args.push('-pidfile', spec.pidFile);
   return args;
 }
