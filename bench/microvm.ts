@@ -41,8 +41,10 @@ export async function measureMicroVm(options: { boots?: number; rounds?: number 
   await withSession((session) => MicroVm.start({ image, session, start: 'snapshot' }).then((vm) => vm.stop()));
   // Booted and restored alternately, so both see the same machine load.
   for (let i = 0; i < (options.boots ?? 5); i++) {
-    figures.firstVerdictSeconds.push(await withSession((s) => timeToFirstVerdict(s, image, 'boot', (a) => (figures.accelerator = a))));
-    figures.firstVerdictRestoredSeconds.push(await withSession((s) => timeToFirstVerdict(s, image, 'snapshot', () => {})));
+    const booted = await withSession((s) => timeToFirstVerdict(s, image, 'boot', (a) => (figures.accelerator = a)));
+    figures.firstVerdictSeconds.push(booted.firstVerdictSeconds);
+    const restored = await withSession((s) => timeToFirstVerdict(s, image, 'snapshot', () => {}));
+    figures.firstVerdictRestoredSeconds.push(restored.firstVerdictSeconds);
   }
 
   const session = await RunSession.open();
@@ -63,7 +65,7 @@ export async function measureMicroVm(options: { boots?: number; rounds?: number 
   return figures;
 }
 
-async function withSession<T>(body: (session: RunSession) => Promise<T>): Promise<T> {
+export async function withSession<T>(body: (session: RunSession) => Promise<T>): Promise<T> {
   const session = await RunSession.open();
   try {
     return await body(session);
@@ -72,18 +74,26 @@ async function withSession<T>(body: (session: RunSession) => Promise<T>): Promis
   }
 }
 
+export interface FirstVerdictTiming {
+  /** QEMU start → the guest ready (booted: "guest ready" on the console; restored: the agent answers, reseeded). */
+  readySeconds: number;
+  /** QEMU start → the first verdict checked. */
+  firstVerdictSeconds: number;
+}
+
 /**
  * QEMU start → guest ready (booted, or restored and reseeded) → toa.ko in → one
  * request through the balancer → the backend's log line checked.
  */
-async function timeToFirstVerdict(
+export async function timeToFirstVerdict(
   session: RunSession,
   image: Awaited<ReturnType<typeof ensureMicroVmImage>>,
   start: 'boot' | 'snapshot',
   onAccelerator: (name: string) => void,
-): Promise<number> {
+): Promise<FirstVerdictTiming> {
   const started = performance.now();
   const vm = await MicroVm.start({ image, session, start });
+  const readySeconds = (performance.now() - started) / 1000;
   if (start === 'snapshot' && vm.startedFrom.how !== 'restored') throw new Error(`expected a restored guest: ${JSON.stringify(vm.startedFrom)}`);
   onAccelerator(vm.accelerator.accelerator);
   const wire = await QemuStreamWire.connect({ path: vm.labWireSocket });
@@ -94,11 +104,11 @@ async function timeToFirstVerdict(
   const [line] = await backend.records();
   const injected = balancer.records[0]?.injectedClient;
   if (!line || line.peer.ip !== injected?.address) throw new Error(`first verdict failed: ${line?.raw ?? 'no log line'}`);
-  const seconds = (performance.now() - started) / 1000;
+  const firstVerdictSeconds = (performance.now() - started) / 1000;
   await balancer.close();
   host.close();
   await vm.stop();
-  return seconds;
+  return { readySeconds, firstVerdictSeconds };
 }
 
 async function shortConnectionsPerSecond(port: number, total: number, concurrency: number): Promise<number> {
