@@ -53,6 +53,11 @@ export function vngArgv(run: VngRun): string[] {
  * `chroot`. The mounts exist only in that namespace, so they are gone with it; and
  * when its first process dies (a timeout's SIGKILL included) the kernel kills every
  * process left in the PID namespace — QEMU too.
+ *
+ * The command's stdout and stderr go through `cat`: virtme-run reopens
+ * /proc/self/fd/{0,1,2} (QEMU writes the guest's stdout there), which fails with
+ * ENXIO on the socketpairs Node gives a child ("ERROR: not a valid pts"); a pipe
+ * reopens fine. The exit status is the command's (PIPESTATUS), not cat's.
  */
 export function sandboxArgv(root: string, argv: readonly string[]): [string, string[]] {
   const script = [
@@ -62,9 +67,13 @@ export function sandboxArgv(root: string, argv: readonly string[]): [string, str
     'mount --rbind /dev "$R/dev"',
     'mount -t tmpfs tmpfs "$R/tmp"',
     'mount -t tmpfs tmpfs "$R/run"',
-    'exec chroot "$R" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb LC_ALL=C.UTF-8 "$@"',
+    'set +e',
+    'chroot "$R" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb LC_ALL=C.UTF-8 "$@" 2> >(cat >&2) | cat',
+    'rc=${PIPESTATUS[0]}',
+    'wait',
+    'exit "$rc"',
   ].join('\n');
-  return ['unshare', ['--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child', 'sh', '-ec', script, 'sh', root, ...argv]];
+  return ['unshare', ['--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child', 'bash', '-ec', script, 'bash', root, ...argv]];
 }
 
 /** A line of a run's output, with when it arrived (ms since the run started). */

@@ -48,15 +48,20 @@ describe('sandboxArgv', () => {
 
   it('runs in a private mount and PID namespace that dies with its first process', () => {
     expect(command).toBe('unshare');
-    expect(args.slice(0, args.indexOf('sh'))).toEqual(['--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child']);
+    expect(args.slice(0, args.indexOf('bash'))).toEqual(['--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child']);
   });
 
   it('passes the root and the command as arguments, never inside the script', () => {
     const script = args[args.indexOf('-ec') + 1]!;
-    expect(args.slice(args.indexOf('-ec') + 2)).toEqual(['sh', '/cache/virtme-ng-chroot/abc/rootfs', 'vng', '--version']);
+    expect(args.slice(args.indexOf('-ec') + 2)).toEqual(['bash', '/cache/virtme-ng-chroot/abc/rootfs', 'vng', '--version']);
     expect(script).not.toContain('/cache/');
     for (const mount of ['proc "$R/proc"', '--rbind /sys "$R/sys"', '--rbind /dev "$R/dev"', 'tmpfs "$R/tmp"', 'tmpfs "$R/run"']) expect(script).toContain(mount);
-    expect(script.split('\n').at(-1)).toMatch(/^exec chroot "\$R" \/usr\/bin\/env -i PATH=\S+ HOME=\/root .*"\$@"$/);
+    expect(script).toMatch(/^chroot "\$R" \/usr\/bin\/env -i PATH=\S+ HOME=\/root .*"\$@" 2> >\(cat >&2\) \| cat$/m);
+  });
+
+  it('gives the command real pipes (virtme-run reopens /proc/self/fd/1) and exits with its status, not cat\'s', () => {
+    const script = args[args.indexOf('-ec') + 1]!;
+    expect(script.split('\n').slice(-4)).toEqual(['chroot "$R" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb LC_ALL=C.UTF-8 "$@" 2> >(cat >&2) | cat', 'rc=${PIPESTATUS[0]}', 'wait', 'exit "$rc"']);
   });
 });
 
