@@ -130,7 +130,10 @@ export function parseQemuVersion(output: string): string | undefined {
 /** One round: both tools once, in the order `first` says. */
 export interface SideBySideRound {
   first: 'virtme-ng' | 'toa-lab';
+  /** 1-minute load average at the round's start. */
   loadAverage: number;
+  /** QEMU processes not ours running at the round's start (another session's guests skew every figure). */
+  otherQemu: number;
   virtme: VngOutcome;
   toaLab: { readySeconds: number; firstVerdictSeconds: number };
 }

@@ -89,24 +89,28 @@ export async function measureVirtmeNg(options: { rounds?: number; log?: (line: s
   const toaLabQemu = parseQemuVersion(await qemuVersion()) ?? (await qemuVersion());
 
   const argv = vngArgv({ kernelImage, command: 'uname -r', cpus: CPUS, memoryMiB: MEMORY_MIB });
-  // Untimed: the first run reads the chroot's files into the page cache; a failure says why before any round.
+  // Untimed, both: the first runs read the chroot's and the image's files into the page cache, and
+  // toa-lab's first start probes the accelerator (once a day); a failure says why before any round.
   log(`warm-up: ${argv.join(' ')}`);
   await runVng(chroot.dir, argv, image.kernelRelease);
-
   let accelerator = '';
+  log('warm-up: toa-lab cold boot and first verdict');
+  await withSession((session) => timeToFirstVerdict(session, image, 'boot', (a) => (accelerator = a)));
+
   const measured: SideBySideRound[] = [];
   for (let i = 0; i < rounds; i++) {
     const first = roundOrder(i);
     const loadAverage = loadavg()[0]!;
+    const otherQemu = otherQemuCount();
     let virtme: VngOutcome | undefined;
     let toaLab: SideBySideRound['toaLab'] | undefined;
     for (const tool of first === 'virtme-ng' ? (['virtme-ng', 'toa-lab'] as const) : (['toa-lab', 'virtme-ng'] as const)) {
       if (tool === 'virtme-ng') virtme = await runVng(chroot.dir, argv, image.kernelRelease);
       else toaLab = await withSession((session) => timeToFirstVerdict(session, image, 'boot', (a) => (accelerator = a)));
     }
-    const round: SideBySideRound = { first, loadAverage, virtme: virtme!, toaLab: toaLab! };
+    const round: SideBySideRound = { first, loadAverage, otherQemu, virtme: virtme!, toaLab: toaLab! };
     log(
-      `round ${i + 1}/${rounds} (load ${loadAverage.toFixed(2)}, ${first} first): virtme-ng command ${round.virtme.commandSeconds.toFixed(2)} s, exit ${round.virtme.exitSeconds.toFixed(2)} s; ` +
+      `round ${i + 1}/${rounds} (load ${loadAverage.toFixed(2)}, other QEMU ${otherQemu}, ${first} first): virtme-ng command ${round.virtme.commandSeconds.toFixed(2)} s, exit ${round.virtme.exitSeconds.toFixed(2)} s; ` +
         `toa-lab ready ${round.toaLab.readySeconds.toFixed(2)} s, first verdict ${round.toaLab.firstVerdictSeconds.toFixed(2)} s`,
     );
     measured.push(round);
@@ -163,7 +167,7 @@ export function describeVirtme(figures: VirtmeFigures): string[] {
     `virtme-ng ${figures.virtmeVersion} (QEMU ${figures.virtmeQemu}) beside toa-lab's micro-VM (QEMU ${figures.toaLabQemu}, ${figures.accelerator}), ` +
       `kernel ${figures.kernelRelease} (${figures.kernelPackage}, vmlinuz sha256 ${figures.kernelSha256.slice(0, 16)}… in both), ${figures.rounds.length} rounds`,
     `  virtme-ng: ${figures.command}`,
-    `  load average at each round's start      ${runs((r) => r.loadAverage, 2)}`,
+    `  load average at each round's start      ${runs((r) => r.loadAverage, 2)} (other QEMU processes: ${runs((r) => r.otherQemu, 0)})`,
     `  virtme-ng, vng start → command ran, s   ${s.virtmeCommand.toFixed(1)} (runs: ${runs((r) => r.virtme.commandSeconds)})`,
     `  virtme-ng, vng start → vng exited, s    ${s.virtmeExit.toFixed(1)} (runs: ${runs((r) => r.virtme.exitSeconds)})`,
     `  toa-lab, QEMU start → guest ready, s    ${s.toaLabReady.toFixed(1)} (runs: ${runs((r) => r.toaLab.readySeconds)}; cold boot)`,

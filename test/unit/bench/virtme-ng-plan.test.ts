@@ -142,6 +142,7 @@ describe('summarise', () => {
   const round = (virtme: number, ready: number, verdict: number): SideBySideRound => ({
     first: 'virtme-ng',
     loadAverage: 0.5,
+    otherQemu: 0,
     virtme: { commandSeconds: virtme, exitSeconds: virtme + 2 },
     toaLab: { readySeconds: ready, firstVerdictSeconds: verdict },
   });
