@@ -7,15 +7,22 @@ import type { DebianPackage } from '../harness/images/debian/debian-packages.ts'
 import { median } from './median.ts';
 
 /**
- * What the chroot gets from trixie, besides the kernel:
- * - virtme-ng and QEMU (Recommends of virtme-ng; mmdebstrap installs no Recommends);
- * - busybox-static: a Debian kernel has 9p/virtio as modules, so virtme-run builds an
+ * What the chroot gets from trixie, besides the kernel — what a Debian host running
+ * `vng` has, since virtme-ng boots the host's own root (here the chroot's) by 9p:
+ * - virtme-ng and QEMU (a Recommends of virtme-ng; mmdebstrap installs no Recommends);
+ * - busybox-static: a Debian kernel has 9p as modules, so virtme-run builds an
  *   initramfs, and refuses without a static busybox ("initramfs is needed, and no
- *   busybox was found"); virtme-ng does not depend on it.
- * No virtiofsd: without it virtme-ng shares the root by 9p, as a plain install does.
+ *   busybox was found");
+ * - udev: Debian's virtme-ng has no virtme-ng-init, so its shell init needs udevd to
+ *   make /dev/virtio-ports/virtme.* (without it: "cannot find script I/O ports", and
+ *   the command never runs);
+ * - systemd-sysv (`poweroff`: without it the init exits and the kernel panics to end
+ *   the guest) and iproute2 (`ip`, for lo).
+ * virtme-ng depends on none of these: a Debian host has them. No virtiofsd: without
+ * it virtme-ng shares the root by 9p, as a plain install does.
  */
 export function virtmeChrootPackages(): string[] {
-  return ['virtme-ng', 'qemu-system-x86', 'busybox-static'];
+  return ['virtme-ng', 'qemu-system-x86', 'busybox-static', 'udev', 'systemd-sysv', 'iproute2'];
 }
 
 /** `name=version`, as apt (and mmdebstrap's --include) pins a package. */
@@ -115,6 +122,22 @@ export function readVngRun(run: { stdout: TimedLine[]; stderr: string; exitCode:
   const line = run.stdout.find((l) => l.text.trim() === expectedRelease);
   if (!line) throw new Error(`vng's guest never printed ${expectedRelease} (uname -r), so it did not run that kernel:\n${tail()}`);
   return { commandSeconds: line.atMs / 1000, exitSeconds: run.exitMs / 1000 };
+}
+
+/** The same vng command with the boot console shown (`--verbose`), to say why a run failed. */
+export function verboseArgv(argv: readonly string[]): string[] {
+  return [argv[0]!, '--verbose', ...argv.slice(1)];
+}
+
+/**
+ * What a `--verbose` run's console says about a failure: virtme's own lines and the
+ * kernel's panics and errors, the last `max` of them (the boot console is long).
+ */
+export function diagnosis(output: string, max = 12): string[] {
+  return output
+    .split(/\r?\n/)
+    .filter((line) => /virtme|not found|cannot|panic|error|fail/i.test(line))
+    .slice(-max);
 }
 
 /** `vng --version` → e.g. "1.35" (it prints "virtme-ng 1.35"). */

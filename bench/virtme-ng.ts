@@ -30,6 +30,7 @@ import { qemuVersion } from '../harness/vm/qemu/qemu-version.ts';
 import { timeToFirstVerdict, withSession } from './microvm.ts';
 import { ensureVirtmeChroot } from './virtme-ng-chroot.ts';
 import {
+  diagnosis,
   parseQemuVersion,
   parseVngVersion,
   readVngRun,
@@ -41,6 +42,7 @@ import {
   vngArgv,
   type SideBySideRound,
   type SideBySideSummary,
+  verboseArgv,
   type VngOutcome,
 } from './virtme-ng-plan.ts';
 
@@ -146,7 +148,15 @@ async function runVng(root: string, argv: readonly string[], expectedRelease: st
   clearTimeout(timer);
   const exitMs = performance.now() - started;
   if (exitMs >= VNG_TIMEOUT_MS) stderr += `\n(killed after ${VNG_TIMEOUT_MS / 1000} s)`;
-  return readVngRun({ stdout: timedLines(chunks), stderr, exitCode, exitMs }, expectedRelease);
+  try {
+    return readVngRun({ stdout: timedLines(chunks), stderr, exitCode, exitMs }, expectedRelease);
+  } catch (error) {
+    // vng prints nothing of the guest's boot by default: run it once more with the console shown, to say why.
+    const [verbose, verboseArgs] = sandboxArgv(root, verboseArgv(argv));
+    const again = await runHostCommand(verbose, verboseArgs, { check: false, timeoutMs: VNG_TIMEOUT_MS });
+    const why = diagnosis(again.stdout + again.stderr);
+    throw new Error(`${(error as Error).message}\nthe same run with --verbose (exit ${again.exitCode}) says:\n${why.join('\n') || '(nothing)'}`);
+  }
 }
 
 function sha256(data: Buffer): string {

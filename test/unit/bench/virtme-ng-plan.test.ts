@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  diagnosis,
   parseQemuVersion,
   parseVngVersion,
   pinned,
@@ -9,6 +10,7 @@ import {
   summarise,
   timedLines,
   virtmeChrootPackages,
+  verboseArgv,
   virtmeRounds,
   vngArgv,
   type SideBySideRound,
@@ -17,8 +19,8 @@ import {
 const RELEASE = '6.12.117+deb13-amd64';
 
 describe('the virtme-ng chroot', () => {
-  it('holds virtme-ng, QEMU and the static busybox virtme-run needs for a modular kernel', () => {
-    expect(virtmeChrootPackages()).toEqual(['virtme-ng', 'qemu-system-x86', 'busybox-static']);
+  it('holds virtme-ng, QEMU, and what its init needs of a Debian host (static busybox, udev, poweroff, ip)', () => {
+    expect(virtmeChrootPackages()).toEqual(['virtme-ng', 'qemu-system-x86', 'busybox-static', 'udev', 'systemd-sysv', 'iproute2']);
   });
 
   it('pins each package as apt does', () => {
@@ -40,6 +42,33 @@ describe('vngArgv', () => {
       '--exec',
       'uname -r',
     ]);
+  });
+});
+
+describe('a failed run, said why', () => {
+  it('is rerun with the boot console shown', () => {
+    expect(verboseArgv(['vng', '--run', 'k', '--exec', 'uname -r'])).toEqual(['vng', '--verbose', '--run', 'k', '--exec', 'uname -r']);
+  });
+
+  it("quotes virtme's own lines and the kernel's panic from that console", () => {
+    // From a real run in a chroot without udev (15:33 UTC): the command never ran.
+    const console = [
+      '[    4.874316] virtme initramfs: mounting hostfs...',
+      '[    5.101314] virtme initramfs: done; switching to real root',
+      '[   14.118300] virtme-init: udevd not found',
+      "/usr/lib/python3/dist-packages/virtme/guest/virtme-init: line 235: ip: command not found",
+      '[   16.282262] evm: overlay not supported',
+      'virtme-init: cannot find script I/O ports; make sure virtio-serial is available',
+      '[   18.697550] Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000100',
+      '[   18.708676]  dump_stack_lvl+0x5d/0x80',
+    ].join('\n');
+    expect(diagnosis(console, 4)).toEqual([
+      '[   14.118300] virtme-init: udevd not found',
+      '/usr/lib/python3/dist-packages/virtme/guest/virtme-init: line 235: ip: command not found',
+      'virtme-init: cannot find script I/O ports; make sure virtio-serial is available',
+      '[   18.697550] Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000100',
+    ]);
+    expect(diagnosis('')).toEqual([]);
   });
 });
 
