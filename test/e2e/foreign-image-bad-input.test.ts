@@ -62,5 +62,5 @@ describe('disk images the lab cannot use', () => {
     expect(refusedFor).toBeLessThan(120);
     expect(qemuProcessesUnder(`/tmp/toa-lab/s-${run.pid}-`)).toEqual([]);
     rmSync(dir, { recursive: true, force: true });
-  });
+  }, 900_000); // a cold cache builds the box first (mmdebstrap + cloud-init image, 2–5 min under load)
 });
