@@ -45,6 +45,14 @@ export function ipv4PseudoHeaderSum(
 }
 
 /**
+ * `ipv4PseudoHeaderSum` read off an IPv4 packet's own header, where source and destination lie
+ * side by side (bytes 12–19): the receive path needs no views of them.
+ */
+export function ipv4PseudoHeaderSumOf(ipv4Packet: Uint8Array, protocol: number, transportLength: number): number {
+  return sumWords(ipv4Packet, 12, 20) + protocol + transportLength;
+}
+
+/**
  * Unfolded sum of the IPv6 pseudo-header (RFC 8200 §8.1): source, destination, 32-bit upper
  * layer length, three zero bytes, next header. Also used by ICMPv6, which (unlike ICMP for
  * IPv4) covers the pseudo-header too.

@@ -137,7 +137,14 @@ export class TcpConnection {
   private rttSeq: number | undefined;
   private rttStartedAt = 0;
 
+  /**
+   * The connection's one timer, kept while the connection lives: re-armed with `refresh()`
+   * when the duration is the same (a short connection arms and disarms it half a dozen times),
+   * and left pending but unreferenced when disarmed (it then fires into nothing).
+   */
   private timer: NodeJS.Timeout | undefined;
+  private timerMs = 0;
+  /** What the timer is armed for; `undefined` when disarmed. */
   private timerKind: TimerKind | undefined;
   private ackPending = false;
   private ackPendingRole: OutgoingSegmentRole = 'ack';
@@ -171,6 +178,7 @@ export class TcpConnection {
     this.queueSeq = seqAdd(this.iss, 1);
     this.sendMss = Math.min(this.defaultPeerMss, tuning.mss);
     this.rto = new RetransmissionTimeout(tuning.initialRtoMs, tuning.minRtoMs, tuning.maxRtoMs);
+    this.flushPendingAck = () => this.flushAck();
   }
 
   private get defaultPeerMss(): number {
@@ -473,11 +481,15 @@ export class TcpConnection {
   /** RFC 9293 §3.10.7.4 "first: check sequence number", against the window we advertised. */
   private isAcceptable(seq: number, segmentLength: number): boolean {
     const window = Math.max(0, seqDiff(this.rcvAdvertisedEdge, this.rcvNxt));
-    const inWindow = (s: number): boolean => seqGe(s, this.rcvNxt) && seqLt(s, seqAdd(this.rcvNxt, window));
-    if (segmentLength === 0) return window === 0 ? seq === this.rcvNxt : inWindow(seq);
+    if (segmentLength === 0) return window === 0 ? seq === this.rcvNxt : this.inReceiveWindow(seq, window);
     if (window === 0) return false;
     // Also accept a segment that starts before RCV.NXT but brings new bytes (partial overlap).
-    return inWindow(seq) || (seqLt(seq, this.rcvNxt) && inWindow(seqAdd(seq, segmentLength - 1)));
+    return this.inReceiveWindow(seq, window) || (seqLt(seq, this.rcvNxt) && this.inReceiveWindow(seqAdd(seq, segmentLength - 1), window));
+  }
+
+  /** A method, not a closure in `isAcceptable`: that runs for every segment received. */
+  private inReceiveWindow(seq: number, window: number): boolean {
+    return seqGe(seq, this.rcvNxt) && seqLt(seq, seqAdd(this.rcvNxt, window));
   }
 
   private deliver(seq: number, payload: Uint8Array): void {
@@ -661,10 +673,16 @@ export class TcpConnection {
     queueMicrotask(this.flushPendingAck);
   }
 
-  private readonly flushPendingAck = (): void => {
+  /**
+   * Bound once in the constructor (a class-field arrow would be renamed at run time by tsx's
+   * keepNames helper for every connection, a measurable share of a short connection's cost).
+   */
+  private readonly flushPendingAck: () => void;
+
+  private flushAck(): void {
     if (this.ackPending && this.state !== 'CLOSED') this.emitAck(this.ackPendingRole);
     this.ackPending = false;
-  };
+  }
 
   private emitAck(role: OutgoingSegmentRole): void {
     this.emit(role, ACK, this.sndNxt, EMPTY, false);
@@ -768,25 +786,37 @@ export class TcpConnection {
   }
 
   private startTimer(kind: TimerKind, ms: number): void {
-    if (this.timer) clearTimeout(this.timer);
     this.timerKind = kind;
-    this.timer = setTimeout(this.onTimer, ms);
+    if (this.timer !== undefined && this.timerMs === ms) {
+      this.timer.ref().refresh(); // fires `ms` from now, as a new timer would
+      return;
+    }
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timerMs = ms;
+    this.timer = setTimeout(onConnectionTimer, ms, this);
   }
 
+  /** Disarms the timer; it never keeps the process alive while disarmed. */
   private stopTimer(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
     this.timerKind = undefined;
+    this.timer?.unref();
   }
 
-  private readonly onTimer = (): void => {
-    const kind = this.timerKind;
+  /** The connection is gone: its timer too. */
+  private releaseTimer(): void {
+    this.timerKind = undefined;
+    if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+  }
+
+  /** @internal The connection's one timer fired (`onConnectionTimer`); disarmed, it does nothing. */
+  onTimer(): void {
+    const kind = this.timerKind;
     this.timerKind = undefined;
     if (kind === 'time-wait') return this.enterClosed();
     if (kind === 'persist') return this.onPersistTimeout();
     if (kind === 'retransmit') return this.onRetransmitTimeout();
-  };
+  }
 
   private onRetransmitTimeout(): void {
     if (!seqGt(this.sndMax, this.sndUna)) return this.rearmTimer(false);
@@ -826,7 +856,7 @@ export class TcpConnection {
   private enterClosed(): void {
     if (this.state === 'CLOSED') return;
     this.state = 'CLOSED';
-    this.stopTimer();
+    this.releaseTimer();
     this.ackPending = false;
     this.onClosed(this);
   }
@@ -840,4 +870,9 @@ export class TcpConnection {
   private describePeer(): string {
     return `${this.endpoints.remoteAddress}:${this.endpoints.remotePort}`;
   }
+}
+
+/** Every connection's timer callback: the connection rides along as the timer's argument, so arming a timer makes no closure. */
+function onConnectionTimer(connection: TcpConnection): void {
+  connection.onTimer();
 }

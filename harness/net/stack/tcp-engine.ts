@@ -61,10 +61,16 @@ const RST = Object.freeze({ ...NO_TCP_FLAGS, rst: true });
 const RST_ACK = Object.freeze({ ...NO_TCP_FLAGS, rst: true, ack: true });
 const EMPTY = new Uint8Array(0);
 
-/** Also built inline in `receive` (hot path): keep the two in step. */
-const connectionKey = (e: TcpEndpoints): string =>
-  `${e.localAddress}:${e.localPort}>${e.remoteAddress}:${e.remotePort}`;
-const portKey = (address: string, port: number): string => `${address}:${port}`;
+/** Also built inline in `receive` (hot path): keep the three in step. */
+function connectionKey(e: TcpEndpoints): string {
+  return `${e.localAddress}:${e.localPort}>${e.remoteAddress}:${e.remotePort}`;
+}
+function connectionKeyOf(localAddress: string, localPort: number, remoteAddress: string, remotePort: number): string {
+  return `${localAddress}:${localPort}>${remoteAddress}:${remotePort}`;
+}
+function portKey(address: string, port: number): string {
+  return `${address}:${port}`;
+}
 
 /**
  * TCP demultiplexing for one host: the connection table, listeners, ephemeral ports, and the
@@ -94,20 +100,22 @@ export class TcpEngine {
     if (nextHop !== undefined && ipFamilyOf(nextHop) !== family) {
       throw new Error(`next hop ${nextHop} is not in the family of ${remoteAddress}`);
     }
-    const endpointsWith = (localPort: number): TcpEndpoints => ({
-      localAddress,
-      localPort,
-      remoteAddress,
-      remotePort: options.remotePort,
-      ...(nextHop !== undefined && nextHop !== remoteAddress && { nextHop }),
-    });
-    const endpoints = endpointsWith(
-      options.localPort ?? this.ports.allocate((port) => !this.isListening(localAddress, port) && this.claim(endpointsWith(port))),
-    );
-    if (!this.claim(endpoints)) throw new Error(`a connection ${connectionKey(endpoints)} already exists`);
+    const remotePort = options.remotePort;
+    // A port handed out by the allocator has just been claimed; a port asked for is claimed here.
+    const localPort =
+      options.localPort ??
+      this.ports.allocate(
+        (port) => !this.isListening(localAddress, port) && this.claim(connectionKeyOf(localAddress, port, remoteAddress, remotePort)),
+      );
+    const key = connectionKeyOf(localAddress, localPort, remoteAddress, remotePort);
+    if (options.localPort !== undefined && !this.claim(key)) throw new Error(`a connection ${key} already exists`);
+    const endpoints: TcpEndpoints =
+      nextHop !== undefined && nextHop !== remoteAddress
+        ? { localAddress, localPort, remoteAddress, remotePort, nextHop }
+        : { localAddress, localPort, remoteAddress, remotePort };
     const base = this.tuning[family];
     const tuning = options.tuning ? resolveTcpTuning({ ...base, ...options.tuning }) : base;
-    const { connection, socket } = this.register(endpoints, tuning, options.segmentOptions, 'SYN-SENT');
+    const { connection, socket } = this.register(key, endpoints, tuning, options.segmentOptions, 'SYN-SENT');
     connection.openActive(options.fastOpen);
     return socket;
   }
@@ -203,16 +211,11 @@ export class TcpEngine {
 
   private acceptSyn(listener: ListenerEntry, endpoints: TcpEndpoints, syn: TcpSegment): void {
     const tuning = listener.tuning[ipFamilyOf(endpoints.localAddress)];
-    const { connection, socket } = this.register(endpoints, tuning, listener.segmentOptions, 'SYN-RECEIVED');
-    let handedOut = false;
-    const handOut = (): void => {
-      if (handedOut) return;
-      handedOut = true;
-      listener.onConnection(socket);
-    };
-    socket.once('connect', handOut);
+    const { connection, socket } = this.register(connectionKey(endpoints), endpoints, tuning, listener.segmentOptions, 'SYN-RECEIVED');
     // A Fast Open SYN creates the connection: the application gets it now, as Linux's accept() does.
-    if (connection.openPassive(syn, listener.fastOpen)) handOut();
+    // Otherwise it is handed out once the handshake completes (never inside openPassive).
+    if (connection.openPassive(syn, listener.fastOpen)) listener.onConnection(socket);
+    else socket.once('connect', () => listener.onConnection(socket));
   }
 
   /**
@@ -221,19 +224,20 @@ export class TcpEngine {
    * is taken over (`tcp_tw_reuse`): at thousands of short connections per second, 16,384 ports
    * would otherwise all sit in TIME-WAIT.
    */
-  private claim(endpoints: TcpEndpoints): boolean {
-    const existing = this.connections.get(connectionKey(endpoints));
-    if (existing?.state === 'TIME-WAIT') existing.releaseTimeWait();
-    return !this.connections.has(connectionKey(endpoints));
+  private claim(key: string): boolean {
+    const existing = this.connections.get(key);
+    if (existing === undefined) return true;
+    if (existing.state === 'TIME-WAIT') existing.releaseTimeWait();
+    return !this.connections.has(key);
   }
 
   private register(
+    key: string,
     endpoints: TcpEndpoints,
     tuning: TcpTuning,
     segmentOptions: SegmentOptionsHook | undefined,
     initialState: 'SYN-SENT' | 'SYN-RECEIVED',
   ): { connection: TcpConnection; socket: TcpSocket } {
-    const key = connectionKey(endpoints);
     const connection = new TcpConnection(
       endpoints,
       tuning,
