@@ -45,11 +45,12 @@ export function ipv4PseudoHeaderSum(
 }
 
 /**
- * `ipv4PseudoHeaderSum` read off an IPv4 packet's own header, where source and destination lie
- * side by side (bytes 12–19): the receive path needs no views of them.
+ * `ipv4PseudoHeaderSum` read off an IPv4 header (at `offset` in `bytes`), where source and
+ * destination lie side by side (its bytes 12–19): no views of them, no second lookup of the
+ * addresses' bytes.
  */
-export function ipv4PseudoHeaderSumOf(ipv4Packet: Uint8Array, protocol: number, transportLength: number): number {
-  return sumWords(ipv4Packet, 12, 20) + protocol + transportLength;
+export function ipv4PseudoHeaderSumOf(bytes: Uint8Array, protocol: number, transportLength: number, offset = 0): number {
+  return sumWords(bytes, offset + 12, offset + 20) + protocol + transportLength;
 }
 
 /**

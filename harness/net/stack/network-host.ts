@@ -411,12 +411,11 @@ export class NetworkHost {
   private readonly sendTcp = (endpoints: TcpEndpoints, header: TcpHeader, payload: Uint8Array): void => {
     const tcpLength = tcpHeaderLength(header.options) + payload.length;
     const { frame, offset } = this.buildIpFrame(endpoints.localAddress, endpoints.remoteAddress, IpProtocol.tcp, tcpLength, IP_TTL);
-    const pseudo = pseudoHeaderSum(
-      cachedIpBytes(endpoints.localAddress),
-      cachedIpBytes(endpoints.remoteAddress),
-      IpProtocol.tcp,
-      tcpLength,
-    );
+    // IPv4: the pseudo-header is summed off the header just written (the addresses are there).
+    const pseudo =
+      ipFamilyOf(endpoints.localAddress) === 4
+        ? ipv4PseudoHeaderSumOf(frame, IpProtocol.tcp, tcpLength, ETHERNET_HEADER_LENGTH)
+        : pseudoHeaderSum(cachedIpBytes(endpoints.localAddress), cachedIpBytes(endpoints.remoteAddress), IpProtocol.tcp, tcpLength);
     writeTcpSegment(frame, offset, header, payload, pseudo);
     this.transmit(frame, endpoints.localAddress, endpoints.remoteAddress, endpoints.nextHop);
   };

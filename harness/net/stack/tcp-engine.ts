@@ -5,6 +5,7 @@ import type { TcpFastOpenConnect, TcpFastOpenServer } from './fast-open.ts';
 import type { HostAddresses } from './host-addresses.ts';
 import type { SegmentOptionsHook } from './segment-options-hook.ts';
 import { seqAdd } from './sequence-numbers.ts';
+import { ConnectionTable } from './connection-table.ts';
 import { TcpConnection, type TcpEndpoints, type TcpSegmentSender } from './tcp-connection.ts';
 import type { TcpErrorCode } from './tcp-errors.ts';
 import { TcpSocket } from './tcp-socket.ts';
@@ -61,11 +62,8 @@ const RST = Object.freeze({ ...NO_TCP_FLAGS, rst: true });
 const RST_ACK = Object.freeze({ ...NO_TCP_FLAGS, rst: true, ack: true });
 const EMPTY = new Uint8Array(0);
 
-/** Also built inline in `receive` (hot path): keep the three in step. */
-function connectionKey(e: TcpEndpoints): string {
-  return `${e.localAddress}:${e.localPort}>${e.remoteAddress}:${e.remotePort}`;
-}
-function connectionKeyOf(localAddress: string, localPort: number, remoteAddress: string, remotePort: number): string {
+/** How a 4-tuple reads in an error message. */
+function describeEndpoints(localAddress: string, localPort: number, remoteAddress: string, remotePort: number): string {
   return `${localAddress}:${localPort}>${remoteAddress}:${remotePort}`;
 }
 function portKey(address: string, port: number): string {
@@ -77,7 +75,7 @@ function portKey(address: string, port: number): string {
  * RST answer for segments that belong to nothing (RFC 9293 §3.10.7.1).
  */
 export class TcpEngine {
-  private readonly connections = new Map<string, TcpConnection>();
+  private readonly connections = new ConnectionTable();
   private readonly listeners = new Map<string, ListenerEntry>();
   private readonly ports = new EphemeralPortAllocator();
 
@@ -104,18 +102,17 @@ export class TcpEngine {
     // A port handed out by the allocator has just been claimed; a port asked for is claimed here.
     const localPort =
       options.localPort ??
-      this.ports.allocate(
-        (port) => !this.isListening(localAddress, port) && this.claim(connectionKeyOf(localAddress, port, remoteAddress, remotePort)),
-      );
-    const key = connectionKeyOf(localAddress, localPort, remoteAddress, remotePort);
-    if (options.localPort !== undefined && !this.claim(key)) throw new Error(`a connection ${key} already exists`);
+      this.ports.allocate((port) => !this.isListening(localAddress, port) && this.claim(localAddress, port, remoteAddress, remotePort));
+    if (options.localPort !== undefined && !this.claim(localAddress, localPort, remoteAddress, remotePort)) {
+      throw new Error(`a connection ${describeEndpoints(localAddress, localPort, remoteAddress, remotePort)} already exists`);
+    }
     const endpoints: TcpEndpoints =
       nextHop !== undefined && nextHop !== remoteAddress
         ? { localAddress, localPort, remoteAddress, remotePort, nextHop }
         : { localAddress, localPort, remoteAddress, remotePort };
     const base = this.tuning[family];
     const tuning = options.tuning ? resolveTcpTuning({ ...base, ...options.tuning }) : base;
-    const { connection, socket } = this.register(key, endpoints, tuning, options.segmentOptions, 'SYN-SENT');
+    const { connection, socket } = this.register(endpoints, tuning, options.segmentOptions, 'SYN-SENT');
     connection.openActive(options.fastOpen);
     return socket;
   }
@@ -158,9 +155,7 @@ export class TcpEngine {
 
   receive(sourceAddress: string, destinationAddress: string, segment: TcpSegment): void {
     const f = segment.flags;
-    const connection = this.connections.get(
-      `${destinationAddress}:${segment.destinationPort}>${sourceAddress}:${segment.sourcePort}`,
-    );
+    const connection = this.connections.get(destinationAddress, segment.destinationPort, sourceAddress, segment.sourcePort);
     if (connection) {
       // A fresh SYN for a 4-tuple in TIME-WAIT is a new connection (the peer reused its port).
       if (connection.state === 'TIME-WAIT' && f.syn && !f.ack && !f.rst) connection.releaseTimeWait();
@@ -211,7 +206,7 @@ export class TcpEngine {
 
   private acceptSyn(listener: ListenerEntry, endpoints: TcpEndpoints, syn: TcpSegment): void {
     const tuning = listener.tuning[ipFamilyOf(endpoints.localAddress)];
-    const { connection, socket } = this.register(connectionKey(endpoints), endpoints, tuning, listener.segmentOptions, 'SYN-RECEIVED');
+    const { connection, socket } = this.register(endpoints, tuning, listener.segmentOptions, 'SYN-RECEIVED');
     // A Fast Open SYN creates the connection: the application gets it now, as Linux's accept() does.
     // Otherwise it is handed out once the handshake completes (never inside openPassive).
     if (connection.openPassive(syn, listener.fastOpen)) listener.onConnection(socket);
@@ -224,15 +219,14 @@ export class TcpEngine {
    * is taken over (`tcp_tw_reuse`): at thousands of short connections per second, 16,384 ports
    * would otherwise all sit in TIME-WAIT.
    */
-  private claim(key: string): boolean {
-    const existing = this.connections.get(key);
+  private claim(localAddress: string, localPort: number, remoteAddress: string, remotePort: number): boolean {
+    const existing = this.connections.get(localAddress, localPort, remoteAddress, remotePort);
     if (existing === undefined) return true;
     if (existing.state === 'TIME-WAIT') existing.releaseTimeWait();
-    return !this.connections.has(key);
+    return this.connections.get(localAddress, localPort, remoteAddress, remotePort) === undefined;
   }
 
   private register(
-    key: string,
     endpoints: TcpEndpoints,
     tuning: TcpTuning,
     segmentOptions: SegmentOptionsHook | undefined,
@@ -242,18 +236,17 @@ export class TcpEngine {
       endpoints,
       tuning,
       this.sendSegment,
-      (closed) => {
-        if (this.connections.get(key) === closed) this.connections.delete(key);
-      },
+      (closed) => this.connections.delete(closed),
       segmentOptions,
       initialState,
     );
     const socket = new TcpSocket(connection, tuning.sendBufferSize, tuning.receiveBufferSize, initialState === 'SYN-RECEIVED');
-    this.connections.set(key, connection);
+    this.connections.add(connection);
     return { connection, socket };
   }
 
   private isListening(address: string, port: number): boolean {
+    if (this.listeners.size === 0) return false; // a balancer's host listens on nothing: no keys to build per port tried
     return this.listeners.has(portKey(address, port)) || this.listeners.has(portKey(ANY_ADDRESS, port));
   }
 
