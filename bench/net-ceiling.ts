@@ -5,6 +5,8 @@
  *
  *   npx tsx bench/net-ceiling.ts                    # prints the medians (stack, balancer)
  *   npx tsx bench/net-ceiling.ts stack-ipv6,dsr     # other paths, comma-separated
+ *   BENCH_NET_BASELINE=/tmp/main npx tsx bench/net-ceiling.ts balancer,loopback
+ *                                                   # + another tree's balancer, interleaved (before/after)
  *
  * Paths:
  * - `stack`: userspace client connection → memory wire → userspace server;
@@ -20,6 +22,7 @@
  * bulk MiB/s (one connection, client → server).
  */
 import { connect as netConnect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DsrBalancer } from '../harness/net/balancer/dsr.ts';
 import { FullNatBalancer } from '../harness/net/balancer/fullnat.ts';
@@ -272,16 +275,52 @@ export async function measureNetCeiling(options: NetCeilingOptions = {}): Promis
   return result;
 }
 
+/**
+ * `balancer` as measured by another toa-lab tree (e.g. a checkout of main), imported into this
+ * process beside ours: `BENCH_NET_BASELINE=/path/to/tree`. Its runs interleave with ours, so a
+ * before/after comparison shares every burst of load on the host.
+ */
+async function loadBaseline(tree: string): Promise<(options: NetCeilingOptions) => Promise<NetCeilingResult>> {
+  const module = (await import(pathToFileURL(join(resolve(tree), 'bench/net-ceiling.ts')).href)) as { measureNetCeiling: typeof measureNetCeiling };
+  return module.measureNetCeiling;
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const paths = process.argv[2]?.split(',') as NetCeilingPath[] | undefined;
   const unknown = paths?.filter((p) => !NET_CEILING_PATHS.includes(p)) ?? [];
   if (unknown.length > 0) throw new Error(`unknown path(s) ${unknown.join(', ')}; expected some of ${NET_CEILING_PATHS.join(', ')}`);
-  const result = await measureNetCeiling(paths ? { paths } : {});
-  for (const [path, figures] of Object.entries(result)) {
+  const baselineTree = process.env.BENCH_NET_BASELINE;
+  const rows = new Map<string, NetCeilingFigures['runs']>();
+  const add = (label: string, figures: NetCeilingFigures): void => {
+    const soFar = rows.get(label) ?? { connectionsPerSecond: [], bulkMiBPerSecond: [] };
+    soFar.connectionsPerSecond.push(...figures.runs.connectionsPerSecond);
+    soFar.bulkMiBPerSecond.push(...figures.runs.bulkMiBPerSecond);
+    rows.set(label, soFar);
+  };
+  if (baselineTree === undefined) {
+    const result = await measureNetCeiling(paths ? { paths } : {});
+    for (const [path, figures] of Object.entries(result)) add(path, figures);
+  } else {
+    // One run of each path, then the baseline's balancer, and again: all interleaved.
+    const baseline = await loadBaseline(baselineTree);
+    const ours = paths ?? ['stack', 'balancer', 'loopback'];
+    for (let run = 0; run < 5; run++) {
+      for (const path of ours) add(path, (await measureNetCeiling({ paths: [path], runs: 1 }))[path]!);
+      add('baseline', (await baseline({ paths: ['balancer'], runs: 1 })).balancer!);
+    }
+  }
+  for (const [label, runs] of rows) {
     console.log(
-      `${path.padEnd(9)} ${String(figures.connectionsPerSecond).padStart(7)} conn/s ` +
-        `(runs ${figures.runs.connectionsPerSecond.join(', ')})   ` +
-        `${String(figures.bulkMiBPerSecond).padStart(5)} MiB/s (runs ${figures.runs.bulkMiBPerSecond.join(', ')})`,
+      `${label.padEnd(9)} ${String(Math.round(median(runs.connectionsPerSecond))).padStart(7)} conn/s ` +
+        `(runs ${runs.connectionsPerSecond.join(', ')})   ` +
+        `${String(Math.round(median(runs.bulkMiBPerSecond))).padStart(5)} MiB/s (runs ${runs.bulkMiBPerSecond.join(', ')})`,
     );
+  }
+  const loopback = rows.get('loopback')?.connectionsPerSecond;
+  for (const label of ['balancer', 'baseline']) {
+    const measured = rows.get(label)?.connectionsPerSecond;
+    if (!measured || !loopback) continue;
+    const ratios = measured.map((value, i) => value / loopback[i]!);
+    console.log(`${label} / loopback: ×${median(ratios).toFixed(2)} median of per-run ratios ${ratios.map((r) => r.toFixed(2)).join(', ')} (goal ≥ ×0.8)`);
   }
 }
