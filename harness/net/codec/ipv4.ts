@@ -29,6 +29,8 @@ export interface Ipv4Packet {
   payload: Uint8Array;
 }
 
+const NO_OPTIONS = new Uint8Array(0);
+
 export function parseIpv4Packet(bytes: Uint8Array): Ipv4Packet {
   requireLength('ipv4', bytes, IPV4_MIN_HEADER_LENGTH, 'header');
   const version = bytes[0]! >> 4;
@@ -53,7 +55,8 @@ export function parseIpv4Packet(bytes: Uint8Array): Ipv4Packet {
     headerChecksum: (bytes[10]! << 8) | bytes[11]!,
     source: internedIpv4(bytes, 12),
     destination: internedIpv4(bytes, 16),
-    options: bytes.subarray(IPV4_MIN_HEADER_LENGTH, headerLength),
+    // Nearly every packet has none: one shared empty array, not a view per packet.
+    options: headerLength === IPV4_MIN_HEADER_LENGTH ? NO_OPTIONS : bytes.subarray(IPV4_MIN_HEADER_LENGTH, headerLength),
     payload: bytes.subarray(headerLength, totalLength),
   };
 }
