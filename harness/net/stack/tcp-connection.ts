@@ -57,6 +57,8 @@ export interface TcpConnectionOwner {
 const DEFAULT_PEER_MSS_IPV4 = 536;
 const DEFAULT_PEER_MSS_IPV6 = 1220;
 const EMPTY = new Uint8Array(0);
+/** The options of a segment that carries none: one shared, frozen list rather than a new one per segment. */
+const NO_OPTIONS: readonly TcpOption[] = Object.freeze([]);
 
 const flags = (set: Partial<TcpFlags>): TcpFlags =>
   Object.freeze({ fin: false, syn: false, rst: false, psh: false, ack: false, urg: false, ece: false, cwr: false, ...set });
@@ -572,13 +574,14 @@ export class TcpConnection {
       if (unsent > 0) {
         const usable = seqDiff(seqAdd(this.sndUna, this.sndWnd), this.sndNxt);
         if (usable <= 0) break;
-        const info: OutgoingSegmentInfo = {
-          role: 'data',
-          carriesFirstData: this.sndNxt === firstDataSeq,
-          retransmission: seqLt(this.sndNxt, this.sndMax),
-          sequenceNumber: this.sndNxt,
-        };
-        const extra = this.extraOptionsFor(info);
+        const extra = this.hook?.extraOptions
+          ? this.extraOptionsFor({
+              role: 'data',
+              carriesFirstData: this.sndNxt === firstDataSeq,
+              retransmission: seqLt(this.sndNxt, this.sndMax),
+              sequenceNumber: this.sndNxt,
+            })
+          : NO_OPTIONS;
         if (extra === undefined) return;
         const room = Math.max(1, this.sendMss - paddedTcpOptionsLength(extra));
         const length = Math.min(unsent, usable, room);
@@ -694,23 +697,21 @@ export class TcpConnection {
     seq: number,
     payload: Uint8Array,
     retransmission: boolean,
-    own: readonly TcpOption[] = [],
+    own: readonly TcpOption[] = NO_OPTIONS,
   ): void {
-    const extra = this.extraOptionsFor({
-      role,
-      carriesFirstData: false,
-      retransmission,
-      sequenceNumber: seq,
-    });
+    // Without a hook (every segment of a plain connection) no segment description is built.
+    const extra = this.hook?.extraOptions
+      ? this.extraOptionsFor({ role, carriesFirstData: false, retransmission, sequenceNumber: seq })
+      : NO_OPTIONS;
     if (extra === undefined) return;
     this.emitRaw(segmentFlags, seq, payload, extra.length > 0 ? [...own, ...extra] : own);
   }
 
   /** Asks the hook for extra options; `undefined` if building them failed (connection failed). */
   private extraOptionsFor(info: OutgoingSegmentInfo): readonly TcpOption[] | undefined {
-    if (!this.hook?.extraOptions) return [];
+    if (!this.hook?.extraOptions) return NO_OPTIONS;
     try {
-      return this.hook.extraOptions(info) ?? [];
+      return this.hook.extraOptions(info) ?? NO_OPTIONS;
     } catch (error) {
       this.fail('EINVAL', `segment options hook failed: ${(error as Error).message}`, error);
       return undefined;
