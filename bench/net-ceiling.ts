@@ -3,10 +3,11 @@
  * balancer go with no VM in the way, over an in-memory wire to a userspace peer. Whatever a
  * scenario measures against a real guest is bounded by these numbers.
  *
- *   npx tsx bench/net-ceiling.ts                    # prints the medians (stack, balancer)
+ *   npx tsx bench/net-ceiling.ts                    # medians of stack, balancer and loopback, balancer / loopback
  *   npx tsx bench/net-ceiling.ts stack-ipv6,dsr     # other paths, comma-separated
  *   BENCH_NET_BASELINE=/tmp/main npx tsx bench/net-ceiling.ts balancer,loopback
- *                                                   # + another tree's balancer, interleaved (before/after)
+ *                                                   # + another tree's balancer ("baseline"), interleaved run
+ *                                                   #   by run with ours: before/after in one process
  *
  * Paths:
  * - `stack`: userspace client connection → memory wire → userspace server;
