@@ -18,7 +18,11 @@
  *   frames to the server's MAC, VIP 192.0.2.100 on the server) → memory wire → userspace server;
  * - `loopback`: node `net` client → 127.0.0.1 → node `net` server, both in this process: what
  *   node itself manages with no balancer at all — the yardstick for `balancer` (issue 13 asks
- *   for balancer ≥ 0.8 × loopback, measured in the same run).
+ *   for balancer ≥ 0.8 × loopback, measured in the same run);
+ * - `node-relay`: node `net` client → 127.0.0.1 → a relay made of node's own sockets (a
+ *   kernel TCP connection onwards per client, `pipe` both ways, the client's address read as
+ *   the balancer reads it) → node `net` server: what a balancer built without the userspace
+ *   stack would manage — a yardstick for `balancer`, not a lab path.
  * For each: short connections per second (connect, small request, small response, close) and
  * bulk MiB/s (one connection, client → server).
  */
@@ -45,8 +49,8 @@ export interface NetCeilingOptions {
   paths?: readonly NetCeilingPath[];
 }
 
-export type NetCeilingPath = 'stack' | 'balancer' | 'stack-ipv6' | 'dsr' | 'loopback';
-export const NET_CEILING_PATHS: readonly NetCeilingPath[] = ['stack', 'balancer', 'stack-ipv6', 'dsr', 'loopback'];
+export type NetCeilingPath = 'stack' | 'balancer' | 'stack-ipv6' | 'dsr' | 'loopback' | 'node-relay';
+export const NET_CEILING_PATHS: readonly NetCeilingPath[] = ['stack', 'balancer', 'stack-ipv6', 'dsr', 'loopback', 'node-relay'];
 
 export interface NetCeilingFigures {
   connectionsPerSecond: number;
@@ -167,6 +171,23 @@ async function startLoopbackPeer(): Promise<{ shortPort: number; bulkPort: numbe
   };
 }
 
+/** Relays every client on 127.0.0.1 to `port` over a kernel TCP connection of its own. */
+async function startNodeRelay(port: number): Promise<{ port: number; close: () => Promise<void> }> {
+  const server = createServer({ allowHalfOpen: true, noDelay: true }, (client) => {
+    const backend = netConnect({ host: '127.0.0.1', port, noDelay: true, allowHalfOpen: true });
+    client.on('error', () => backend.destroy());
+    backend.on('error', () => client.destroy());
+    void client.remoteAddress; // the balancer's record reads it too
+    client.pipe(backend);
+    backend.pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, () => resolve()));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
 async function measurePath(path: NetCeilingPath, options: Required<NetCeilingOptions>): Promise<NetCeilingFigures> {
   const connectionsPerSecond: number[] = [];
   const bulkMiBPerSecond: number[] = [];
@@ -178,6 +199,19 @@ async function measurePath(path: NetCeilingPath, options: Required<NetCeilingOpt
         connectionsPerSecond.push(options.shortConnections / seconds);
         bulkMiBPerSecond.push(await bulk(() => netConnect({ host: '127.0.0.1', port: peer.bulkPort }), options.bulkBytes));
       } finally {
+        await peer.close();
+      }
+      continue;
+    }
+    if (path === 'node-relay') {
+      const peer = await startLoopbackPeer();
+      const [shortRelay, bulkRelay] = await Promise.all([startNodeRelay(peer.shortPort), startNodeRelay(peer.bulkPort)]);
+      try {
+        const seconds = await timedPool(options.shortConnections, options.concurrency, () => shortViaBalancer(shortRelay.port));
+        connectionsPerSecond.push(options.shortConnections / seconds);
+        bulkMiBPerSecond.push(await bulk(() => netConnect({ host: '127.0.0.1', port: bulkRelay.port }), options.bulkBytes));
+      } finally {
+        await Promise.all([shortRelay.close(), bulkRelay.close()]);
         await peer.close();
       }
       continue;
@@ -318,7 +352,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     );
   }
   const loopback = rows.get('loopback')?.connectionsPerSecond;
-  for (const label of ['balancer', 'baseline']) {
+  for (const label of ['balancer', 'baseline', 'node-relay']) {
     const measured = rows.get(label)?.connectionsPerSecond;
     if (!measured || !loopback) continue;
     const ratios = measured.map((value, i) => value / loopback[i]!);
