@@ -311,6 +311,16 @@ export async function measureNetCeiling(options: NetCeilingOptions = {}): Promis
 }
 
 /**
+ * The most `balancer / loopback` could be with a relay that cost nothing: the balancer's side
+ * facing the client is the loopback path's server (same node work), and behind it come a
+ * userspace client and a userspace server — the `stack` path. Per connection, balancer ≥
+ * loopback + stack, so the ratio is at most stack / (stack + loopback) in conn/s.
+ */
+export function freeRelayBound(stackPerSecond: number, loopbackPerSecond: number): number {
+  return stackPerSecond / (stackPerSecond + loopbackPerSecond);
+}
+
+/**
  * `balancer` as measured by another toa-lab tree (e.g. a checkout of main), imported into this
  * process beside ours: `BENCH_NET_BASELINE=/path/to/tree`. Its runs interleave with ours, so a
  * before/after comparison shares every burst of load on the host.
@@ -357,5 +367,10 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     if (!measured || !loopback) continue;
     const ratios = measured.map((value, i) => value / loopback[i]!);
     console.log(`${label} / loopback: ×${median(ratios).toFixed(2)} median of per-run ratios ${ratios.map((r) => r.toFixed(2)).join(', ')} (goal ≥ ×0.8)`);
+  }
+  const stack = rows.get('stack')?.connectionsPerSecond;
+  if (stack && loopback) {
+    const bounds = stack.map((value, i) => freeRelayBound(value, loopback[i]!));
+    console.log(`free-relay bound (loopback + stack per connection): ×${median(bounds).toFixed(2)} (per run ${bounds.map((b) => b.toFixed(2)).join(', ')})`);
   }
 }
