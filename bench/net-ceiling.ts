@@ -326,7 +326,8 @@ export function freeRelayBound(stackPerSecond: number, loopbackPerSecond: number
  * before/after comparison shares every burst of load on the host.
  */
 async function loadBaseline(tree: string): Promise<(options: NetCeilingOptions) => Promise<NetCeilingResult>> {
-  const module = (await import(pathToFileURL(join(resolve(tree), 'bench/net-ceiling.ts')).href)) as { measureNetCeiling: typeof measureNetCeiling };
+  const url = pathToFileURL(join(resolve(tree), 'bench/net-ceiling.ts')).href;
+  const module = (await import(url)) as { measureNetCeiling: typeof measureNetCeiling };
   return module.measureNetCeiling;
 }
 

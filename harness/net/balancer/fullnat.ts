@@ -185,7 +185,11 @@ export class FullNatBalancer extends EventEmitter<FullNatEvents> {
     const index = this.connectionsAccepted++;
     const injectedClient = this.toa ? this.chooseClient(index) : undefined;
     const fastOpen = this.fastOpen && fastOpenConnect(this.fastOpen.settings, this.fastOpen.jar, this.backend.address);
-    const connectOptions: TcpConnectOptions = { remoteAddress: this.backend.address, remotePort: this.backend.port, localAddress: this.address };
+    const connectOptions: TcpConnectOptions = {
+      remoteAddress: this.backend.address,
+      remotePort: this.backend.port,
+      localAddress: this.address,
+    };
     if (this.toa && injectedClient) {
       this.toaPlacement ??= new CheckedToaPlacement(this.toa.placement ?? DEFAULT_TOA_SETTINGS.placement);
       connectOptions.segmentOptions = toaSegmentOptions(this.toaPolicy(this.toa, injectedClient), this.toaPlacement);

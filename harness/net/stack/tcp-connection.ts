@@ -486,7 +486,8 @@ export class TcpConnection {
     if (segmentLength === 0) return window === 0 ? seq === this.rcvNxt : this.inReceiveWindow(seq, window);
     if (window === 0) return false;
     // Also accept a segment that starts before RCV.NXT but brings new bytes (partial overlap).
-    return this.inReceiveWindow(seq, window) || (seqLt(seq, this.rcvNxt) && this.inReceiveWindow(seqAdd(seq, segmentLength - 1), window));
+    if (this.inReceiveWindow(seq, window)) return true;
+    return seqLt(seq, this.rcvNxt) && this.inReceiveWindow(seqAdd(seq, segmentLength - 1), window);
   }
 
   /** A method, not a closure in `isAcceptable`: that runs for every segment received. */

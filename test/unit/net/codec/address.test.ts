@@ -22,7 +22,10 @@ describe('addresses', () => {
     };
     const dottedish = fc.stringMatching(/^[0-9.]{0,16}$/);
     const quadLike = fc
-      .array(fc.oneof(fc.integer({ min: 0, max: 999 }).map(String), fc.constantFrom('00', '01', '007', '', '0000', '256')), { minLength: 3, maxLength: 5 })
+      .array(fc.oneof(fc.integer({ min: 0, max: 999 }).map(String), fc.constantFrom('00', '01', '007', '', '0000', '256')), {
+        minLength: 3,
+        maxLength: 5,
+      })
       .map((parts) => parts.join('.'));
     const anything = fc.string({ maxLength: 20 });
     fc.assert(

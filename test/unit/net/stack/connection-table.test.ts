@@ -35,7 +35,9 @@ describe('ConnectionTable', () => {
   it('walks connections in the order they were added; deleting one twice or one never added changes nothing', () => {
     const table = new ConnectionTable();
     const ports = [65535, 49152, 1, 65535];
-    const added = ports.map((port, i) => connection({ localAddress: '192.0.2.2', localPort: port, remoteAddress: `192.0.2.${10 + i}`, remotePort: 65535 }));
+    const added = ports.map((port, i) =>
+      connection({ localAddress: '192.0.2.2', localPort: port, remoteAddress: `192.0.2.${10 + i}`, remotePort: 65535 }),
+    );
     for (const c of added) table.add(c);
     table.delete(added[1]!);
     table.delete(added[1]!);
