@@ -5,7 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { describeCells, measureCells } from './cell-time.ts';
 import { measureMicroVm } from './microvm.ts';
-import { measureNetCeiling } from './net-ceiling.ts';
+import { freeRelayBound, measureNetCeiling } from './net-ceiling.ts';
 import { measureParallel } from './parallel.ts';
 import { median } from './median.ts';
 
@@ -38,6 +38,11 @@ const balancer = ceiling.balancer?.connectionsPerSecond;
 if (loopback && balancer) {
   const ratios = ceiling.balancer!.runs.connectionsPerSecond.map((b, i) => (b / ceiling.loopback!.runs.connectionsPerSecond[i]!).toFixed(2));
   console.log(`balancer path / plain node loopback, short conn/s: ×${(balancer / loopback).toFixed(2)} (per run: ${ratios.join(', ')}; goal ≥ ×0.8)`);
+  const stack = ceiling.stack?.runs.connectionsPerSecond;
+  if (stack) {
+    const bounds = stack.map((s, i) => freeRelayBound(s, ceiling.loopback!.runs.connectionsPerSecond[i]!).toFixed(2));
+    console.log(`  at most, with a relay that cost nothing (loopback + stack per connection): per run ${bounds.join(', ')}`);
+  }
 }
 
 // One kernel cell = boot + every data-path scenario (issue 13: ≤ 45 s where the first verdict is ~5 s).
