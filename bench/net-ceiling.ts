@@ -3,8 +3,11 @@
  * balancer go with no VM in the way, over an in-memory wire to a userspace peer. Whatever a
  * scenario measures against a real guest is bounded by these numbers.
  *
- *   npx tsx bench/net-ceiling.ts                    # prints the medians (stack, balancer)
+ *   npx tsx bench/net-ceiling.ts                    # medians of stack, balancer and loopback, balancer / loopback
  *   npx tsx bench/net-ceiling.ts stack-ipv6,dsr     # other paths, comma-separated
+ *   BENCH_NET_BASELINE=/tmp/main npx tsx bench/net-ceiling.ts balancer,loopback
+ *                                                   # + another tree's balancer ("baseline"), interleaved run
+ *                                                   #   by run with ours: before/after in one process
  *
  * Paths:
  * - `stack`: userspace client connection → memory wire → userspace server;
@@ -15,11 +18,16 @@
  *   frames to the server's MAC, VIP 192.0.2.100 on the server) → memory wire → userspace server;
  * - `loopback`: node `net` client → 127.0.0.1 → node `net` server, both in this process: what
  *   node itself manages with no balancer at all — the yardstick for `balancer` (issue 13 asks
- *   for balancer ≥ 0.8 × loopback, measured in the same run).
+ *   for balancer ≥ 0.8 × loopback, measured in the same run);
+ * - `node-relay`: node `net` client → 127.0.0.1 → a relay made of node's own sockets (a
+ *   kernel TCP connection onwards per client, `pipe` both ways, the client's address read as
+ *   the balancer reads it) → node `net` server: what a balancer built without the userspace
+ *   stack would manage — a yardstick for `balancer`, not a lab path.
  * For each: short connections per second (connect, small request, small response, close) and
  * bulk MiB/s (one connection, client → server).
  */
 import { connect as netConnect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DsrBalancer } from '../harness/net/balancer/dsr.ts';
 import { FullNatBalancer } from '../harness/net/balancer/fullnat.ts';
@@ -41,8 +49,8 @@ export interface NetCeilingOptions {
   paths?: readonly NetCeilingPath[];
 }
 
-export type NetCeilingPath = 'stack' | 'balancer' | 'stack-ipv6' | 'dsr' | 'loopback';
-export const NET_CEILING_PATHS: readonly NetCeilingPath[] = ['stack', 'balancer', 'stack-ipv6', 'dsr', 'loopback'];
+export type NetCeilingPath = 'stack' | 'balancer' | 'stack-ipv6' | 'dsr' | 'loopback' | 'node-relay';
+export const NET_CEILING_PATHS: readonly NetCeilingPath[] = ['stack', 'balancer', 'stack-ipv6', 'dsr', 'loopback', 'node-relay'];
 
 export interface NetCeilingFigures {
   connectionsPerSecond: number;
@@ -163,6 +171,23 @@ async function startLoopbackPeer(): Promise<{ shortPort: number; bulkPort: numbe
   };
 }
 
+/** Relays every client on 127.0.0.1 to `port` over a kernel TCP connection of its own. */
+async function startNodeRelay(port: number): Promise<{ port: number; close: () => Promise<void> }> {
+  const server = createServer({ allowHalfOpen: true, noDelay: true }, (client) => {
+    const backend = netConnect({ host: '127.0.0.1', port, noDelay: true, allowHalfOpen: true });
+    client.on('error', () => backend.destroy());
+    backend.on('error', () => client.destroy());
+    void client.remoteAddress; // the balancer's record reads it too
+    client.pipe(backend);
+    backend.pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, () => resolve()));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
 async function measurePath(path: NetCeilingPath, options: Required<NetCeilingOptions>): Promise<NetCeilingFigures> {
   const connectionsPerSecond: number[] = [];
   const bulkMiBPerSecond: number[] = [];
@@ -174,6 +199,19 @@ async function measurePath(path: NetCeilingPath, options: Required<NetCeilingOpt
         connectionsPerSecond.push(options.shortConnections / seconds);
         bulkMiBPerSecond.push(await bulk(() => netConnect({ host: '127.0.0.1', port: peer.bulkPort }), options.bulkBytes));
       } finally {
+        await peer.close();
+      }
+      continue;
+    }
+    if (path === 'node-relay') {
+      const peer = await startLoopbackPeer();
+      const [shortRelay, bulkRelay] = await Promise.all([startNodeRelay(peer.shortPort), startNodeRelay(peer.bulkPort)]);
+      try {
+        const seconds = await timedPool(options.shortConnections, options.concurrency, () => shortViaBalancer(shortRelay.port));
+        connectionsPerSecond.push(options.shortConnections / seconds);
+        bulkMiBPerSecond.push(await bulk(() => netConnect({ host: '127.0.0.1', port: bulkRelay.port }), options.bulkBytes));
+      } finally {
+        await Promise.all([shortRelay.close(), bulkRelay.close()]);
         await peer.close();
       }
       continue;
@@ -272,16 +310,68 @@ export async function measureNetCeiling(options: NetCeilingOptions = {}): Promis
   return result;
 }
 
+/**
+ * The most `balancer / loopback` could be with a relay that cost nothing: the balancer's side
+ * facing the client is the loopback path's server (same node work), and behind it come a
+ * userspace client and a userspace server — the `stack` path. Per connection, balancer ≥
+ * loopback + stack, so the ratio is at most stack / (stack + loopback) in conn/s.
+ */
+export function freeRelayBound(stackPerSecond: number, loopbackPerSecond: number): number {
+  return stackPerSecond / (stackPerSecond + loopbackPerSecond);
+}
+
+/**
+ * `balancer` as measured by another toa-lab tree (e.g. a checkout of main), imported into this
+ * process beside ours: `BENCH_NET_BASELINE=/path/to/tree`. Its runs interleave with ours, so a
+ * before/after comparison shares every burst of load on the host.
+ */
+async function loadBaseline(tree: string): Promise<(options: NetCeilingOptions) => Promise<NetCeilingResult>> {
+  const url = pathToFileURL(join(resolve(tree), 'bench/net-ceiling.ts')).href;
+  const module = (await import(url)) as { measureNetCeiling: typeof measureNetCeiling };
+  return module.measureNetCeiling;
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const paths = process.argv[2]?.split(',') as NetCeilingPath[] | undefined;
   const unknown = paths?.filter((p) => !NET_CEILING_PATHS.includes(p)) ?? [];
   if (unknown.length > 0) throw new Error(`unknown path(s) ${unknown.join(', ')}; expected some of ${NET_CEILING_PATHS.join(', ')}`);
-  const result = await measureNetCeiling(paths ? { paths } : {});
-  for (const [path, figures] of Object.entries(result)) {
+  const baselineTree = process.env.BENCH_NET_BASELINE;
+  const rows = new Map<string, NetCeilingFigures['runs']>();
+  const add = (label: string, figures: NetCeilingFigures): void => {
+    const soFar = rows.get(label) ?? { connectionsPerSecond: [], bulkMiBPerSecond: [] };
+    soFar.connectionsPerSecond.push(...figures.runs.connectionsPerSecond);
+    soFar.bulkMiBPerSecond.push(...figures.runs.bulkMiBPerSecond);
+    rows.set(label, soFar);
+  };
+  if (baselineTree === undefined) {
+    const result = await measureNetCeiling(paths ? { paths } : {});
+    for (const [path, figures] of Object.entries(result)) add(path, figures);
+  } else {
+    // One run of each path, then the baseline's balancer, and again: all interleaved.
+    const baseline = await loadBaseline(baselineTree);
+    const ours = paths ?? ['stack', 'balancer', 'loopback'];
+    for (let run = 0; run < 5; run++) {
+      for (const path of ours) add(path, (await measureNetCeiling({ paths: [path], runs: 1 }))[path]!);
+      add('baseline', (await baseline({ paths: ['balancer'], runs: 1 })).balancer!);
+    }
+  }
+  for (const [label, runs] of rows) {
     console.log(
-      `${path.padEnd(9)} ${String(figures.connectionsPerSecond).padStart(7)} conn/s ` +
-        `(runs ${figures.runs.connectionsPerSecond.join(', ')})   ` +
-        `${String(figures.bulkMiBPerSecond).padStart(5)} MiB/s (runs ${figures.runs.bulkMiBPerSecond.join(', ')})`,
+      `${label.padEnd(9)} ${String(Math.round(median(runs.connectionsPerSecond))).padStart(7)} conn/s ` +
+        `(runs ${runs.connectionsPerSecond.join(', ')})   ` +
+        `${String(Math.round(median(runs.bulkMiBPerSecond))).padStart(5)} MiB/s (runs ${runs.bulkMiBPerSecond.join(', ')})`,
     );
+  }
+  const loopback = rows.get('loopback')?.connectionsPerSecond;
+  for (const label of ['balancer', 'baseline', 'node-relay']) {
+    const measured = rows.get(label)?.connectionsPerSecond;
+    if (!measured || !loopback) continue;
+    const ratios = measured.map((value, i) => value / loopback[i]!);
+    console.log(`${label} / loopback: ×${median(ratios).toFixed(2)} median of per-run ratios ${ratios.map((r) => r.toFixed(2)).join(', ')} (goal ≥ ×0.8)`);
+  }
+  const stack = rows.get('stack')?.connectionsPerSecond;
+  if (stack && loopback) {
+    const bounds = stack.map((value, i) => freeRelayBound(value, loopback[i]!));
+    console.log(`free-relay bound (loopback + stack per connection): ×${median(bounds).toFixed(2)} (per run ${bounds.map((b) => b.toFixed(2)).join(', ')})`);
   }
 }

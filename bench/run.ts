@@ -6,7 +6,7 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { describeCells, measureCells } from './cell-time.ts';
 import { measureMicroVm } from './microvm.ts';
-import { measureNetCeiling } from './net-ceiling.ts';
+import { freeRelayBound, measureNetCeiling } from './net-ceiling.ts';
 import { measureParallel } from './parallel.ts';
 import { median } from './median.ts';
 import { selectedParts } from './parts.ts';
@@ -48,6 +48,11 @@ if (parts.has('net-ceiling')) {
   if (loopback && balancer) {
     const ratios = ceiling.balancer!.runs.connectionsPerSecond.map((b, i) => (b / ceiling.loopback!.runs.connectionsPerSecond[i]!).toFixed(2));
     console.log(`balancer path / plain node loopback, short conn/s: ×${(balancer / loopback).toFixed(2)} (per run: ${ratios.join(', ')}; goal ≥ ×0.8)`);
+    const stack = ceiling.stack?.runs.connectionsPerSecond;
+    if (stack) {
+      const bounds = stack.map((s, i) => freeRelayBound(s, ceiling.loopback!.runs.connectionsPerSecond[i]!).toFixed(2));
+      console.log(`  at most, with a relay that cost nothing (loopback + stack per connection): per run ${bounds.join(', ')}`);
+    }
   }
 }
 

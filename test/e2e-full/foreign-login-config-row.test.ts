@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureStandardVagrantBox } from '../../harness/images/cloud/build-vagrant-box.ts';
+import { qemuProcessesUnder } from '../helpers/qemu-processes.ts';
 import { removeRunFolders, runToaLab, type ToaLabRun } from '../helpers/toa-lab-run.ts';
 
 /**
@@ -12,7 +13,9 @@ import { removeRunFolders, runToaLab, type ToaLabRun } from '../helpers/toa-lab-
  * insecure key as Debian's vagrant package ships it) and booted by the QEMU provider,
  * not by Vagrant: the harness gets in as that user through sudo, points apt at the run's
  * proxy itself (no seed did), and runs the row. Without the login the same disk ends its
- * cell a minute after sshd answers (test/e2e/foreign-image-bad-input.test.ts). The run
+ * cell a minute after sshd answers (the second describe; moved here from the test command,
+ * whose budget a cold box build strained: the refusal itself is also unit-tested against a
+ * real ssh2 server, test/unit/remote/ssh-login-refusal.test.ts). The run
  * also names another row with --profile, which the procedure then follows.
  */
 describe("a config row with the disk's own login (a Vagrant box's disk, no seed taken)", () => {
@@ -56,4 +59,31 @@ describe("a config row with the disk's own login (a Vagrant box's disk, no seed 
     }
     expect(run.code).toBe(0);
   });
+});
+
+describe('the same disk with no login configured', () => {
+  afterAll(() => removeRunFolders());
+
+  it("a disk that ignores the cloud-init seed and no login configured: sshd's refusal, and what to add, a minute after sshd answers", async () => {
+    // A standard Vagrant box's own disk: its cloud-init reads no datasource but None, so the
+    // seed's user never exists; only its vagrant user with Vagrant's key gets in.
+    const box = await ensureStandardVagrantBox((line) => console.log(line));
+    const dir = mkdtempSync(join(tmpdir(), 'toa-lab-box-disk-'));
+    execFileSync('tar', ['-xf', box.box, '-C', dir, 'box.img']);
+    const run = runToaLab(['--image-file', join(dir, 'box.img'), '--scenario', 'guide-procedure'], { timeoutMs: 900_000 });
+    expect(run.code, run.stderr).toBe(1);
+    const error = run.outcome('box', 'guide-procedure')?.error ?? '';
+    console.log(error);
+    expect(error).toMatch(/^the image did not start: sshd on 127\.0\.0\.1:\d+ refused toalab\w+'s key for \d+ s/);
+    expect(error).toContain("the image did not take the run's cloud-init NoCloud seed");
+    expect(error).toMatch(/\{ "images": \{ "ROW": \[\{ "kind": "local-image", "path": "[^"]+box\.img", "login": \{ "user": "vagrant", "privateKeyFile": /);
+    // Bounded by the refusal's grace after sshd answered, not by the 600 s first-boot timeout.
+    const answered = Number(/ssh: 127\.0\.0\.1:\d+ answers \([^)]*\) after ([\d.]+) s/.exec(run.stdout)?.[1]);
+    const refusedFor = Number(/refused toalab\w+'s key for (\d+) s/.exec(error)?.[1]);
+    expect(answered).toBeGreaterThan(0);
+    expect(refusedFor).toBeGreaterThanOrEqual(60);
+    expect(refusedFor).toBeLessThan(120);
+    expect(qemuProcessesUnder(`/tmp/toa-lab/s-${run.pid}-`)).toEqual([]);
+    rmSync(dir, { recursive: true, force: true });
+  }, 900_000); // a cold cache builds the box first
 });

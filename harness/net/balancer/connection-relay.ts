@@ -89,38 +89,56 @@ export function relayConnection(
   onEnd: (outcome: RelayOutcome, error?: Error) => void,
   options: RelayOptions = {},
 ): Relay {
-  let outcome: RelayOutcome | undefined;
-  let cause: Error | undefined;
-  let openSockets = 2;
-  const settle = (result: RelayOutcome, error?: Error): void => {
-    if (outcome !== undefined) return;
-    outcome = result;
-    cause = error;
-  };
-  const onClose = (): void => {
-    if (--openSockets === 0) onEnd(outcome ?? 'closed', cause);
-  };
-
+  const relay = new ConnectionRelay(client, backend, onEnd);
   if (options.holdClientDataUntilFin) forwardHoldingUntilFin(client, backend);
   else forward(client, backend);
   forward(backend, client);
+  client.on('error', (error: NodeJS.ErrnoException) => relay.clientFailed(error));
+  backend.on('error', (error: Error & { code?: TcpErrorCode }) => relay.backendFailed(error));
+  client.on('close', () => relay.socketClosed());
+  backend.on('close', () => relay.socketClosed());
+  return relay;
+}
 
-  client.on('error', (error: NodeJS.ErrnoException) => {
-    settle(error.code === 'ECONNRESET' ? 'client-reset' : 'client-error', error);
-    backend.destroy(); // → RST to the backend
-  });
-  backend.on('error', (error: Error & { code?: TcpErrorCode }) => {
-    settle((error.code && OUTCOME_BY_TCP_ERROR[error.code]) ?? 'backend-error', error);
-    if (!client.destroyed) client.resetAndDestroy();
-  });
-  client.on('close', onClose);
-  backend.on('close', onClose);
+/**
+ * The state of one relayed connection: the first outcome wins, `onEnd` runs when the second
+ * socket has closed. A class rather than closures in `relayConnection`: tsx names every named
+ * closure at run time, per connection.
+ */
+class ConnectionRelay implements Relay {
+  private outcome: RelayOutcome | undefined;
+  private cause: Error | undefined;
+  private openSockets = 2;
 
-  return {
-    abort() {
-      settle('balancer-closed');
-      backend.destroy();
-      if (!client.destroyed) client.resetAndDestroy();
-    },
-  };
+  constructor(
+    private readonly client: Socket,
+    private readonly backend: TcpSocket,
+    private readonly onEnd: (outcome: RelayOutcome, error?: Error) => void,
+  ) {}
+
+  clientFailed(error: NodeJS.ErrnoException): void {
+    this.settle(error.code === 'ECONNRESET' ? 'client-reset' : 'client-error', error);
+    this.backend.destroy(); // → RST to the backend
+  }
+
+  backendFailed(error: Error & { code?: TcpErrorCode }): void {
+    this.settle((error.code && OUTCOME_BY_TCP_ERROR[error.code]) ?? 'backend-error', error);
+    if (!this.client.destroyed) this.client.resetAndDestroy();
+  }
+
+  socketClosed(): void {
+    if (--this.openSockets === 0) this.onEnd(this.outcome ?? 'closed', this.cause);
+  }
+
+  abort(): void {
+    this.settle('balancer-closed');
+    this.backend.destroy();
+    if (!this.client.destroyed) this.client.resetAndDestroy();
+  }
+
+  private settle(result: RelayOutcome, error?: Error): void {
+    if (this.outcome !== undefined) return;
+    this.outcome = result;
+    this.cause = error;
+  }
 }

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { ipFamilyOf, normalizeIpAddress } from '../codec/address.ts';
 import type { NetworkHost } from '../stack/network-host.ts';
+import type { TcpConnectOptions } from '../stack/tcp-engine.ts';
 import type { TcpTuning } from '../stack/tcp-tuning.ts';
 import { attachBalancerHost, type BalancerAttachment } from './balancer-host.ts';
 import type { RelayOutcome } from './connection-relay.ts';
@@ -9,7 +10,7 @@ import { LoopbackListener } from './loopback-listener.ts';
 import { FastOpenCookieJar, fastOpenConnect, type BalancerFastOpen, type FastOpenSyn } from './fast-open-cookies.ts';
 import { captureClientHead, RelaySet } from './relay-set.ts';
 import { createSimulatedClientCycle, type SimulatedClient } from './simulated-clients.ts';
-import { toaSegmentOptions, type ToaPlacement, type ToaPolicy } from './toa-policy.ts';
+import { CheckedToaPlacement, toaSegmentOptions, type ToaPlacement, type ToaPolicy } from './toa-policy.ts';
 
 export { DEFAULT_BALANCER_MAC } from './balancer-host.ts';
 export const DEFAULT_BALANCER_ADDRESS = '192.0.2.2';
@@ -130,6 +131,8 @@ export class FullNatBalancer extends EventEmitter<FullNatEvents> {
   private readonly tcpTuning: Partial<TcpTuning> | undefined;
   private readonly holdClientDataUntilFin: boolean;
   private readonly fastOpen: { settings: BalancerFastOpen; jar: FastOpenCookieJar } | undefined;
+  /** The TOA placement, checked at the first connection (where an unknown one has always been refused) and reused. */
+  private toaPlacement: CheckedToaPlacement | undefined;
   private listener: LoopbackListener | undefined;
   private connectionsAccepted = 0;
 
@@ -182,14 +185,18 @@ export class FullNatBalancer extends EventEmitter<FullNatEvents> {
     const index = this.connectionsAccepted++;
     const injectedClient = this.toa ? this.chooseClient(index) : undefined;
     const fastOpen = this.fastOpen && fastOpenConnect(this.fastOpen.settings, this.fastOpen.jar, this.backend.address);
-    const backendSocket = this.host.connect({
+    const connectOptions: TcpConnectOptions = {
       remoteAddress: this.backend.address,
       remotePort: this.backend.port,
       localAddress: this.address,
-      ...(this.toa && injectedClient && { segmentOptions: toaSegmentOptions(this.toaPolicy(this.toa, injectedClient)) }),
-      ...(this.tcpTuning && { tuning: this.tcpTuning }),
-      ...(fastOpen && { fastOpen: fastOpen.connect }),
-    });
+    };
+    if (this.toa && injectedClient) {
+      this.toaPlacement ??= new CheckedToaPlacement(this.toa.placement ?? DEFAULT_TOA_SETTINGS.placement);
+      connectOptions.segmentOptions = toaSegmentOptions(this.toaPolicy(this.toa, injectedClient), this.toaPlacement);
+    }
+    if (this.tcpTuning) connectOptions.tuning = this.tcpTuning;
+    if (fastOpen) connectOptions.fastOpen = fastOpen.connect;
+    const backendSocket = this.host.connect(connectOptions);
     const record: FullNatConnectionRecord = {
       id: index + 1,
       client: { address: client.remoteAddress ?? '?', port: client.remotePort ?? 0 },

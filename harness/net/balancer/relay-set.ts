@@ -15,13 +15,19 @@ export function captureClientHead(client: Socket, record: { clientHead: string |
   });
 }
 
+/** A live relay, and who waits for its end (only `abortAll` does). */
+interface LiveRelay {
+  relay: Relay;
+  onEnded: (() => void) | undefined;
+}
+
 /**
  * The live relays of one balancer, so `close()` can reset them all and wait until every one has
- * finished (each record is final by then).
+ * finished (each record is final by then). A relay's end is awaited only when it is aborted: no
+ * promise per connection.
  */
 export class RelaySet {
-  /** Each relay with a promise that settles once both of its sockets have closed. */
-  private readonly relays = new Map<Relay, Promise<void>>();
+  private readonly relays = new Set<LiveRelay>();
 
   get size(): number {
     return this.relays.size;
@@ -29,23 +35,28 @@ export class RelaySet {
 
   /** Relays `client` ↔ `backend`; `onEnd` runs once, after both sockets have closed. */
   start(client: Socket, backend: TcpSocket, onEnd: (outcome: RelayOutcome, error?: Error) => void, options: RelayOptions = {}): void {
-    let ended!: () => void;
-    const relay = relayConnection(
-      client,
-      backend,
-      (outcome, error) => {
-        this.relays.delete(relay);
-        ended();
-        onEnd(outcome, error);
-      },
-      options,
-    );
-    this.relays.set(relay, new Promise((resolve) => (ended = resolve)));
+    const live: LiveRelay = {
+      // Its end comes after both sockets have closed, long after `live` is set.
+      relay: relayConnection(
+        client,
+        backend,
+        (outcome, error) => {
+          this.relays.delete(live);
+          live.onEnded?.();
+          onEnd(outcome, error);
+        },
+        options,
+      ),
+      onEnded: undefined,
+    };
+    this.relays.add(live);
   }
 
   /** Resets every live relay both ways; resolves once all of them have ended. */
   async abortAll(): Promise<void> {
-    for (const relay of this.relays.keys()) relay.abort();
-    await Promise.all(this.relays.values());
+    const live = [...this.relays];
+    const ended = live.map((entry) => new Promise<void>((resolve) => (entry.onEnded = resolve)));
+    for (const entry of live) entry.relay.abort();
+    await Promise.all(ended);
   }
 }

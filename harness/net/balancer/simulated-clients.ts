@@ -41,12 +41,13 @@ export function createSimulatedClientCycle(options: SimulatedClientCycleOptions 
     return (index) => ({ address: `${IPV6_CLIENT_PREFIX}${((index % IPV6_CLIENT_HOSTS) + 1).toString(16)}`, port: port(index) });
   }
   const bases = CLIENT_NETWORKS.map(ipv4ToNumber);
+  // One string per address, built once: the same string each time it comes round again is
+  // cheaper downstream too (the TOA encoder's cache looks it up by this string).
+  const addresses: string[] = [];
   return (index) => {
     const slot = index % (bases.length * HOSTS_PER_NETWORK);
     const network = Math.floor(slot / HOSTS_PER_NETWORK);
-    return {
-      address: numberToIpv4(bases[network]! + 1 + (slot % HOSTS_PER_NETWORK)),
-      port: port(index),
-    };
+    const address = (addresses[slot] ??= numberToIpv4(bases[network]! + 1 + (slot % HOSTS_PER_NETWORK)));
+    return { address, port: port(index) };
   };
 }

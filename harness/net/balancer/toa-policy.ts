@@ -35,22 +35,50 @@ export interface ToaPolicy {
   rawOption?: Uint8Array;
 }
 
-/** Turns a TOA policy into the per-segment hook the TCP engine understands. */
-export function toaSegmentOptions(policy: ToaPolicy): SegmentOptionsHook {
-  const placement = new Set(policy.placement);
-  for (const where of placement) {
-    if (!TOA_PLACEMENTS.includes(where)) {
-      throw new Error(`unknown TOA placement ${JSON.stringify(where)} (expected ${TOA_PLACEMENTS.join(', ')})`);
+/**
+ * A placement checked once (unknown names refused), then asked for every segment a connection
+ * sends. A balancer applies one placement to all its connections: it checks it once, not per
+ * connection.
+ */
+export class CheckedToaPlacement {
+  private readonly every: boolean;
+  private readonly syn: boolean;
+  private readonly handshakeAck: boolean;
+  private readonly firstData: boolean;
+
+  constructor(placement: Iterable<ToaPlacement>) {
+    const wanted = new Set(placement);
+    for (const where of wanted) {
+      if (!TOA_PLACEMENTS.includes(where)) {
+        throw new Error(`unknown TOA placement ${JSON.stringify(where)} (expected ${TOA_PLACEMENTS.join(', ')})`);
+      }
     }
+    this.every = wanted.has('every');
+    this.syn = wanted.has('syn');
+    this.handshakeAck = wanted.has('ack');
+    this.firstData = wanted.has('first-data');
   }
+
+  wants(segment: OutgoingSegmentInfo): boolean {
+    return (
+      this.every ||
+      (this.syn && segment.role === 'syn') ||
+      (this.handshakeAck && segment.role === 'handshake-ack') ||
+      (this.firstData && segment.carriesFirstData)
+    );
+  }
+}
+
+/**
+ * Turns a TOA policy into the per-segment hook the TCP engine understands. `placement` is the
+ * policy's own placement, checked here unless the caller checked it already.
+ */
+export function toaSegmentOptions(policy: ToaPolicy, placement = new CheckedToaPlacement(policy.placement)): SegmentOptionsHook {
   const options: readonly TcpOption[] = [policyOption(policy)];
-  const wanted = (segment: OutgoingSegmentInfo): boolean =>
-    placement.has('every') ||
-    (placement.has('syn') && segment.role === 'syn') ||
-    (placement.has('ack') && segment.role === 'handshake-ack') ||
-    (placement.has('first-data') && segment.carriesFirstData);
   return {
-    extraOptions: (segment) => (wanted(segment) ? options : undefined),
+    extraOptions(segment) {
+      return placement.wants(segment) ? options : undefined;
+    },
     suppressHandshakeAck: policy.dropHandshakeAck ?? false,
   };
 }

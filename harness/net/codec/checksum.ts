@@ -45,6 +45,15 @@ export function ipv4PseudoHeaderSum(
 }
 
 /**
+ * `ipv4PseudoHeaderSum` read off an IPv4 header (at `offset` in `bytes`), where source and
+ * destination lie side by side (its bytes 12–19): no views of them, no second lookup of the
+ * addresses' bytes.
+ */
+export function ipv4PseudoHeaderSumOf(bytes: Uint8Array, protocol: number, transportLength: number, offset = 0): number {
+  return sumWords(bytes, offset + 12, offset + 20) + protocol + transportLength;
+}
+
+/**
  * Unfolded sum of the IPv6 pseudo-header (RFC 8200 §8.1): source, destination, 32-bit upper
  * layer length, three zero bytes, next header. Also used by ICMPv6, which (unlike ICMP for
  * IPv4) covers the pseudo-header too.

@@ -1,4 +1,4 @@
-import { cachedIpv4Bytes, formatIpv4, type Ipv4Address } from './address.ts';
+import { cachedIpv4Bytes, internedIpv4, type Ipv4Address } from './address.ts';
 import { internetChecksum } from './checksum.ts';
 import { ParseError, requireLength } from './parse-error.ts';
 
@@ -29,6 +29,8 @@ export interface Ipv4Packet {
   payload: Uint8Array;
 }
 
+const NO_OPTIONS = new Uint8Array(0);
+
 export function parseIpv4Packet(bytes: Uint8Array): Ipv4Packet {
   requireLength('ipv4', bytes, IPV4_MIN_HEADER_LENGTH, 'header');
   const version = bytes[0]! >> 4;
@@ -51,9 +53,10 @@ export function parseIpv4Packet(bytes: Uint8Array): Ipv4Packet {
     ttl: bytes[8]!,
     protocol: bytes[9]!,
     headerChecksum: (bytes[10]! << 8) | bytes[11]!,
-    source: formatIpv4(bytes, 12),
-    destination: formatIpv4(bytes, 16),
-    options: bytes.subarray(IPV4_MIN_HEADER_LENGTH, headerLength),
+    source: internedIpv4(bytes, 12),
+    destination: internedIpv4(bytes, 16),
+    // Nearly every packet has none: one shared empty array, not a view per packet.
+    options: headerLength === IPV4_MIN_HEADER_LENGTH ? NO_OPTIONS : bytes.subarray(IPV4_MIN_HEADER_LENGTH, headerLength),
     payload: bytes.subarray(headerLength, totalLength),
   };
 }

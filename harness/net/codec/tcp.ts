@@ -81,6 +81,12 @@ export function decodeTcpFlags(byte: number): TcpFlags {
   };
 }
 
+/**
+ * The 256 possible flag bytes decoded once, shared and frozen: `parseTcpSegment` hands these
+ * out rather than building an object for every segment received.
+ */
+const FLAGS_BY_BYTE: readonly Readonly<TcpFlags>[] = Array.from({ length: 256 }, (_, byte) => Object.freeze(decodeTcpFlags(byte)));
+
 /** "SYN,ACK" style summary for logs and test messages. */
 export function describeTcpFlags(flags: TcpFlags): string {
   return FLAG_BITS.filter(([name]) => flags[name])
@@ -92,7 +98,10 @@ function readUint32(bytes: Uint8Array, offset: number): number {
   return ((bytes[offset]! << 24) | (bytes[offset + 1]! << 16) | (bytes[offset + 2]! << 8) | bytes[offset + 3]!) >>> 0;
 }
 
-/** Parses a TCP segment (header + payload, i.e. an IPv4 or IPv6 payload). Checksum is not verified here. */
+/**
+ * Parses a TCP segment (header + payload, i.e. an IPv4 or IPv6 payload). Checksum is not
+ * verified here. Its `flags` object is shared and frozen (copy it to change it).
+ */
 export function parseTcpSegment(bytes: Uint8Array): TcpSegment {
   requireLength('tcp', bytes, TCP_MIN_HEADER_LENGTH, 'header');
   const headerLength = (bytes[12]! >> 4) * 4;
@@ -104,7 +113,7 @@ export function parseTcpSegment(bytes: Uint8Array): TcpSegment {
     sequenceNumber: readUint32(bytes, 4),
     acknowledgmentNumber: readUint32(bytes, 8),
     reservedBits: bytes[12]! & 0x0f,
-    flags: decodeTcpFlags(bytes[13]!),
+    flags: FLAGS_BY_BYTE[bytes[13]!]! as TcpFlags,
     window: (bytes[14]! << 8) | bytes[15]!,
     checksum: (bytes[16]! << 8) | bytes[17]!,
     urgentPointer: (bytes[18]! << 8) | bytes[19]!,

@@ -1,4 +1,4 @@
-import { formatIpv4, formatIpv6, isIpv4, parseIpv4, parseIpv6 } from './address.ts';
+import { cachedIpv4Bytes, cachedIpv6Bytes, formatIpv4, formatIpv6, isIpv4, parseIpv4, parseIpv6 } from './address.ts';
 import { ParseError, requireLength } from './parse-error.ts';
 import type { TcpOption } from './tcp-options.ts';
 
@@ -30,7 +30,8 @@ export function encodeToaOption(client: { address: string; port: number; kind?: 
   if (!Number.isInteger(client.port) || client.port < 0 || client.port > 0xffff) {
     throw new RangeError(`TOA port must be 0..65535, got ${client.port}`);
   }
-  const addressBytes = isIpv4(client.address) ? parseIpv4(client.address) : parseIpv6(client.address);
+  // Memoised: a balancer encodes one option per connection, for a few hundred distinct clients.
+  const addressBytes = isIpv4(client.address) ? cachedIpv4Bytes(client.address) : cachedIpv6Bytes(client.address);
   const bytes = new Uint8Array(4 + addressBytes.length);
   bytes[0] = kind;
   bytes[1] = bytes.length;

@@ -55,6 +55,14 @@ export class ByteQueue {
       this.head++;
     }
     this.headOffset = remaining;
+    if (this.total === 0) {
+      // Everything acknowledged: let go of the chunks now (a connection in TIME-WAIT would
+      // otherwise hold its last request for seconds).
+      this.chunks.length = 0;
+      this.head = 0;
+      this.headOffset = 0;
+      return;
+    }
     // Compact once the dead prefix dominates, so memory does not grow with a long transfer.
     if (this.head > 64 && this.head * 2 > this.chunks.length) {
       this.chunks = this.chunks.slice(this.head);

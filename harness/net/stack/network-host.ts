@@ -1,6 +1,6 @@
 import { cachedIpBytes, cachedIpv6Bytes, ipFamilyOf, normalizeIpAddress, type IpFamily } from '../codec/address.ts';
 import { ArpOperation, parseArpPacket, serializeArpPacket, type ArpPacket } from '../codec/arp.ts';
-import { internetChecksum, pseudoHeaderSum } from '../codec/checksum.ts';
+import { internetChecksum, ipv4PseudoHeaderSumOf, pseudoHeaderSum, transportChecksum } from '../codec/checksum.ts';
 import { ETHERNET_HEADER_LENGTH, EtherType } from '../codec/ethernet.ts';
 import {
   Icmpv6Type,
@@ -324,13 +324,13 @@ export class NetworkHost {
     if (!this.ownAddresses.has(packet.destination)) return this.drop('not-for-us');
     if (!isIpv4HeaderChecksumValid(bytes)) return this.drop('bad-ip-checksum');
     if (packet.moreFragments || packet.fragmentOffset !== 0) return this.drop('ip-fragment');
-    const source = bytes.subarray(12, 16);
-    const destination = bytes.subarray(16, 20);
     if (packet.protocol === IpProtocol.tcp) {
-      if (!isTcpChecksumValid(packet.payload, source, destination)) return this.drop('bad-tcp-checksum');
+      // The pseudo-header is summed straight off the packet: no views of its addresses per frame.
+      const pseudo = ipv4PseudoHeaderSumOf(bytes, IpProtocol.tcp, packet.payload.length);
+      if (transportChecksum(pseudo, packet.payload) !== 0) return this.drop('bad-tcp-checksum');
       this.tcp.receive(packet.source, packet.destination, parseTcpSegment(packet.payload));
     } else if (packet.protocol === IpProtocol.udp) {
-      this.receiveUdp(packet.source, packet.destination, packet.payload, source, destination);
+      this.receiveUdp(packet.source, packet.destination, packet.payload, bytes.subarray(12, 16), bytes.subarray(16, 20));
     } else if (packet.protocol === IpProtocol.icmp && packet.payload[0] === ICMP_ECHO_REQUEST) {
       this.answerPing(packet.source, packet.destination, packet.payload);
     } else {
@@ -411,12 +411,11 @@ export class NetworkHost {
   private readonly sendTcp = (endpoints: TcpEndpoints, header: TcpHeader, payload: Uint8Array): void => {
     const tcpLength = tcpHeaderLength(header.options) + payload.length;
     const { frame, offset } = this.buildIpFrame(endpoints.localAddress, endpoints.remoteAddress, IpProtocol.tcp, tcpLength, IP_TTL);
-    const pseudo = pseudoHeaderSum(
-      cachedIpBytes(endpoints.localAddress),
-      cachedIpBytes(endpoints.remoteAddress),
-      IpProtocol.tcp,
-      tcpLength,
-    );
+    // IPv4: the pseudo-header is summed off the header just written (the addresses are there).
+    const pseudo =
+      ipFamilyOf(endpoints.localAddress) === 4
+        ? ipv4PseudoHeaderSumOf(frame, IpProtocol.tcp, tcpLength, ETHERNET_HEADER_LENGTH)
+        : pseudoHeaderSum(cachedIpBytes(endpoints.localAddress), cachedIpBytes(endpoints.remoteAddress), IpProtocol.tcp, tcpLength);
     writeTcpSegment(frame, offset, header, payload, pseudo);
     this.transmit(frame, endpoints.localAddress, endpoints.remoteAddress, endpoints.nextHop);
   };

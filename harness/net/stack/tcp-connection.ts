@@ -57,6 +57,8 @@ export interface TcpConnectionOwner {
 const DEFAULT_PEER_MSS_IPV4 = 536;
 const DEFAULT_PEER_MSS_IPV6 = 1220;
 const EMPTY = new Uint8Array(0);
+/** The options of a segment that carries none: one shared, frozen list rather than a new one per segment. */
+const NO_OPTIONS: readonly TcpOption[] = Object.freeze([]);
 
 const flags = (set: Partial<TcpFlags>): TcpFlags =>
   Object.freeze({ fin: false, syn: false, rst: false, psh: false, ack: false, urg: false, ece: false, cwr: false, ...set });
@@ -137,7 +139,14 @@ export class TcpConnection {
   private rttSeq: number | undefined;
   private rttStartedAt = 0;
 
+  /**
+   * The connection's one timer, kept while the connection lives: re-armed with `refresh()`
+   * when the duration is the same (a short connection arms and disarms it half a dozen times),
+   * and left pending but unreferenced when disarmed (it then fires into nothing).
+   */
   private timer: NodeJS.Timeout | undefined;
+  private timerMs = 0;
+  /** What the timer is armed for; `undefined` when disarmed. */
   private timerKind: TimerKind | undefined;
   private ackPending = false;
   private ackPendingRole: OutgoingSegmentRole = 'ack';
@@ -171,6 +180,7 @@ export class TcpConnection {
     this.queueSeq = seqAdd(this.iss, 1);
     this.sendMss = Math.min(this.defaultPeerMss, tuning.mss);
     this.rto = new RetransmissionTimeout(tuning.initialRtoMs, tuning.minRtoMs, tuning.maxRtoMs);
+    this.flushPendingAck = () => this.flushAck();
   }
 
   private get defaultPeerMss(): number {
@@ -473,11 +483,16 @@ export class TcpConnection {
   /** RFC 9293 §3.10.7.4 "first: check sequence number", against the window we advertised. */
   private isAcceptable(seq: number, segmentLength: number): boolean {
     const window = Math.max(0, seqDiff(this.rcvAdvertisedEdge, this.rcvNxt));
-    const inWindow = (s: number): boolean => seqGe(s, this.rcvNxt) && seqLt(s, seqAdd(this.rcvNxt, window));
-    if (segmentLength === 0) return window === 0 ? seq === this.rcvNxt : inWindow(seq);
+    if (segmentLength === 0) return window === 0 ? seq === this.rcvNxt : this.inReceiveWindow(seq, window);
     if (window === 0) return false;
     // Also accept a segment that starts before RCV.NXT but brings new bytes (partial overlap).
-    return inWindow(seq) || (seqLt(seq, this.rcvNxt) && inWindow(seqAdd(seq, segmentLength - 1)));
+    if (this.inReceiveWindow(seq, window)) return true;
+    return seqLt(seq, this.rcvNxt) && this.inReceiveWindow(seqAdd(seq, segmentLength - 1), window);
+  }
+
+  /** A method, not a closure in `isAcceptable`: that runs for every segment received. */
+  private inReceiveWindow(seq: number, window: number): boolean {
+    return seqGe(seq, this.rcvNxt) && seqLt(seq, seqAdd(this.rcvNxt, window));
   }
 
   private deliver(seq: number, payload: Uint8Array): void {
@@ -560,13 +575,14 @@ export class TcpConnection {
       if (unsent > 0) {
         const usable = seqDiff(seqAdd(this.sndUna, this.sndWnd), this.sndNxt);
         if (usable <= 0) break;
-        const info: OutgoingSegmentInfo = {
-          role: 'data',
-          carriesFirstData: this.sndNxt === firstDataSeq,
-          retransmission: seqLt(this.sndNxt, this.sndMax),
-          sequenceNumber: this.sndNxt,
-        };
-        const extra = this.extraOptionsFor(info);
+        const extra = this.hook?.extraOptions
+          ? this.extraOptionsFor({
+              role: 'data',
+              carriesFirstData: this.sndNxt === firstDataSeq,
+              retransmission: seqLt(this.sndNxt, this.sndMax),
+              sequenceNumber: this.sndNxt,
+            })
+          : NO_OPTIONS;
         if (extra === undefined) return;
         const room = Math.max(1, this.sendMss - paddedTcpOptionsLength(extra));
         const length = Math.min(unsent, usable, room);
@@ -661,10 +677,16 @@ export class TcpConnection {
     queueMicrotask(this.flushPendingAck);
   }
 
-  private readonly flushPendingAck = (): void => {
+  /**
+   * Bound once in the constructor (a class-field arrow would be renamed at run time by tsx's
+   * keepNames helper for every connection, a measurable share of a short connection's cost).
+   */
+  private readonly flushPendingAck: () => void;
+
+  private flushAck(): void {
     if (this.ackPending && this.state !== 'CLOSED') this.emitAck(this.ackPendingRole);
     this.ackPending = false;
-  };
+  }
 
   private emitAck(role: OutgoingSegmentRole): void {
     this.emit(role, ACK, this.sndNxt, EMPTY, false);
@@ -676,23 +698,21 @@ export class TcpConnection {
     seq: number,
     payload: Uint8Array,
     retransmission: boolean,
-    own: readonly TcpOption[] = [],
+    own: readonly TcpOption[] = NO_OPTIONS,
   ): void {
-    const extra = this.extraOptionsFor({
-      role,
-      carriesFirstData: false,
-      retransmission,
-      sequenceNumber: seq,
-    });
+    // Without a hook (every segment of a plain connection) no segment description is built.
+    const extra = this.hook?.extraOptions
+      ? this.extraOptionsFor({ role, carriesFirstData: false, retransmission, sequenceNumber: seq })
+      : NO_OPTIONS;
     if (extra === undefined) return;
     this.emitRaw(segmentFlags, seq, payload, extra.length > 0 ? [...own, ...extra] : own);
   }
 
   /** Asks the hook for extra options; `undefined` if building them failed (connection failed). */
   private extraOptionsFor(info: OutgoingSegmentInfo): readonly TcpOption[] | undefined {
-    if (!this.hook?.extraOptions) return [];
+    if (!this.hook?.extraOptions) return NO_OPTIONS;
     try {
-      return this.hook.extraOptions(info) ?? [];
+      return this.hook.extraOptions(info) ?? NO_OPTIONS;
     } catch (error) {
       this.fail('EINVAL', `segment options hook failed: ${(error as Error).message}`, error);
       return undefined;
@@ -768,25 +788,37 @@ export class TcpConnection {
   }
 
   private startTimer(kind: TimerKind, ms: number): void {
-    if (this.timer) clearTimeout(this.timer);
     this.timerKind = kind;
-    this.timer = setTimeout(this.onTimer, ms);
+    if (this.timer !== undefined && this.timerMs === ms) {
+      this.timer.ref().refresh(); // fires `ms` from now, as a new timer would
+      return;
+    }
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timerMs = ms;
+    this.timer = setTimeout(onConnectionTimer, ms, this);
   }
 
+  /** Disarms the timer; it never keeps the process alive while disarmed. */
   private stopTimer(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
     this.timerKind = undefined;
+    this.timer?.unref();
   }
 
-  private readonly onTimer = (): void => {
-    const kind = this.timerKind;
+  /** The connection is gone: its timer too. */
+  private releaseTimer(): void {
+    this.timerKind = undefined;
+    if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+  }
+
+  /** @internal The connection's one timer fired (`onConnectionTimer`); disarmed, it does nothing. */
+  onTimer(): void {
+    const kind = this.timerKind;
     this.timerKind = undefined;
     if (kind === 'time-wait') return this.enterClosed();
     if (kind === 'persist') return this.onPersistTimeout();
     if (kind === 'retransmit') return this.onRetransmitTimeout();
-  };
+  }
 
   private onRetransmitTimeout(): void {
     if (!seqGt(this.sndMax, this.sndUna)) return this.rearmTimer(false);
@@ -826,7 +858,7 @@ export class TcpConnection {
   private enterClosed(): void {
     if (this.state === 'CLOSED') return;
     this.state = 'CLOSED';
-    this.stopTimer();
+    this.releaseTimer();
     this.ackPending = false;
     this.onClosed(this);
   }
@@ -840,4 +872,9 @@ export class TcpConnection {
   private describePeer(): string {
     return `${this.endpoints.remoteAddress}:${this.endpoints.remotePort}`;
   }
+}
+
+/** Every connection's timer callback: the connection rides along as the timer's argument, so arming a timer makes no closure. */
+function onConnectionTimer(connection: TcpConnection): void {
+  connection.onTimer();
 }

@@ -5,6 +5,7 @@ import type { TcpFastOpenConnect, TcpFastOpenServer } from './fast-open.ts';
 import type { HostAddresses } from './host-addresses.ts';
 import type { SegmentOptionsHook } from './segment-options-hook.ts';
 import { seqAdd } from './sequence-numbers.ts';
+import { ConnectionTable } from './connection-table.ts';
 import { TcpConnection, type TcpEndpoints, type TcpSegmentSender } from './tcp-connection.ts';
 import type { TcpErrorCode } from './tcp-errors.ts';
 import { TcpSocket } from './tcp-socket.ts';
@@ -61,17 +62,20 @@ const RST = Object.freeze({ ...NO_TCP_FLAGS, rst: true });
 const RST_ACK = Object.freeze({ ...NO_TCP_FLAGS, rst: true, ack: true });
 const EMPTY = new Uint8Array(0);
 
-/** Also built inline in `receive` (hot path): keep the two in step. */
-const connectionKey = (e: TcpEndpoints): string =>
-  `${e.localAddress}:${e.localPort}>${e.remoteAddress}:${e.remotePort}`;
-const portKey = (address: string, port: number): string => `${address}:${port}`;
+/** How a 4-tuple reads in an error message. */
+function describeEndpoints(localAddress: string, localPort: number, remoteAddress: string, remotePort: number): string {
+  return `${localAddress}:${localPort}>${remoteAddress}:${remotePort}`;
+}
+function portKey(address: string, port: number): string {
+  return `${address}:${port}`;
+}
 
 /**
  * TCP demultiplexing for one host: the connection table, listeners, ephemeral ports, and the
  * RST answer for segments that belong to nothing (RFC 9293 §3.10.7.1).
  */
 export class TcpEngine {
-  private readonly connections = new Map<string, TcpConnection>();
+  private readonly connections = new ConnectionTable();
   private readonly listeners = new Map<string, ListenerEntry>();
   private readonly ports = new EphemeralPortAllocator();
 
@@ -94,17 +98,18 @@ export class TcpEngine {
     if (nextHop !== undefined && ipFamilyOf(nextHop) !== family) {
       throw new Error(`next hop ${nextHop} is not in the family of ${remoteAddress}`);
     }
-    const endpointsWith = (localPort: number): TcpEndpoints => ({
-      localAddress,
-      localPort,
-      remoteAddress,
-      remotePort: options.remotePort,
-      ...(nextHop !== undefined && nextHop !== remoteAddress && { nextHop }),
-    });
-    const endpoints = endpointsWith(
-      options.localPort ?? this.ports.allocate((port) => !this.isListening(localAddress, port) && this.claim(endpointsWith(port))),
-    );
-    if (!this.claim(endpoints)) throw new Error(`a connection ${connectionKey(endpoints)} already exists`);
+    const remotePort = options.remotePort;
+    // A port handed out by the allocator has just been claimed; a port asked for is claimed here.
+    const localPort =
+      options.localPort ??
+      this.ports.allocate((port) => !this.isListening(localAddress, port) && this.claim(localAddress, port, remoteAddress, remotePort));
+    if (options.localPort !== undefined && !this.claim(localAddress, localPort, remoteAddress, remotePort)) {
+      throw new Error(`a connection ${describeEndpoints(localAddress, localPort, remoteAddress, remotePort)} already exists`);
+    }
+    const endpoints: TcpEndpoints =
+      nextHop !== undefined && nextHop !== remoteAddress
+        ? { localAddress, localPort, remoteAddress, remotePort, nextHop }
+        : { localAddress, localPort, remoteAddress, remotePort };
     const base = this.tuning[family];
     const tuning = options.tuning ? resolveTcpTuning({ ...base, ...options.tuning }) : base;
     const { connection, socket } = this.register(endpoints, tuning, options.segmentOptions, 'SYN-SENT');
@@ -150,9 +155,7 @@ export class TcpEngine {
 
   receive(sourceAddress: string, destinationAddress: string, segment: TcpSegment): void {
     const f = segment.flags;
-    const connection = this.connections.get(
-      `${destinationAddress}:${segment.destinationPort}>${sourceAddress}:${segment.sourcePort}`,
-    );
+    const connection = this.connections.get(destinationAddress, segment.destinationPort, sourceAddress, segment.sourcePort);
     if (connection) {
       // A fresh SYN for a 4-tuple in TIME-WAIT is a new connection (the peer reused its port).
       if (connection.state === 'TIME-WAIT' && f.syn && !f.ack && !f.rst) connection.releaseTimeWait();
@@ -204,15 +207,10 @@ export class TcpEngine {
   private acceptSyn(listener: ListenerEntry, endpoints: TcpEndpoints, syn: TcpSegment): void {
     const tuning = listener.tuning[ipFamilyOf(endpoints.localAddress)];
     const { connection, socket } = this.register(endpoints, tuning, listener.segmentOptions, 'SYN-RECEIVED');
-    let handedOut = false;
-    const handOut = (): void => {
-      if (handedOut) return;
-      handedOut = true;
-      listener.onConnection(socket);
-    };
-    socket.once('connect', handOut);
     // A Fast Open SYN creates the connection: the application gets it now, as Linux's accept() does.
-    if (connection.openPassive(syn, listener.fastOpen)) handOut();
+    // Otherwise it is handed out once the handshake completes (never inside openPassive).
+    if (connection.openPassive(syn, listener.fastOpen)) listener.onConnection(socket);
+    else socket.once('connect', () => listener.onConnection(socket));
   }
 
   /**
@@ -221,10 +219,11 @@ export class TcpEngine {
    * is taken over (`tcp_tw_reuse`): at thousands of short connections per second, 16,384 ports
    * would otherwise all sit in TIME-WAIT.
    */
-  private claim(endpoints: TcpEndpoints): boolean {
-    const existing = this.connections.get(connectionKey(endpoints));
-    if (existing?.state === 'TIME-WAIT') existing.releaseTimeWait();
-    return !this.connections.has(connectionKey(endpoints));
+  private claim(localAddress: string, localPort: number, remoteAddress: string, remotePort: number): boolean {
+    const existing = this.connections.get(localAddress, localPort, remoteAddress, remotePort);
+    if (existing === undefined) return true;
+    if (existing.state === 'TIME-WAIT') existing.releaseTimeWait();
+    return this.connections.get(localAddress, localPort, remoteAddress, remotePort) === undefined;
   }
 
   private register(
@@ -233,23 +232,21 @@ export class TcpEngine {
     segmentOptions: SegmentOptionsHook | undefined,
     initialState: 'SYN-SENT' | 'SYN-RECEIVED',
   ): { connection: TcpConnection; socket: TcpSocket } {
-    const key = connectionKey(endpoints);
     const connection = new TcpConnection(
       endpoints,
       tuning,
       this.sendSegment,
-      (closed) => {
-        if (this.connections.get(key) === closed) this.connections.delete(key);
-      },
+      (closed) => this.connections.delete(closed),
       segmentOptions,
       initialState,
     );
     const socket = new TcpSocket(connection, tuning.sendBufferSize, tuning.receiveBufferSize, initialState === 'SYN-RECEIVED');
-    this.connections.set(key, connection);
+    this.connections.add(connection);
     return { connection, socket };
   }
 
   private isListening(address: string, port: number): boolean {
+    if (this.listeners.size === 0) return false; // a balancer's host listens on nothing: no keys to build per port tried
     return this.listeners.has(portKey(address, port)) || this.listeners.has(portKey(ANY_ADDRESS, port));
   }
 

@@ -60,29 +60,16 @@ export function renderRepositories({ profile }: RenderContext, mirror: Repositor
  * its `mirrorlist=`/`metalink=` lines commented out (the well-known vault.centos.org fix).
  */
 function yumRepos(mirror: RepositoryMirror): FamilyRendering {
-  const dir = '/etc/yum.repos.d';
-  return {
-    where: `${dir}/*.repo: mirrorlist → baseurl`,
-    body: [
-      `mirror=${shellQuote(mirror.url)}`,
-      ...BACKUP_FUNCTION,
-      '',
-      `for repo in ${dir}/*.repo; do`,
-      '  [ -f "$repo" ] || continue',
-      "  grep -q '^#*baseurl=https*://[^/]*/[^/]*/[$]releasever/' \"$repo\" || continue",
-      '  backup_once "$repo"',
-      "  sed -i -e 's|^mirrorlist=|#mirrorlist=|' -e 's|^metalink=|#metalink=|' \\",
-      "    -e 's|^#*baseurl=https*://[^/]*/[^/]*/[$]releasever/|baseurl='\"$mirror\"'/|' \"$repo\"",
-      '  echo "toa-lab: $repo now names $mirror"',
-      'done',
-      `grep -l -F "baseurl=$mirror/" ${dir}/*.repo >/dev/null 2>&1 ||`,
-      `  die ${EXIT_CODES.precondition} "no repository in ${dir} has a baseurl of the form <scheme>://<host>/<dir>/\\$releasever/ to point at $mirror"`,
+  return repoFileRewrite(mirror, {
+    dir: '/etc/yum.repos.d',
+    where: 'mirrorlist → baseurl',
+    candidate: "grep -q '^#*baseurl=https*://[^/]*/[^/]*/[$]releasever/' \"$repo\" || continue",
+    rewrite: [
+      "sed -i -e 's|^mirrorlist=|#mirrorlist=|' -e 's|^metalink=|#metalink=|' \\",
+      "  -e 's|^#*baseurl=https*://[^/]*/[^/]*/[$]releasever/|baseurl='\"$mirror\"'/|' \"$repo\"",
     ],
-    verify: [
-      `mirror=${shellQuote(mirror.url)}`,
-      `grep -l -F "baseurl=$mirror/" ${dir}/*.repo >/dev/null 2>&1 || die ${EXIT_CODES.failure} "no repository in ${dir} names $mirror"`,
-    ],
-  };
+    expectedForm: 'a baseurl of the form <scheme>://<host>/<dir>/\\$releasever/',
+  });
 }
 
 /**
@@ -164,23 +151,42 @@ function aptSources(mirror: RepositoryMirror): FamilyRendering {
 
 /** openSUSE and SLES: `<scheme>://<host>` of every `baseurl=` in /etc/zypp/repos.d becomes the mirror. */
 function zyppRepos(mirror: RepositoryMirror): FamilyRendering {
-  const dir = '/etc/zypp/repos.d';
+  return repoFileRewrite(mirror, {
+    dir: '/etc/zypp/repos.d',
+    where: 'baseurl host',
+    candidate: 'grep -q \'^baseurl=https*://\' "$repo" || continue',
+    rewrite: [
+      '# Lines already on the mirror stay as they are: a second run changes nothing.',
+      "sed -i -e '\\|^baseurl='\"$mirror\"'/|!s|^baseurl=https*://[^/]*/|baseurl='\"$mirror\"'/|' \"$repo\"",
+    ],
+    expectedForm: 'a baseurl=http(s)://…',
+  });
+}
+
+/**
+ * The `.repo`-file families (yum/dnf, zypper) share one shape: every file of `dir` that
+ * `candidate` accepts is backed up once and rewritten; then at least one must name the mirror.
+ */
+function repoFileRewrite(
+  mirror: RepositoryMirror,
+  form: { dir: string; where: string; candidate: string; rewrite: string[]; expectedForm: string },
+): FamilyRendering {
+  const { dir } = form;
   return {
-    where: `${dir}/*.repo: baseurl host`,
+    where: `${dir}/*.repo: ${form.where}`,
     body: [
       `mirror=${shellQuote(mirror.url)}`,
       ...BACKUP_FUNCTION,
       '',
       `for repo in ${dir}/*.repo; do`,
       '  [ -f "$repo" ] || continue',
-      '  grep -q \'^baseurl=https*://\' "$repo" || continue',
+      `  ${form.candidate}`,
       '  backup_once "$repo"',
-      '  # Lines already on the mirror stay as they are: a second run changes nothing.',
-      "  sed -i -e '\\|^baseurl='\"$mirror\"'/|!s|^baseurl=https*://[^/]*/|baseurl='\"$mirror\"'/|' \"$repo\"",
+      ...form.rewrite.map((line) => `  ${line}`),
       '  echo "toa-lab: $repo now names $mirror"',
       'done',
       `grep -l -F "baseurl=$mirror/" ${dir}/*.repo >/dev/null 2>&1 ||`,
-      `  die ${EXIT_CODES.precondition} "no repository in ${dir} has a baseurl=http(s)://… to point at $mirror"`,
+      `  die ${EXIT_CODES.precondition} "no repository in ${dir} has ${form.expectedForm} to point at $mirror"`,
     ],
     verify: [
       `mirror=${shellQuote(mirror.url)}`,

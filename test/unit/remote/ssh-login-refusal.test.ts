@@ -12,7 +12,7 @@ import { generateSshKeyPair } from '../../../harness/remote/ssh-key-pair.ts';
  * A real SSH server (ssh2's, on 127.0.0.1) that refuses every public key, as a
  * guest's sshd does when the image never created the seed's user: the login
  * gives up after the grace with the advice, not at the boot deadline; without
- * a grace, at the deadline as before. (The real guest: test/e2e/foreign-image-bad-input.)
+ * a grace, at the deadline as before. (The real guest: test/e2e-full/foreign-login-config-row, `npm run test:full`.)
  */
 const servers: Server[] = [];
 afterEach(() => {

@@ -14,6 +14,31 @@ describe('addresses', () => {
     expect(numberToIpv4(ipv4ToNumber('203.0.113.254') + 1)).toBe('203.0.113.255');
   });
 
+  it('reads dotted quads by hand exactly as the pattern it replaced', () => {
+    // The pattern isIpv4 used before it was written out character by character (issue 13).
+    const byPattern = (text: string): boolean => {
+      const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+      return match !== null && match.slice(1).every((part) => Number(part) <= 255 && !/^0\d/.test(part));
+    };
+    const dottedish = fc.stringMatching(/^[0-9.]{0,16}$/);
+    const quadLike = fc
+      .array(fc.oneof(fc.integer({ min: 0, max: 999 }).map(String), fc.constantFrom('00', '01', '007', '', '0000', '256')), {
+        minLength: 3,
+        maxLength: 5,
+      })
+      .map((parts) => parts.join('.'));
+    const anything = fc.string({ maxLength: 20 });
+    fc.assert(
+      fc.property(fc.oneof(dottedish, quadLike, anything), (text) => {
+        expect(isIpv4(text), JSON.stringify(text)).toBe(byPattern(text));
+      }),
+      { numRuns: 5000 },
+    );
+    for (const text of ['0.0.0.0', '255.255.255.255', '1.2.3.4\n', '1.2.3.4.', '.1.2.3', '1..2.3', '00.0.0.0', '1.2.3.04']) {
+      expect(isIpv4(text), JSON.stringify(text)).toBe(byPattern(text));
+    }
+  });
+
   it('parses the IPv6 text forms', () => {
     expect(formatIpv6(parseIpv6('2001:0DB8:0000:0000:0000:0000:0000:0007'))).toBe('2001:db8::7');
     expect(formatIpv6(parseIpv6('::'))).toBe('::');
