@@ -60,6 +60,28 @@ export function cpuSpent(before: GuestCpuTicks, after: GuestCpuTicks): GuestCpuS
   };
 }
 
+/** Frames and bytes an interface received, from /proc/net/dev (before GRO merges them). */
+export function parseNetDevReceived(text: string, iface: string): { packets: number; bytes: number } {
+  const line = text.split('\n').find((l) => l.trim().startsWith(`${iface}:`));
+  if (!line) throw new Error(`no ${iface} in /proc/net/dev`);
+  const [bytes, packets] = line.slice(line.indexOf(':') + 1).trim().split(/\s+/).map(Number);
+  if (!Number.isFinite(bytes) || !Number.isFinite(packets)) throw new Error(`malformed /proc/net/dev line: ${line}`);
+  return { packets: packets!, bytes: bytes! };
+}
+
+/**
+ * utime + stime of a process, from /proc/PID/stat, in clock ticks (1/100 s): the
+ * fields after the command name, which may itself hold spaces and parentheses.
+ */
+export function parseProcessCpuTicks(stat: string): number {
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).trim().split(/\s+/);
+  // rest[0] is field 3 (state); utime and stime are fields 14 and 15.
+  const utime = Number(rest[11]);
+  const stime = Number(rest[12]);
+  if (!Number.isFinite(utime) || !Number.isFinite(stime)) throw new Error(`malformed /proc/PID/stat: ${stat.slice(0, 120)}`);
+  return utime + stime;
+}
+
 /** Whether more of a figure is better (a rate) or worse (CPU per unit of work). */
 export type Better = 'higher' | 'lower';
 
@@ -137,11 +159,14 @@ export function summarizePairs(pairs: readonly RoundPair[], better: Better, goal
   const interval = medianInterval(ratios);
   const costs = [costOf(interval.low, better), costOf(interval.high, better)];
   const cost = { median: costOf(medianRatio, better), best: Math.min(...costs), worst: Math.max(...costs) };
-  const verdict: Verdict = cost.worst <= goal ? 'shown' : cost.best > goal ? 'missed' : 'not shown';
+  // One round has no spread to judge by: nothing is shown either way.
+  const verdict: Verdict = interval.coverage === 0 ? 'not shown' : cost.worst <= goal ? 'shown' : cost.best > goal ? 'missed' : 'not shown';
   const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
   const within = `${(interval.coverage * 100).toFixed(interval.coverage === 1 ? 0 : 1)} % interval of ${ratios.length} rounds`;
   const says =
-    verdict === 'shown'
+    interval.coverage === 0
+      ? `not shown: ${ratios.length} round${ratios.length === 1 ? '' : 's'}, no spread to judge by (median cost ${pct(cost.median)})`
+      : verdict === 'shown'
       ? `≤ ${pct(goal)} shown: the cost is at most ${pct(cost.worst)} at the costly end of the ${within}`
       : verdict === 'missed'
         ? `over ${pct(goal)}: the cost is at least ${pct(cost.best)} even at the cheap end of the ${within}`

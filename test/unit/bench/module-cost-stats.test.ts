@@ -3,6 +3,8 @@ import {
   costOf,
   cpuSpent,
   medianInterval,
+  parseNetDevReceived,
+  parseProcessCpuTicks,
   parseProcStat,
   ratio,
   signTestCoverage,
@@ -133,5 +135,29 @@ describe('summarizePairs: the verdict against the goal', () => {
       'higher',
     );
     expect(s.medianRatio).toBeCloseTo(1.0, 10);
+  });
+});
+
+describe('host and interface counters', () => {
+  it('reads received frames and bytes of one interface from /proc/net/dev', () => {
+    const dev = `Inter-|   Receive                                                |  Transmit
+ face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
+    lo:     840      12    0    0    0     0          0         0      840      12    0    0    0     0       0          0
+  eth0:134742016   92311    0    0    0     0          0         0  4812300   45120    0    0    0     0       0          0
+`;
+    expect(parseNetDevReceived(dev, 'eth0')).toEqual({ packets: 92311, bytes: 134742016 });
+    expect(() => parseNetDevReceived(dev, 'eth1')).toThrow(/no eth1/);
+  });
+
+  it('reads utime + stime of a process whose name holds spaces and parentheses', () => {
+    const stat = '4242 (qemu (x) 86) S 1 4242 4242 0 -1 4194560 1000 0 0 0 1234 567 0 0 20 0 5 0 99 1 1 1';
+    expect(parseProcessCpuTicks(stat)).toBe(1234 + 567);
+    expect(() => parseProcessCpuTicks('1 (x) S 1')).toThrow(/malformed/);
+  });
+
+  it('a single round shows nothing', () => {
+    const s = summarizePairs([{ without: 100, with: 100 }], 'higher');
+    expect(s.verdict).toBe('not shown');
+    expect(s.says).toMatch(/no spread/);
   });
 });
