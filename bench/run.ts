@@ -6,6 +6,7 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { describeCells, measureCells } from './cell-time.ts';
 import { measureMicroVm } from './microvm.ts';
+import { describeModuleCost, measureModuleCost } from './module-cost.ts';
 import { freeRelayBound, measureNetCeiling } from './net-ceiling.ts';
 import { measureParallel } from './parallel.ts';
 import { median } from './median.ts';
@@ -54,6 +55,15 @@ if (parts.has('net-ceiling')) {
       console.log(`  at most, with a relay that cost nothing (loopback + stack per connection): per run ${bounds.join(', ')}`);
     }
   }
+}
+
+// What toa.ko costs the backend (issue 10 §5): BENCH_MODCOST_ROUNDS, BENCH_MODCOST_IMAGE (bench/module-cost.ts).
+if (parts.has('modcost')) {
+  const cost = await measureModuleCost({
+    ...(process.env.BENCH_MODCOST_IMAGE && { image: process.env.BENCH_MODCOST_IMAGE }),
+    rounds: Number(process.env.BENCH_MODCOST_ROUNDS ?? 5),
+  });
+  console.log(describeModuleCost(cost).join('\n'));
 }
 
 if (parts.has('cells')) {
