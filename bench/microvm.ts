@@ -112,17 +112,22 @@ export async function timeToFirstVerdict(
 }
 
 async function shortConnectionsPerSecond(port: number, total: number, concurrency: number): Promise<number> {
+  return total / (await shortConnectionsSeconds(port, total, concurrency));
+}
+
+/** `total` connections with GET / (connect, request, response, close), `concurrency` at a time: seconds. */
+export async function shortConnectionsSeconds(port: number, total: number, concurrency: number): Promise<number> {
   let next = 0;
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next++ < total) {
         const response = await httpRequest({ port });
-        if (response.status !== 200) throw new Error(`status ${response.status}`);
+        if (response.status !== 200) throw new Error(`GET /: status ${response.status}`);
       }
     }),
   );
-  return total / ((performance.now() - started) / 1000);
+  return (performance.now() - started) / 1000;
 }
 
 async function downloadMiBPerSecond(port: number, bytes: number): Promise<number> {

@@ -53,6 +53,7 @@ import { shellQuote } from '../harness/remote/guest-shell.ts';
 import { IMAGES } from '../harness/runner/lab-images.ts';
 import { insertToaModule, isToaModuleLoaded, removeToaModule } from '../harness/toa/toa-module.ts';
 import { median } from './median.ts';
+import { shortConnectionsSeconds } from './microvm.ts';
 import {
   cpuSpent,
   parseNetDevReceived,
@@ -141,7 +142,7 @@ export async function measureModuleCost(options: ModuleCostOptions = {}): Promis
       await setModule(lab, mode);
       const load = loadavg()[0]!;
       const n = Math.max(1, Math.round(settings.connections * scale));
-      const short = await withCpu(lab, qemuPid, () => shortConnections(balancer.port, n, settings.concurrency));
+      const short = await withCpu(lab, qemuPid, () => shortConnectionsSeconds(balancer.port, n, settings.concurrency));
       const bare = await withCpu(lab, qemuPid, () => bareConnections(balancer.port, n, settings.concurrency));
       const bytes = Math.max(1048576, Math.round(upload.length * scale));
       const up = await withCpu(lab, qemuPid, () => uploadSeconds(balancer.port, upload.subarray(0, bytes)));
@@ -255,20 +256,6 @@ async function withCpu(lab: MicroLab, qemuPid: number, work: () => Promise<numbe
   };
 }
 
-/** `total` connections with GET / (connect, request, response, close), `concurrency` at a time: seconds. */
-async function shortConnections(port: number, total: number, concurrency: number): Promise<number> {
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next++ < total) {
-        const response = await httpRequest({ port });
-        if (response.status !== 200) throw new Error(`GET /: status ${response.status}`);
-      }
-    }),
-  );
-  return (performance.now() - started) / 1000;
-}
 
 /** `total` connections that send nothing: connect, FIN, wait for the backend's FIN. Seconds. */
 async function bareConnections(port: number, total: number, concurrency: number): Promise<number> {
