@@ -276,11 +276,19 @@ function connectAndClose(port: number, timeoutMs = 60_000): Promise<void> {
       socket.destroy();
       reject(new Error(`bare connection: not closed by the backend within ${timeoutMs} ms`));
     }, timeoutMs);
-    socket.on('connect', () => socket.end());
+    let connected = false;
+    socket.on('connect', () => {
+      connected = true;
+      socket.end();
+    });
     socket.on('data', () => {});
-    socket.on('error', (error) => {
+    socket.on('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      reject(error);
+      // A reset after the connection was made still ends it (seen once in `npm run bench` under
+      // load, 2026-12-03): whether the backend accepted and logged it is what the guest's log
+      // count after the mode decides (checkLog), not this socket.
+      if (connected && error.code === 'ECONNRESET') resolve();
+      else reject(error);
     });
     socket.on('close', (hadError) => {
       clearTimeout(timer);
