@@ -16,3 +16,15 @@ export interface GuestShell {
 export function shellQuote(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
 }
+
+/**
+ * Writes one file in any guest through its shell (base64 on the command line: the serial
+ * agent has no file transfer), parents and mode set in the same command.
+ */
+export function writeGuestFile(guest: GuestShell, path: string, content: string | Uint8Array, mode = 0o644): Promise<CommandResult> {
+  const encoded = Buffer.from(content).toString('base64');
+  const dir = path.slice(0, path.lastIndexOf('/')) || '/';
+  return guest.check(
+    `mkdir -p ${shellQuote(dir)} && echo ${encoded} | base64 -d > ${shellQuote(path)} && chmod ${mode.toString(8)} ${shellQuote(path)}`,
+  );
+}

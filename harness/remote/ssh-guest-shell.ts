@@ -2,7 +2,7 @@ import { NodeSSH } from 'node-ssh';
 import type { ClientChannel } from 'ssh2';
 import { CommandFailedError, succeeded, type CommandResult } from '../exec/command-result.ts';
 import type { CommandLog } from './command-log.ts';
-import { shellQuote, type GuestShell } from './guest-shell.ts';
+import { shellQuote, writeGuestFile, type GuestShell } from './guest-shell.ts';
 import type { HostKeyPin } from './host-key-pin.ts';
 import { backoffMs, sleep, SshNotReadyError, waitForSshBanner } from './ssh-readiness.ts';
 
@@ -234,11 +234,7 @@ export class SshGuestShell implements GuestShell {
 
   /** Writes one file in the guest (through the shell, so mode and parents are set in one command). */
   writeFile(path: string, content: string, mode = 0o644): Promise<CommandResult> {
-    const encoded = Buffer.from(content).toString('base64');
-    const dir = path.slice(0, path.lastIndexOf('/')) || '/';
-    return this.check(
-      `mkdir -p ${shellQuote(dir)} && echo ${encoded} | base64 -d > ${shellQuote(path)} && chmod ${mode.toString(8)} ${shellQuote(path)}`,
-    );
+    return writeGuestFile(this, path, content, mode);
   }
 
   close(): void {

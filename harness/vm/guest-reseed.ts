@@ -6,7 +6,7 @@ import { hashSourceTrees } from '../cache/source-hash.ts';
 import { succeeded } from '../exec/command-result.ts';
 import { runHostCommand } from '../exec/run-host-command.ts';
 import { repoRoot } from '../repo-root.ts';
-import type { GuestShell } from '../remote/guest-shell.ts';
+import { writeGuestFile, type GuestShell } from '../remote/guest-shell.ts';
 
 /**
  * native/guest-reseed, the few hundred bytes that make a restored micro-VM's
@@ -40,8 +40,7 @@ export async function ensureGuestReseedTool(): Promise<GuestReseedTool> {
 
 /** Puts the tool at GUEST_RESEED_PATH in the guest (before the guest is saved). */
 export async function installGuestReseed(guest: GuestShell, tool: GuestReseedTool): Promise<void> {
-  const encoded = (await readFile(tool.path)).toString('base64');
-  await guest.check(`mkdir -p /run/toa-lab && printf '%s' '${encoded}' | base64 -d > ${GUEST_RESEED_PATH} && chmod 755 ${GUEST_RESEED_PATH}`);
+  await writeGuestFile(guest, GUEST_RESEED_PATH, await readFile(tool.path), 0o755);
 }
 
 export interface ReseedOutcome {
