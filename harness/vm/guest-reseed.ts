@@ -23,7 +23,18 @@ export interface GuestReseedTool {
   hash: string;
 }
 
-export async function ensureGuestReseedTool(): Promise<GuestReseedTool> {
+let resolved: Promise<GuestReseedTool> | undefined;
+
+/** Once per process: every micro-VM start asks (a gcc spawn and a source hash each time otherwise). */
+export function ensureGuestReseedTool(): Promise<GuestReseedTool> {
+  resolved ??= buildGuestReseedTool().catch((error: unknown) => {
+    resolved = undefined; // a failed build is tried again by the next start
+    throw error;
+  });
+  return resolved;
+}
+
+async function buildGuestReseedTool(): Promise<GuestReseedTool> {
   const gcc = (await runHostCommand('gcc', ['--version'])).stdout.split('\n')[0];
   const recipe = { sources: await hashSourceTrees(['native/guest-reseed']), gcc };
   const artifact = await ensureCached('guest-reseed', recipe, async (dir) => {
