@@ -75,6 +75,7 @@ export const balancerProfiles: Scenario<DataPathLab> = {
   passesWhen:
     "the backend's log line for the run's profile names the client (address, and port where the format carries one); " +
     'every other profile is reported as read, ignored, misread or no connection; the guest stays up and the kernel shows no oops/BUG/WARN',
+  mechanism: 'toa',
   async run(lab) {
     const since = await lab.markKernelLog();
     const checks: Check[] = [await withToaModule(lab, {})];

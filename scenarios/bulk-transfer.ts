@@ -17,6 +17,7 @@ export const bulkTransfer: Scenario<DataPathLab> = {
   setup: 'toa.ko loaded; toa-backend listening on :80',
   sends: 'POST /echo with a 10 MiB pseudo-random body through the FULLNAT balancer (TOA in the handshake ACK)',
   passesWhen: "the backend logs 10 MiB received with the FNV-1a hash of the body we sent, the echoed 10 MiB we receive hashes the same, and the log names the injected client",
+  mechanism: 'toa',
   async run(lab) {
     const since = await lab.markKernelLog();
     const checks: Check[] = [await withToaModule(lab, {})];

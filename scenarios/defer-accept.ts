@@ -20,6 +20,7 @@ export const deferAccept: Scenario<DataPathLab> = {
   setup: `toa.ko loaded; a second toa-backend on :${DEFERRED_PORT} with TCP_DEFER_ACCEPT (as nginx "listen ... deferred")`,
   sends: '3 requests per placement: TOA in the handshake ACK only; in the first data segment only; in both',
   passesWhen: 'with TOA in both (what a real balancer sends) every log line names the injected client; the ACK-only and data-only outcomes are reported as findings',
+  mechanism: 'toa',
   async run(lab) {
     const since = await lab.markKernelLog();
     const checks: Check[] = [await withToaModule(lab, {})];

@@ -21,6 +21,7 @@ export const dsrVip: Scenario<DataPathLab> = {
   setup: `the guest carries the VIP ${VIP}/32 on lo (the guide's lo:1 — added for the scenario unless the guide's procedure already put it there) and routes the client networks back via the balancer; toa-backend on :80`,
   sends: `${CONNECTIONS} requests from simulated clients to ${VIP}:80, framed to the backend's MAC with the VIP as destination; then ARP requests for the VIP on the wire`,
   passesWhen: `each connection's log line names its simulated client with local address ${VIP}:80; whether the backend answers ARP for the VIP (it should not: arp_ignore=1, arp_announce=2) is reported as a finding with evidence`,
+  mechanism: 'dsr',
   async run(lab) {
     const since = await lab.markKernelLog();
     const checks: Check[] = [];

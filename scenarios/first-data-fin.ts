@@ -15,6 +15,7 @@ export const firstDataFin: Scenario<DataPathLab> = {
   setup: 'toa.ko loaded; toa-backend listening on :80',
   sends: 'requests whose bytes and FIN the client sends at once, so the balancer\'s first data segment carries FIN and TOA; once with the handshake ACK, once with it "lost"',
   passesWhen: 'the wire shows data+FIN+TOA in one segment, every request is answered, and each log line names its injected client',
+  mechanism: 'toa',
   async run(lab) {
     const since = await lab.markKernelLog();
     const checks: Check[] = [await withToaModule(lab, {})];

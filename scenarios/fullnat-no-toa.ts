@@ -15,6 +15,7 @@ export const fullnatNoToa: Scenario<DataPathLab> = {
   setup: 'toa.ko not loaded; toa-backend listening on :80',
   sends: `${CONNECTIONS} HTTP requests through the FULLNAT balancer, TOA (kind 254) in the handshake ACK and first data segment`,
   passesWhen: "every access-log line names the balancer's own address and the source port of that backend connection",
+  mechanism: 'toa',
   async run(lab) {
     const since = await lab.markKernelLog();
     const unloaded = await withoutToaModule(lab);

@@ -17,6 +17,7 @@ export const fullnatToaV4: Scenario<DataPathLab> = {
   setup: 'toa.ko loaded with default parameters (kind 254); toa-backend listening on :80',
   sends: `${CONNECTIONS} HTTP requests per placement through the FULLNAT balancer, each from a distinct simulated client in 198.51.100.0/24 or 203.0.113.0/24; placements: ${PLACEMENTS.map((p) => p.label).join('; ')}`,
   passesWhen: "the backend's own access log has exactly one line per request naming the injected client ip:port, via getpeername() and via accept(), and the kernel logs no fault",
+  mechanism: 'toa',
   async run(lab) {
     const since = await lab.markKernelLog();
     const checks: Check[] = [await withToaModule(lab, {})];

@@ -19,6 +19,7 @@ export const fullnatToaV6: Scenario<DataPathLab> = {
   setup: `toa.ko loaded; the guest gets ${GUEST_IPV6} on the lab wire; toa-backend on [::]:${V6_PORT} (IPv6 only) and [::]:${DUAL_PORT} (dual-stack)`,
   sends: `3 requests from simulated clients in 2001:db8:1::/64 to [${GUEST_IPV6}]:${V6_PORT} with the 20-byte IPv6 TOA; 3 from IPv4 clients to ${'192.0.2.10'}:${DUAL_PORT} with the 8-byte TOA`,
   passesWhen: 'each IPv6 connection logs its own IPv6 client; each IPv4 connection to the dual-stack listener logs [::ffff:<client>]; no kernel fault',
+  mechanism: 'toa',
   async run(lab) {
     const since = await lab.markKernelLog();
     const checks: Check[] = [await withToaModule(lab, {})];

@@ -18,6 +18,7 @@ export const load: Scenario<DataPathLab> = {
   setup: 'toa.ko loaded; toa-backend listening on :80',
   sends: `${CONNECTIONS} requests GET /?conn=N through the FULLNAT balancer, ${CONCURRENCY} in flight, each with a distinct simulated client ip:port in TOA`,
   passesWhen: 'every connection gets 200 and its own log line (found by its conn tag) names exactly the client injected for it: 0 mismatches; no probe missed; no kernel fault',
+  mechanism: 'toa',
   async run(lab) {
     const since = await lab.markKernelLog();
     const loaded = await withToaModule(lab, {});

@@ -98,6 +98,7 @@ export const malformedOptions: Scenario<DataPathLab> = {
     '(or, for the shapes Linux ≥ 7.2 itself drops, no connection at all, the guest showing it refused them: the handshake held in SYN_RECV ' +
     'while it resends its SYN-ACK, or taken with not one request byte in toa-backend\'s line); ' +
     'the guest keeps answering; no oops/BUG/WARN',
+  mechanism: 'toa',
   async run(lab) {
     const since = await lab.markKernelLog();
     // The guest's own kernel decides which shapes it drops before any module sees them.

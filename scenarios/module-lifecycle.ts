@@ -32,6 +32,7 @@ export const moduleLifecycle: Scenario<DataPathLab> = {
   passesWhen:
     'every insmod loads whole (exit 0, toa in /proc/modules, "TOA: toa loaded" in that load\'s dmesg — an insmod that exits 0 without it is "init incomplete", with the kernel\'s "suspiciously returned N" line), ' +
     'the requests after each load are logged with their injected client, every rmmod unloads, the bad parameter is refused with the module\'s own reason and leaves nothing to rmmod, and the kernel logs no fault',
+  mechanism: 'toa',
   notApplicable: moduleOnly('it loads and unloads toa.ko (eBPF TOA has no module)'),
   async run(lab) {
     const since = await lab.markKernelLog();

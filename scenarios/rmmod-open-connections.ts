@@ -20,6 +20,7 @@ export const rmmodOpenConnections: Scenario<DataPathLab> = {
   setup: 'toa.ko loaded; toa-backend listening on :80',
   sends: `${OPEN_CONNECTIONS} POST /echo requests through the balancer whose 64 KiB bodies are held back until after \`rmmod toa\``,
   passesWhen: 'rmmod succeeds while the sockets are open (the guest lists them open), every held request then completes with its echo intact, the log names the injected clients (captured at accept), and the kernel logs no fault',
+  mechanism: 'toa',
   notApplicable: moduleOnly('it is about unloading toa.ko under open connections (eBPF TOA is detached, never unloaded)'),
   async run(lab) {
     const since = await lab.markKernelLog();

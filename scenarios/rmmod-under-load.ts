@@ -17,6 +17,7 @@ export const rmmodUnderLoad: Scenario<DataPathLab> = {
   setup: 'toa.ko loaded; toa-backend listening on :80',
   sends: `${TRANSFERS} concurrent GET /bytes/${BYTES} through the FULLNAT balancer; rmmod toa while they are in flight; then 3 new connections`,
   passesWhen: 'rmmod succeeds mid-transfer, all downloads complete byte-identical, the kernel logs no fault, and new connections work (seen from the balancer\'s address, the module being gone)',
+  mechanism: 'toa',
   notApplicable: moduleOnly('it is about unloading toa.ko under load (eBPF TOA is detached, never unloaded)'),
   async run(lab) {
     const since = await lab.markKernelLog();

@@ -19,6 +19,7 @@ export const spoofedToa: Scenario<DataPathLab> = {
   setup: `toa.ko loaded with trusted_sources=${BALANCER}, then with default parameters; toa-backend on :80`,
   sends: `from ${SPOOFER_ADDRESS} (not the balancer): 3 connections straight to the backend with a TOA option naming ${FORGED_CLIENT.address}:${FORGED_CLIENT.port}; from the balancer ${BALANCER}: 3 ordinary TOA connections`,
   passesWhen: `with trusted_sources set, the backend logs ${SPOOFER_ADDRESS} for the spoofer (toa_untrusted_source counts them) and the injected clients for the balancer; with default parameters, whether the spoof succeeds is reported as a security finding`,
+  mechanism: 'toa',
   async run(lab) {
     const since = await lab.markKernelLog();
     const checks: Check[] = lab.ownModule ? await trustedSourcesHoldOff(lab) : [];

@@ -26,6 +26,7 @@ export const synCookies: Scenario<DataPathLab> = {
   passesWhen:
     "every request is answered and logged with its injected client (getpeername and accept); the guest's TcpExt counters show a cookie sent " +
     'for every SYN and a socket built from a cookie for every connection; the kernel logs no fault',
+  mechanism: 'toa',
   async run(lab) {
     const since = await lab.markKernelLog();
     const checks: Check[] = [await withToaModule(lab, {})];

@@ -115,6 +115,7 @@ export const tcpFastOpen: Scenario<DataPathLab> = {
     "every request is answered; the guest's TcpExt.TCPFastOpenPassive grows by one per Fast Open connection (the socket came from the SYN); " +
     "no log line names anything but the injected client or the balancer; the plain handshakes' SYN-only TOA names the balancer (not honoured, as malformed-options says); " +
     "for toa-lab's own toa.ko, a TOA in the SYN names the client under Fast Open (getpeername and accept); for other modules and the ACK-only placement, what the backend shows is reported as a finding; no oops/BUG/WARN",
+  mechanism: 'toa',
   async run(lab) {
     const since = await lab.markKernelLog();
     const checks: Check[] = [await withToaModule(lab, {})];

@@ -19,6 +19,7 @@ export const toaKindFilter: Scenario<DataPathLab> = {
   setup: "toa.ko loaded with toa_kinds = the module's declared kinds (default 254); toa-backend listening on :80",
   sends: `${CONNECTIONS} HTTP requests through the FULLNAT balancer with a standard TOA under a field kind outside the declared ones, in the handshake ACK and first data segment`,
   passesWhen: "every access-log line names the balancer's own address, and /proc/net/toa_stats counts no TOA socket",
+  mechanism: 'toa',
   notApplicable(lab) {
     if (!lab.ownModule) return "needs toa-lab's toa_kinds parameter";
     if (kindOutside(lab.moduleKinds) === undefined) return 'the module claims every option kind';

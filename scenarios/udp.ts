@@ -18,6 +18,7 @@ export const udp: Scenario<DataPathLab> = {
   setup: `toa.ko loaded; toa-backend --udp ${UDP_PORT} (an echo server logging each datagram's peer)`,
   sends: '2 UDP client sessions × 2 datagrams through a FULLNAT UDP relay',
   passesWhen: "every datagram is echoed, and every log line names the balancer's own address and port: there is no client address to recover",
+  mechanism: 'toa',
   async run(lab) {
     const since = await lab.markKernelLog();
     const checks: Check[] = [await withToaModule(lab, {})];

@@ -198,7 +198,9 @@ export async function runCommand(args: string[]): Promise<number> {
   try {
     await forEachConcurrently(plan, parallel, async ({ id: cell, image, module: moduleName, ids }) => {
       const spec = specs.find((s) => s.name === moduleName) ?? specs[0]!;
-      const facts = initialCellNotes(image, provider, cell, bpf ? undefined : spec.name);
+      // eBPF TOA runs on micro-VMs only; a whole OS builds the guide's module even under --toa-bpf (its cell says so).
+      const readsToaWithBpf = bpf !== undefined && image.kind === 'micro';
+      const facts = initialCellNotes(image, provider, cell, readsToaWithBpf ? undefined : spec.name);
       const ctx: CellContext = {
         cell,
         session,
@@ -241,7 +243,10 @@ export async function runCommand(args: string[]): Promise<number> {
     await session.close();
   }
 
-  function record(cell: string, outcome: ScenarioOutcome): void {
+  function record(cell: string, recorded: ScenarioOutcome): void {
+    // The scenario's mechanism goes into results.jsonl, so merged reports group without the scenario code.
+    const mechanism = SCENARIOS.find((s) => s.id === recorded.scenario)?.mechanism;
+    const outcome = mechanism && !recorded.mechanism ? { ...recorded, mechanism } : recorded;
     outcomes.push(outcome);
     store.append(cell, outcome);
     tap.outcome(cell, outcome);

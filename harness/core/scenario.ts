@@ -11,10 +11,22 @@ export interface Scenario<Lab> {
   setup: string;
   sends: string;
   passesWhen: string;
+  /** What carries the client's address to the backend in this scenario: the report's mechanisms table groups by it. */
+  mechanism: Mechanism;
   /** Why this scenario does not apply to this lab (e.g. it needs toa-lab's own module parameters), if it does not. */
   notApplicable?(lab: Lab): string | undefined;
   run(lab: Lab): Promise<Check[]>;
 }
+
+/**
+ * The ways a backend behind a balancer learns its client's address, as the report's mechanisms
+ * table compares them on one backend:
+ * - `toa`: the balancer's TCP option, read by a TOA module or by eBPF TOA (which one is the
+ *   cell's, CellNotes.toa: one scenario tests both);
+ * - `dsr`: direct server return, the balancer's VIP on the backend's loopback (the packet keeps the client's address);
+ * - `proxy-v1`, `proxy-v2`: the PROXY protocol header the balancer prepends to the stream.
+ */
+export type Mechanism = 'toa' | 'dsr' | 'proxy-v1' | 'proxy-v2';
 
 /** One verdict line, decided on evidence from the guest. */
 export interface Check {
@@ -58,6 +70,8 @@ export type OutcomeFailure = 'guest-gone' | 'not-run';
 export interface ScenarioOutcome {
   scenario: string;
   title: string;
+  /** The scenario's mechanism (results.jsonl keeps it, so a merged report can group without the scenario code). */
+  mechanism?: Mechanism;
   checks: Check[];
   durationMs: number;
   /** The guide's procedure steps this scenario ran, each with its own duration and output. */

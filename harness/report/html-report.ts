@@ -4,11 +4,13 @@ import type { StepResult } from '../core/step.ts';
 import { countStatuses, describeCounts, outcomeStatus, unreported, type OutcomeStatus } from './outcome-status.ts';
 import type { CellNotes, ResultRecord } from './results-store.ts';
 import { compatibilityTable, renderCompatibilityHtml } from './compatibility-table.ts';
+import { mechanismsTable, renderMechanismsHtml } from './mechanisms-table.ts';
 
 /**
  * report.html: one self-contained page (no scripts, no external assets):
  * - the counts, kept apart: passed, failed, skipped, not run (a skip is no pass);
  * - the module × kernel compatibility table (compatibility-table.ts), when the cells name their module;
+ * - the mechanisms × backend table (mechanisms-table.ts): TOA module, eBPF TOA, PROXY, DSR per image;
  * - the cell × scenario matrix, each column headed by the cell, its kernel
  *   release, the module verdict and a link to its serial console log; each
  *   matrix cell links to its details;
@@ -29,6 +31,7 @@ export function renderHtmlReport(records: readonly ResultRecord[], context: Html
   const scenarios = [...new Set([...records.map((r) => r.outcome.scenario), ...missing.map((m) => m.scenario)])];
   const counts = countStatuses(records, context.plan);
   const compatibility = compatibilityTable(records, context.cells, context.plan);
+  const mechanisms = mechanismsTable(records, context.cells);
   const find = (cell: string, scenario: string): ResultRecord | undefined =>
     records.find((r) => r.cell === cell && r.outcome.scenario === scenario);
   const planned = (cell: string, scenario: string): boolean => missing.some((m) => m.cell === cell && m.scenario === scenario);
@@ -82,6 +85,7 @@ section{border-top:1px solid #ddd;margin-top:1.5em}
     .map((s) => `<span class="${s}">${counts[s]} ${s === 'not-run' ? 'not run' : s}</span>`)
     .join('')}</p>
 ${compatibility ? renderCompatibilityHtml(compatibility, esc) : ''}
+${mechanisms ? renderMechanismsHtml(mechanisms, esc) : ''}
 ${matrix}
 <h2>Where the time went</h2>
 ${renderTimelines(cells, records)}

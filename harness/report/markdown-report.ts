@@ -2,6 +2,7 @@ import type { CellNotes, ResultRecord } from './results-store.ts';
 import type { RunPlan } from '../core/plan.ts';
 import { countStatuses, describeCounts, outcomeStatus } from './outcome-status.ts';
 import { compatibilityTable, renderCompatibilityMarkdown } from './compatibility-table.ts';
+import { mechanismsTable, renderMechanismsMarkdown } from './mechanisms-table.ts';
 
 /**
  * summary.md: the title, the counts and the matrix — small enough for a CI job
@@ -13,13 +14,15 @@ export function renderMarkdownSummary(records: readonly ResultRecord[], context:
   return firstDetail < 0 ? full : `${full.slice(0, firstDetail)}\n\nEvidence for every check: report.html and report.md in the run's artefacts.\n`;
 }
 
-/** report.md: the module × kernel compatibility table, the cell × scenario matrix, then each scenario's checks with their evidence. */
+/** report.md: the module × kernel compatibility table, the mechanisms × backend table, the cell × scenario matrix, then each scenario's checks with their evidence. */
 export function renderMarkdownReport(records: readonly ResultRecord[], context: { title: string; notes: string[]; plan?: RunPlan; cells?: ReadonlyMap<string, CellNotes> }): string {
   const cells = [...new Set(records.map((r) => r.cell))];
   const scenarios = [...new Set(records.map((r) => r.outcome.scenario))];
   const lines = [`# ${context.title}`, '', ...context.notes.map((n) => `- ${n}`), ''];
   const compatibility = compatibilityTable(records, context.cells, context.plan);
   if (compatibility) lines.push(...renderCompatibilityMarkdown(compatibility));
+  const mechanisms = mechanismsTable(records, context.cells);
+  if (mechanisms) lines.push(...renderMechanismsMarkdown(mechanisms));
   const head = (cell: string): string => {
     const notes = context.cells?.get(cell);
     const extra = [notes?.kernel, notes?.moduleVerdict && `module: ${notes.moduleVerdict}`].filter(Boolean);

@@ -37,6 +37,8 @@ export interface CellNotes {
   kernel?: string;
   accelerator?: string;
   provider?: string;
+  /** How the cell's guest reads TOA: a kernel module (`module` names it) or eBPF (`--toa-bpf`): the mechanisms table's TOA rows. */
+  toa?: 'module' | 'bpf';
   /** The module under test's name (module-spec.ts): a row of the module × kernel compatibility table. */
   module?: string;
   /** One word for a vendor's module (did not build, did not load, …, passed). */

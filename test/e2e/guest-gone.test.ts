@@ -22,6 +22,7 @@ const crashTheGuest: Scenario<DataPathLab> = {
   setup: '',
   sends: '',
   passesWhen: 'never: it panics the kernel',
+  mechanism: 'toa',
   async run(lab) {
     await lab.guest.run('echo c > /proc/sysrq-trigger', { timeoutMs: 10_000 });
     await lab.guest.check('true');

@@ -43,6 +43,11 @@ describe('modules × kernels in one run', () => {
     expect(table).toMatch(/\| toa-lab \| ✅ passed \|/);
     expect(table).toMatch(/\| old-api \| ❌ did not build<br>`[^`]*kallsyms_lookup_name[^`]*` \|/);
     expect(readFileSync(join(run.out, 'summary.md'), 'utf8')).toContain('**Module × kernel compatibility**');
+    // The mechanisms table: a TOA row per module on the one backend, from the results' typed mechanism.
+    const mechanisms = run.report.slice(run.report.indexOf('**Mechanisms × backend**'), run.report.indexOf('| scenario |'));
+    expect(mechanisms).toContain('| TOA module (toa-lab) | ✅ 1/1 passed |');
+    expect(mechanisms).toContain('| TOA module (old-api) | ⏸️ 1 not run |');
+    expect(run.outcome('microvm-bookworm+toa-lab', 'fullnat-toa-v4')?.mechanism).toBe('toa');
     // junit/<cell>.xml with the cell id made a safe file name ('+' → '_').
     expect(readFileSync(join(run.out, 'junit', 'microvm-bookworm_old-api.xml'), 'utf8')).toContain('<property name="module" value="old-api"/>');
   });

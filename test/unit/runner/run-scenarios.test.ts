@@ -10,6 +10,7 @@ function scenario(id: string, run: () => Promise<void> = async () => {}): Scenar
     setup: '',
     sends: '',
     passesWhen: '',
+    mechanism: 'toa',
     async run() {
       await run();
       return [check(`${id} ran`, true, 'ran', 'ran')];
