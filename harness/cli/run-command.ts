@@ -33,8 +33,9 @@ export const RUN_HELP = `usage: toa-lab run [--image NAME[,NAME...]] [--kernel S
                    [--parallel N] [--toa-source [NAME=]DIR|TARBALL|GIT-URL|ours ... --toa-ko [NAME=]FILE ... | --toa-bpf ours|OBJ]
                    [--module-kinds [NAME=]KIND[,KIND...] ...] [--balancer PROFILE | --toa-kind N] [--provider ${[...MACHINE_PROVIDERS.keys()].join('|')}] [--keep-on-failure] [--out DIR]
 
-Boots the lab's images — micro-VMs with Debian's 5.10, 6.1 and 6.12 kernels,
-our toa.ko and toa-backend, for the data-path scenarios; whole Debian systems
+Boots the lab's images — micro-VMs with Debian's kernels (5.10, 6.1, 6.12, the
+backports' 7.x, a cloud flavour; any other with --kernel), our toa.ko and
+toa-backend, for the data-path scenarios; whole Debian systems
 for the guides' procedure (build, load, autoload, VIP, reboot), then the same
 data-path scenarios on the toa.ko the procedure installed — runs the
 scenarios on each, streams TAP 13 on stdout, and writes to DIR: results.jsonl
