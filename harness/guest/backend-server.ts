@@ -1,5 +1,5 @@
 import { parseBackendLog, type BackendLogRecord } from '../checks/backend-log.ts';
-import { shellQuote, type GuestShell } from '../remote/guest-shell.ts';
+import { readGuestFile, shellQuote, type GuestShell } from '../remote/guest-shell.ts';
 
 /**
  * native/backend's toa-backend, run in the guest: a small HTTP server whose
@@ -42,8 +42,7 @@ export class BackendServer {
   }
 
   async records(): Promise<BackendLogRecord[]> {
-    const result = await this.guest.run(`cat ${shellQuote(this.logFile)} 2>/dev/null`);
-    return parseBackendLog(result.stdout);
+    return parseBackendLog(await readGuestFile(this.guest, this.logFile, { timeoutMs: 120_000 }));
   }
 
   /**

@@ -3,7 +3,7 @@ import { parsePythonHttpServerLog, type AccessLogRecord } from '../checks/python
 import { clientIpsMatch } from '../checks/client-ip-match.ts';
 import { httpRequest, type HttpExchange } from '../client/http-client.ts';
 import type { BalancerToaSettings, FullNatConnectionRecord } from '../net/index.ts';
-import { shellQuote } from '../remote/guest-shell.ts';
+import { readGuestFile, shellQuote } from '../remote/guest-shell.ts';
 import { check, type Check } from '../core/scenario.ts';
 import { NGINX_ACCESS_LOG, PYTHON_ACCESS_LOG } from '../toa/install-guide-steps.ts';
 import type { GuestLab } from '../machine/machine.ts';
@@ -54,7 +54,7 @@ export async function sendThroughBalancer(
     await balancer.close();
   }
   const connections = [...balancer.records];
-  const log = backend.parse((await lab.guest.check(`cat ${shellQuote(backend.accessLog)}`)).stdout);
+  const log = backend.parse(await readGuestFile(lab.guest, backend.accessLog, { timeoutMs: 120_000 }));
   const expected =
     options.expect === 'simulated-clients'
       ? connections.map((c) => c.injectedClient?.address ?? '(no TOA sent)')

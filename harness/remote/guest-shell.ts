@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import type { CommandResult } from '../exec/command-result.ts';
 
 /**
@@ -27,4 +28,24 @@ export function writeGuestFile(guest: GuestShell, path: string, content: string 
   return guest.check(
     `mkdir -p ${shellQuote(dir)} && echo ${encoded} | base64 -d > ${shellQuote(path)} && chmod ${mode.toString(8)} ${shellQuote(path)}`,
   );
+}
+
+/**
+ * Reads one text file from any guest through its shell, gzip-compressed on the way when the
+ * guest has gzip: the micro-VM's serial agent carries ~50 KB/s under TCG, so a 10,000-line
+ * access log (1.5 MB) took 30 s as plain `cat` and takes ~5 s compressed (measured on the
+ * bookworm micro-VM). A missing file reads as '' (a backend that logged nothing yet).
+ */
+export async function readGuestFile(guest: GuestShell, path: string, options: { timeoutMs?: number } = {}): Promise<string> {
+  const file = shellQuote(path);
+  const result = await guest.run(
+    `[ -e ${file} ] || exit 0; if command -v gzip >/dev/null 2>&1; then echo gzip; gzip -c ${file} | base64; else echo plain; cat ${file}; fi`,
+    options,
+  );
+  if (result.exitCode !== 0) throw new Error(`reading ${path} in the guest failed (exit ${result.exitCode}): ${result.stderr.trim()}`);
+  const newline = result.stdout.indexOf('\n');
+  if (newline < 0) return '';
+  const form = result.stdout.slice(0, newline);
+  const body = result.stdout.slice(newline + 1);
+  return form === 'gzip' ? gunzipSync(Buffer.from(body.replace(/\s+/g, ''), 'base64')).toString('utf8') : body;
 }

@@ -1,12 +1,11 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CommandFailedError, type CommandResult } from '../../../harness/exec/command-result.ts';
 import { buildPatchedKernel } from '../../../harness/patched-kernel/kernel-build.ts';
 import { GuestMachine } from '../../../harness/patched-kernel/tree-access.ts';
-import type { GuestShell } from '../../../harness/remote/guest-shell.ts';
+import { LocalShell } from '../../helpers/local-shell.ts';
 
 /**
  * The guide's in-guest path (steps 1–6 on the machine itself, over GuestShell) on a
@@ -14,25 +13,6 @@ import type { GuestShell } from '../../../harness/remote/guest-shell.ts';
  * real: the tarball by path, the base64 file transport and script runner of
  * GuestMachine, every rendered script, every edit, the step bookkeeping.
  */
-class LocalShell implements GuestShell {
-  run(command: string): Promise<CommandResult> {
-    const started = Date.now();
-    return new Promise((resolve) => {
-      const child = spawn('sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-      child.on('close', (exitCode) => resolve({ command, exitCode, signal: null, stdout, stderr, timedOut: false, durationMs: Date.now() - started }));
-    });
-  }
-  async check(command: string): Promise<CommandResult> {
-    const result = await this.run(command);
-    if (result.exitCode !== 0) throw new CommandFailedError(result);
-    return result;
-  }
-}
-
 const TREE = 'linux-2.6.32-220.23.1.el6.x86_64.rs';
 const FAKE_KBUILD = [
   'VERSION = 2',
