@@ -5,7 +5,7 @@
  * - BENCH_SKIP=virtme-ng,parallel runs the rest.
  * A name that is no part fails at once, so a typo never silently skips anything.
  */
-export const BENCH_PARTS = ['microvm', 'net-ceiling', 'modcost', 'cells', 'parallel', 'virtme-ng'] as const;
+export const BENCH_PARTS = ['microvm', 'net-ceiling', 'modcost', 'cells', 'full-os', 'parallel', 'virtme-ng'] as const;
 
 export type BenchPart = (typeof BENCH_PARTS)[number];
 

@@ -7,6 +7,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { describeCells, measureCells } from './cell-time.ts';
 import { measureMicroVm } from './microvm.ts';
 import { describeModuleCost, measureModuleCost } from './module-cost.ts';
+import { describeFullOs, measureFullOs } from './full-os-steps.ts';
 import { freeRelayBound, measureNetCeiling } from './net-ceiling.ts';
 import { measureParallel } from './parallel.ts';
 import { median } from './median.ts';
@@ -75,6 +76,11 @@ if (parts.has('cells')) {
   });
   console.log(`one kernel cell: toa-lab run --image CELL (boot + every scenario), first verdict above for scale`);
   console.log(describeCells(cells).join('\n'));
+}
+
+if (parts.has('full-os')) {
+  // The whole OS step by step: the guide's procedure, its reboot, every scenario (issue 13, full OS).
+  console.log(describeFullOs(measureFullOs(process.env.BENCH_FULL_OS_IMAGE ? { image: process.env.BENCH_FULL_OS_IMAGE } : {})).join('\n'));
 }
 
 if (parts.has('parallel')) {
