@@ -1,4 +1,9 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runHostCommand } from '../../harness/exec/run-host-command.ts';
+import { removeRunFolders, runToaLab } from '../helpers/toa-lab-run.ts';
 import { scenarioPassed } from '../../harness/core/scenario.ts';
 import { MicroLab } from '../../harness/lab/micro-lab.ts';
 import { RunSession } from '../../harness/lifecycle/run-session.ts';
@@ -45,5 +50,34 @@ describe('eBPF TOA on Linux 5.10 (micro-VM, no toa.ko)', () => {
     const outcome = outcomes.find((o) => o.scenario === rmmodOpenConnections.id)!;
     expect(outcome.skipped).toMatch(/not applicable to eBPF/);
     expect(outcome.checks).toEqual([]);
+  });
+});
+
+/**
+ * `--toa-bpf OBJ`: a user's own object, not ours. The fixture (test/fixtures/toa-bpf-kind200,
+ * compiled here with the host's clang, as a user would) reads kind 200 from the segment that
+ * creates the connection and answers IPv4 getpeername only. The guest's own answer decides:
+ * the kernel lists the user's programs on the backend's cgroup, the backend logs the clients
+ * the balancer sent in kind 200, and IPv6 — which the object does not serve — fails on the
+ * backend's log, as it must. Cost: one bookworm micro-VM, ~30 s warm.
+ */
+describe("a user's own eBPF object (--toa-bpf OBJ) on Linux 6.1", () => {
+  afterAll(removeRunFolders);
+
+  it("attaches the user's programs and judges them on the backend's log, kind 200 from the balancer", async () => {
+    const object = join(mkdtempSync(join(tmpdir(), 'user-bpf-')), 'kind200.bpf.o');
+    const source = join(import.meta.dirname, '..', 'fixtures', 'toa-bpf-kind200', 'kind200.bpf.c');
+    const machine = (await runHostCommand('gcc', ['-dumpmachine'])).stdout.trim();
+    await runHostCommand('clang', ['-O2', '-g', '-Wall', '-Werror', '-target', 'bpf', `-I/usr/include/${machine}`, '-c', source, '-o', object]);
+
+    const run = runToaLab(['--image', 'microvm-bookworm', '--toa-bpf', object, '--toa-kind', '200', '--scenario', 'fullnat-toa-v4,fullnat-toa-v6'], { timeoutMs: 300_000 });
+    expect(run.code, run.stderr).toBe(1);
+    const v4 = run.outcome('microvm-bookworm', 'fullnat-toa-v4')!;
+    expect(v4.checks.filter((c) => !c.passed).map((c) => `${c.name}: ${c.observed}`)).toEqual([]);
+    // The kernel's list of programs on the cgroup names the user's, not native/toa-bpf's.
+    expect(v4.checks[0]!.observed).toMatch(/sockops: vendor_read_kin\S* \(id \d+\), getpeername4: vendor_peer4/);
+    const v6 = run.outcome('microvm-bookworm', 'fullnat-toa-v6')!;
+    expect(v6.checks.find((c) => c.name.startsWith('IPv6 client → IPv6 listener: each connection'))?.passed).toBe(false);
+    expect(run.report).toContain('| TOA, eBPF (no module) | ❌ 1/2 passed; failed: fullnat-toa-v6 |');
   });
 });
