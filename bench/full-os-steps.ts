@@ -1,8 +1,9 @@
 /**
  * Where a whole OS's cell spends its time (issue 13, full OS): `toa-lab run --image debian-12`
  * (the guide's procedure, its reboot, then every data-path scenario), read back from the
- * run's own results.jsonl: each procedure step with its duration, the slowest commands inside
- * the slowest steps (the measured reason), and each scenario's time.
+ * run's own results.jsonl: each procedure step with its duration, the slowest lines of the
+ * slowest steps' scripts (the measured reason: the run is traced, TOA_LAB_STEP_TRACE=1,
+ * harness/lab/step-trace.ts), and each scenario's time.
  *
  *   npx tsx bench/full-os-steps.ts                 # debian-12, every scenario
  *   BENCH_FULL_OS_IMAGE=debian-12 BENCH_FULL_OS_SCENARIOS=guide-procedure,reboot-persistence npx tsx bench/full-os-steps.ts
@@ -13,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ScenarioOutcome } from '../harness/core/scenario.ts';
+import { slowestLines, STEP_TRACE_ENV } from '../harness/lab/step-trace.ts';
 
 const HERE = join(import.meta.dirname, '..');
 
@@ -29,7 +31,7 @@ export function measureFullOs(options: { image?: string; scenarios?: string[] } 
   try {
     const args = [join(HERE, 'bin', 'toa-lab.js'), 'run', '--image', image, '--out', out, ...(options.scenarios ? ['--scenario', options.scenarios.join(',')] : [])];
     const started = performance.now();
-    const result = spawnSync(process.execPath, args, { encoding: 'utf8' });
+    const result = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, [STEP_TRACE_ENV]: '1' } });
     const wallSeconds = (performance.now() - started) / 1000;
     if (result.status !== 0 && result.status !== 1) throw new Error(`run ${image} failed (${result.status}):\n${result.stdout.slice(-2000)}${result.stderr}`);
     const outcomes = readFileSync(join(out, 'results.jsonl'), 'utf8')
@@ -52,11 +54,19 @@ export function describeFullOs(figures: FullOsFigures): string[] {
   for (const { scenario, step } of steps) lines.push(`  step ${step.name} [${step.kind ?? '-'}, ${scenario}]`.padEnd(90) + `${s(step.durationMs)} s ${step.status}`);
   const slowest = [...steps].sort((a, b) => b.step.durationMs - a.step.durationMs).slice(0, 3);
   for (const { step } of slowest) {
-    const commands = [...step.commands].sort((a, b) => b.durationMs - a.durationMs).slice(0, 3);
-    lines.push(`  in ${step.name}: ${commands.map((c) => `${s(c.durationMs)} s \`${c.command.replace(/\s+/g, ' ').slice(0, 70)}\``).join('; ')}`);
+    // The script's own lines when the step was traced; else its slowest commands as the harness ran them.
+    const traced = slowestLines(step.commands.map((c) => c.stderr).join('\n'));
+    const parts = traced.length
+      ? traced.map((l) => `${l.seconds.toFixed(1)} s \`${shortCommand(l.command)}\``)
+      : [...step.commands].sort((a, b) => b.durationMs - a.durationMs).slice(0, 3).map((c) => `${s(c.durationMs)} s \`${shortCommand(c.command)}\``);
+    lines.push(`  in ${step.name}: ${parts.join('; ')}`);
   }
   for (const o of figures.outcomes) if (!o.steps?.length) lines.push(`  scenario ${o.scenario}`.padEnd(90) + `${s(o.durationMs)} s`);
   return lines;
+}
+
+function shortCommand(command: string): string {
+  return command.replace(/\s+/g, ' ').slice(0, 90);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

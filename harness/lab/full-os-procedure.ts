@@ -7,6 +7,7 @@ import type { StepId } from '../os/index.ts';
 import { firstErrors, recogniseFailures } from '../toa/failure-signatures.ts';
 import { NO_KERNEL_DEVEL_EXIT, type GuideStep } from '../toa/install-guide-steps.ts';
 import type { GuestLab, RebootableGuestLab } from '../machine/machine.ts';
+import { stepCommand, stepTraceEnabled, untraced } from './step-trace.ts';
 
 /**
  * The guides' procedure on a full-OS guest, one reported step each (duration,
@@ -34,7 +35,9 @@ export function runGuideStep(lab: GuestLab, step: GuideStep): Promise<StepResult
     // Named by time: a procedure may run the same kind of step twice (two VIP methods, two backends).
     const path = `${GUEST_STEP_DIR}/${Date.now()}-${step.id}.sh`;
     recorder.record(await lab.guest.writeFile(path, step.script, 0o755));
-    const result = recorder.record(await lab.guest.run(`${step.interpreter} ${path}`, { timeoutMs: step.timeoutMs }));
+    const ran = recorder.record(await lab.guest.run(stepCommand(step.interpreter, path, stepTraceEnabled()), { timeoutMs: step.timeoutMs }));
+    // The recorded command keeps the trace (the evidence of where the time went); the verdict reads the script's own words.
+    const result = { ...ran, stderr: untraced(ran.stderr) };
     if (result.timedOut) throw new StepFailure(`${step.id}: still running after ${step.timeoutMs / 1000} s`);
     if (result.exitCode === NO_KERNEL_DEVEL_EXIT) throw new StepFailure(lastToaLabLine(result.stderr) ?? 'no kernel development package');
     if (!succeeded(result)) {

@@ -29,4 +29,16 @@ describe('a whole OS cell, step by step', () => {
     expect(lines).toContain('  in make: 48.0 s `make -C /lib/modules/6.1/build M=/root/toa`; 0.1 s `ls`');
     expect(lines.find((l) => l.startsWith('  scenario load'))).toMatch(/26\.7 s$/);
   });
+
+  it("names a traced step's slowest script lines", () => {
+    const traced = command('bash -c ...', 3_000);
+    traced.stderr = ['+toa-lab-trace 10.0 make -C /lib/modules/6.1.0-57-amd64/build M=/root/toa modules', '+toa-lab-trace 12.5 depmod -a', '+toa-lab-trace 12.75 (end of script)'].join('\n');
+    const lines = describeFullOs({
+      image: 'debian-12',
+      wallSeconds: 10,
+      passed: true,
+      outcomes: [{ scenario: 'guide-procedure', title: '', checks: [], durationMs: 3_000, steps: [{ name: 'make', kind: 'build', status: 'passed', durationMs: 3_000, summary: '', commands: [traced] }] }],
+    });
+    expect(lines).toContain('  in make: 2.5 s `make -C /lib/modules/6.1.0-57-amd64/build M=/root/toa modules`; 0.3 s `depmod -a`; 0.0 s `(end of script)`');
+  });
 });
