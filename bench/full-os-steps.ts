@@ -47,22 +47,34 @@ export function measureFullOs(options: { image?: string; scenarios?: string[] } 
 
 const s = (ms: number): string => (ms / 1000).toFixed(1);
 
-/** Step by step, then scenario by scenario; the slowest commands of the three slowest steps. */
+/** Step by step (each once: a reboot's steps are also the persistence scenario's), then scenario by scenario; where the slow steps' time went. */
 export function describeFullOs(figures: FullOsFigures): string[] {
   const lines = [`whole OS ${figures.image}: cell ${figures.wallSeconds.toFixed(1)} s${figures.passed ? '' : ' (FAILED: see the run)'}`];
-  const steps = figures.outcomes.flatMap((o) => (o.steps ?? []).map((step) => ({ scenario: o.scenario, step })));
-  for (const { scenario, step } of steps) lines.push(`  step ${step.name} [${step.kind ?? '-'}, ${scenario}]`.padEnd(90) + `${s(step.durationMs)} s ${step.status}`);
-  const slowest = [...steps].sort((a, b) => b.step.durationMs - a.step.durationMs).slice(0, 3);
-  for (const { step } of slowest) {
-    // The script's own lines when the step was traced; else its slowest commands as the harness ran them.
-    const traced = slowestLines(step.commands.map((c) => c.stderr).join('\n'));
-    const parts = traced.length
-      ? traced.map((l) => `${l.seconds.toFixed(1)} s \`${shortCommand(l.command)}\``)
-      : [...step.commands].sort((a, b) => b.durationMs - a.durationMs).slice(0, 3).map((c) => `${s(c.durationMs)} s \`${shortCommand(c.command)}\``);
-    lines.push(`  in ${step.name}: ${parts.join('; ')}`);
+  const seen = new Set<string>();
+  for (const outcome of figures.outcomes) {
+    const fresh = (outcome.steps ?? []).filter((step) => {
+      const key = JSON.stringify([step.name, step.durationMs, step.summary]);
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    for (const step of fresh) {
+      lines.push(`  step ${step.name} [${step.kind ?? '-'}, ${outcome.scenario}]`.padEnd(90) + `${s(step.durationMs)} s ${step.status}`);
+      if (step.durationMs >= SLOW_STEP_MS) lines.push(`    ${whereItWent(step)}`);
+    }
+    if (!outcome.steps?.length) lines.push(`  scenario ${outcome.scenario}`.padEnd(90) + `${s(outcome.durationMs)} s`);
   }
-  for (const o of figures.outcomes) if (!o.steps?.length) lines.push(`  scenario ${o.scenario}`.padEnd(90) + `${s(o.durationMs)} s`);
   return lines;
+}
+
+/** A step this slow gets its reason printed. */
+const SLOW_STEP_MS = 5_000;
+
+/** The script's slowest lines when it was traced; else the step's own summary (a reboot says systemd's times). */
+function whereItWent(step: NonNullable<ScenarioOutcome['steps']>[number]): string {
+  const traced = slowestLines(step.commands.map((c) => c.stderr).join('\n'));
+  if (traced.length) return `slowest lines: ${traced.map((l) => `${l.seconds.toFixed(1)} s \`${shortCommand(l.command)}\``).join('; ')}`;
+  return step.summary;
 }
 
 function shortCommand(command: string): string {
