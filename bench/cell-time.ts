@@ -53,11 +53,12 @@ export function runCell(tree: string, cell: string): CellRun {
     const failures: string[] = [];
     for (const line of readFileSync(join(out, 'results.jsonl'), 'utf8').split('\n')) {
       if (!line.trim()) continue;
-      type Outcome = { scenario: string; durationMs: number; checks?: Array<{ name: string; passed: boolean; observed?: string }> };
+      type Outcome = { scenario: string; durationMs: number; checks?: Array<{ name: string; passed: boolean; informational?: boolean; observed?: string }> };
       const record = JSON.parse(line) as { outcome?: Outcome };
       if (!record.outcome) continue;
       scenarios[record.outcome.scenario] = record.outcome.durationMs / 1000;
-      const failed = record.outcome.checks?.find((c) => !c.passed);
+      // A finding (informational) that is not benign is reported, never a failure.
+      const failed = record.outcome.checks?.find((c) => !c.passed && !c.informational);
       if (failed) failures.push(`${record.outcome.scenario}: ${failed.name} (${failed.observed ?? ''})`);
     }
     const scenarioSeconds = Object.values(scenarios).reduce((a, b) => a + b, 0);
