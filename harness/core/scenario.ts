@@ -11,8 +11,12 @@ export interface Scenario<Lab> {
   setup: string;
   sends: string;
   passesWhen: string;
-  /** Why this scenario does not apply to this lab (e.g. it needs toa-lab's own module parameters), if it does not. */
-  notApplicable?(lab: Lab): string | undefined;
+  /**
+   * Why this scenario does not apply to this lab (e.g. it needs toa-lab's own module parameters),
+   * if it does not. May ask the guest (e.g. whether its kernel can make a veth pair); a question
+   * that fails is the scenario's failure, not a skip.
+   */
+  notApplicable?(lab: Lab): string | undefined | Promise<string | undefined>;
   run(lab: Lab): Promise<Check[]>;
 }
 
