@@ -122,20 +122,27 @@ describe('FULLNAT balancer forwarding client options', () => {
 
   it('skip: the record says TOA was skipped for lack of room; the backend finds no TOA', async () => {
     const { record, seen } = await oneConnection({ clientOptions: FULL_FORGED, whenFull: 'skip' });
-    expect(record.toaSegments).toMatchObject({ added: 0, clientToaCleared: 2 });
-    expect(record.toaSegments!.skippedNoRoom).toBe(2); // the handshake ACK and the first data
+    // The handshake ACK and the first data (and their retransmissions on a busy machine), each cleared.
+    const counts = record.toaSegments!;
+    expect(counts.added).toBe(0);
+    expect(counts.skippedNoRoom).toBeGreaterThanOrEqual(2);
+    expect(counts.clientToaCleared).toBe(counts.skippedNoRoom);
     expect(seen?.toa).toBeUndefined();
   });
 
   it('prune: TOA added after pruning; the backend finds the balancer\'s client', async () => {
     const { record, seen } = await oneConnection({ clientOptions: FULL_TS_SACK, whenFull: 'prune' });
-    expect(record.toaSegments).toMatchObject({ added: 2, skippedNoRoom: 0, clientOptionsPruned: 2 });
+    const counts = record.toaSegments!;
+    expect(counts.skippedNoRoom).toBe(0);
+    expect(counts.added).toBeGreaterThanOrEqual(2);
+    expect(counts.clientOptionsPruned).toBe(counts.added); // the SACK blocks, once a segment
     expect(seen?.toa).toMatchObject(CLIENT);
   });
 
   it('client options per injected client (balancers in series: the same client twice)', async () => {
     const { record, seen } = await oneConnection({ clientOptions: (c) => [toaTcpOption(c)], position: 'after-client-options' });
-    expect(record.toaSegments).toMatchObject({ added: 2, skippedNoRoom: 0 });
+    expect(record.toaSegments).toMatchObject({ skippedNoRoom: 0, clientToaCleared: 0 });
+    expect(record.toaSegments!.added).toBeGreaterThanOrEqual(2);
     expect(seen?.toa).toMatchObject(CLIENT);
   });
 });
