@@ -32,9 +32,12 @@ export const CASES: readonly Case[] = [
   { label: 'both name the same client (balancers in series)', position: 'after-client-options', forged: false },
 ];
 
-export type Honoured = 'balancer-toa' | 'forged-toa' | 'neither (the balancer)' | 'other' | 'no line';
+export type Honoured = 'balancer-toa' | 'forged-toa' | 'neither (the balancer)' | 'mixed' | 'other' | 'no line';
 
-/** Whose address one connection's log line shows; getpeername and accept must agree to be anyone's. */
+/**
+ * Whose address one connection's log line shows; `mixed` when getpeername and accept name two of
+ * those (a module rewriting one and not the other), `other` when either names anyone else.
+ */
 export function honoured(connection: TrafficConnection): Honoured {
   const line = connection.logLine;
   if (!line) return 'no line';
@@ -49,7 +52,8 @@ export function honoured(connection: TrafficConnection): Honoured {
           ? 'neither (the balancer)'
           : 'other';
   const [peer, accept] = [whose(line.peer), whose(line.accept)];
-  return peer === accept ? peer : 'other';
+  if (peer === 'other' || accept === 'other') return 'other';
+  return peer === accept ? peer : 'mixed';
 }
 
 function tally(round: TrafficRound): Map<Honoured, number> {
@@ -122,7 +126,9 @@ function caseVerdicts(lab: DataPathLab, one: Case, round: TrafficRound): Check[]
     const label = one.forged ? `${one.label}: toa.ko refuses TOAs naming different clients` : `${one.label}: toa.ko honours the client named twice`;
     return [neverThird, round.eachConnectionSaw(label, expected)];
   }
-  const forgedWins = counts.get('forged-toa') ?? 0;
+  const forgedEndpoint = { ip: FORGED_CLIENT.address, port: FORGED_CLIENT.port };
+  // getpeername or accept: either naming the forged address is the forged TOA winning.
+  const forgedWins = round.connections.filter((c) => c.logLine && [c.logLine.peer, c.logLine.accept].some((e) => sameEndpoint(e, forgedEndpoint))).length;
   return [
     neverThird,
     finding(

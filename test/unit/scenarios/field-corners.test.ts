@@ -25,12 +25,13 @@ function connection(peer: Endpoint | undefined, accept: Endpoint | undefined = p
 }
 
 describe('forged-and-balancer-toa', () => {
-  it("names whose address a line shows: the balancer's TOA, the forged one, neither, or something else", () => {
+  it("names whose address a line shows: the balancer's TOA, the forged one, neither, one each, or something else", () => {
     expect(honoured(connection(client))).toBe('balancer-toa');
     expect(honoured(connection(forged))).toBe('forged-toa');
     expect(honoured(connection(balancer))).toBe('neither (the balancer)');
     expect(honoured(connection({ ip: '203.0.113.250', port: 1 }))).toBe('other');
-    expect(honoured(connection(client, forged))).toBe('other'); // getpeername and accept disagree
+    expect(honoured(connection(client, balancer))).toBe('mixed'); // getpeername rewritten, accept not
+    expect(honoured(connection(client, { ip: '192.0.2.99', port: 1 }))).toBe('other');
     expect(honoured(connection(undefined))).toBe('no line');
   });
 
