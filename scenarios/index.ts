@@ -5,12 +5,15 @@ import { bulkTransfer } from './bulk-transfer.ts';
 import { deferAccept } from './defer-accept.ts';
 import { dsrVip } from './dsr-vip.ts';
 import { firstDataFin } from './first-data-fin.ts';
+import { forgedAndBalancerToa } from './forged-and-balancer-toa.ts';
 import { fullnatNoToa } from './fullnat-no-toa.ts';
 import { fullnatToaV4 } from './fullnat-toa-v4.ts';
 import { fullnatToaV6 } from './fullnat-toa-v6.ts';
 import { load } from './load.ts';
 import { malformedOptions } from './malformed-options.ts';
 import { moduleLifecycle } from './module-lifecycle.ts';
+import { netnsBackend } from './netns-backend.ts';
+import { optionsAreaFull } from './options-area-full.ts';
 import { rmmodOpenConnections } from './rmmod-open-connections.ts';
 import { rmmodUnderLoad } from './rmmod-under-load.ts';
 import { spoofedToa } from './spoofed-toa.ts';
@@ -31,9 +34,12 @@ export const SCENARIOS: ReadonlyArray<Scenario<DataPathLab>> = [
   deferAccept,
   synCookies,
   tcpFastOpen,
+  netnsBackend,
   malformedOptions,
   balancerProfiles,
   spoofedToa,
+  forgedAndBalancerToa,
+  optionsAreaFull,
   rmmodOpenConnections,
   rmmodUnderLoad,
   moduleLifecycle,

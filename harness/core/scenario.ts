@@ -13,8 +13,12 @@ export interface Scenario<Lab> {
   passesWhen: string;
   /** What carries the client's address to the backend in this scenario: the report's mechanisms table groups by it. */
   mechanism: Mechanism;
-  /** Why this scenario does not apply to this lab (e.g. it needs toa-lab's own module parameters), if it does not. */
-  notApplicable?(lab: Lab): string | undefined;
+  /**
+   * Why this scenario does not apply to this lab (e.g. it needs toa-lab's own module parameters),
+   * if it does not. May ask the guest (e.g. whether its kernel can make a veth pair); a question
+   * that fails is the scenario's failure, not a skip.
+   */
+  notApplicable?(lab: Lab): string | undefined | Promise<string | undefined>;
   run(lab: Lab): Promise<Check[]>;
 }
 

@@ -11,6 +11,11 @@ export interface BackendServerOptions {
   /** TCP_DEFER_ACCEPT on the listener. */
   deferred?: boolean;
   logFile?: string;
+  /**
+   * A command the backend runs under, e.g. `nsenter -t PID -n` (in a network namespace). It must
+   * exec the backend (as nsenter and unshare do), so the pid the shell reports stays the backend's.
+   */
+  runIn?: readonly string[];
 }
 
 export class BackendServer {
@@ -28,7 +33,7 @@ export class BackendServer {
     // Under TCG a connection can sit in retransmission backoff for tens of seconds (BENCHMARKS.md,
     // TCG threading); toa-backend's default 30 s I/O limit would then cut a response short. The
     // harness's own limits (60–180 s per request) decide when a transfer has failed.
-    const args = ['toa-backend', '--port', String(port), '--log', logFile, '--family', options.family ?? '4', '--timeout-ms', '150000'];
+    const args = [...(options.runIn ?? []), 'toa-backend', '--port', String(port), '--log', logFile, '--family', options.family ?? '4', '--timeout-ms', '150000'];
     if (options.deferred) args.push('--deferred');
     const stderr = `/tmp/toa-backend-${port}.stderr`;
     const started = await guest.check(`${args.map(shellQuote).join(' ')} </dev/null >/dev/null 2>${stderr} & echo $!`);

@@ -38,7 +38,8 @@ export {
   type SimulatedClient,
   type SimulatedClientCycleOptions,
 } from './balancer/simulated-clients.ts';
-export { toaSegmentOptions, TOA_PLACEMENTS, type ToaPlacement, type ToaPolicy } from './balancer/toa-policy.ts';
+export { toaSegmentOptions, TOA_PLACEMENTS, type ToaPlacement, type ToaPolicy, type ToaSegmentCounts } from './balancer/toa-policy.ts';
+export { insertToa, fitsOptionsArea, type ToaInsertion, type ToaPosition, type ToaWhenFull } from './balancer/toa-room.ts';
 export { FastOpenCookieJar, type BalancerFastOpen, type FastOpenSyn } from './balancer/fast-open-cookies.ts';
 
 // Stack

@@ -31,12 +31,12 @@ export async function runScenarios<Lab>(
   for (const [index, scenario] of scenarios.entries()) {
     options.onStart?.(scenario, index);
     const started = Date.now();
-    const skipped = scenario.notApplicable?.(lab);
-    if (skipped !== undefined) {
-      record({ scenario: scenario.id, title: scenario.title, checks: [], durationMs: 0, skipped });
-      continue;
-    }
     try {
+      const skipped = await scenario.notApplicable?.(lab);
+      if (skipped !== undefined) {
+        record({ scenario: scenario.id, title: scenario.title, checks: [], durationMs: 0, skipped });
+        continue;
+      }
       const checks = await scenario.run(lab);
       record({ scenario: scenario.id, title: scenario.title, checks, durationMs: Date.now() - started });
     } catch (error) {

@@ -331,6 +331,7 @@ enum toa_counter {
 	C_FLOW_TABLE_FULL,
 	C_FLOW_EXPIRED,
 	C_FAST_OPEN_CHILD,
+	C_TOA_CONFLICT,
 	C_NR
 };
 
@@ -354,6 +355,7 @@ static const char *const toa_counter_names[C_NR] = {
 	[C_FLOW_TABLE_FULL]      = "flow_table_full",
 	[C_FLOW_EXPIRED]         = "flow_expired",
 	[C_FAST_OPEN_CHILD]      = "fast_open_child",
+	[C_TOA_CONFLICT]         = "toa_conflict",
 };
 
 static atomic64_t toa_counters[C_NR];
@@ -465,6 +467,15 @@ static int toa_parse_cidr(const char *text, struct toa_cidr *out)
 	return -EINVAL;
 }
 
+static bool toa_endpoint_equal(const struct toa_endpoint *a, const struct toa_endpoint *b)
+{
+	if (a->family != b->family || a->port != b->port)
+		return false;
+	if (a->family == AF_INET)
+		return a->addr.v4 == b->addr.v4;
+	return !memcmp(&a->addr.v6, &b->addr.v6, sizeof(a->addr.v6));
+}
+
 static bool toa_kind_configured(u8 kind)
 {
 	int i;
@@ -501,6 +512,7 @@ enum toa_verdict {
 
 #define TOA_F_MALFORMED    0x01	/* broken list, or a configured kind with a bad length */
 #define TOA_F_KIND_IGNORED 0x02	/* only a field kind that is not configured */
+#define TOA_F_CONFLICT     0x04	/* TOA options naming different clients: none is used */
 
 struct toa_outcome {
 	u8 verdict;
@@ -511,15 +523,28 @@ struct toa_outcome {
 /*
  * Walk the TCP options (the bytes after the 20-byte header).  EOL ends the
  * list, NOP is skipped, a length < 2 or running past the header stops the
- * walk (nothing after a broken option can be trusted).  The first option with
- * a configured kind and an exact length of 8 (IPv4) or 20 (IPv6) wins.
+ * walk (nothing after a broken option can be trusted, and a TOA before it is
+ * not used: what the break hides could be a second one).  An option with a
+ * configured kind and an exact length of 8 (IPv4) or 20 (IPv6) names the
+ * client -- unless another such option in the same segment names a different
+ * one: then neither is used (TOA_F_CONFLICT) and the socket shows its real
+ * peer, the balancer.  Why not "the first wins": a FULLNAT balancer forwards
+ * the client's own options, so a client can put a TOA of its own next to the
+ * balancer's, and nothing in the segment says which is whose.  LVS and DPVS
+ * insert theirs in front of the client's, so the first would be right behind
+ * them; a balancer that appends puts the client's first, and "the first
+ * wins" would then show the backend an address the client chose.  Refusing
+ * both is right behind any balancer, and costs only the client that forged
+ * (it is seen as the balancer).  Two options naming the same client (balancers
+ * in series, each adding it) are honoured.
  * Counts nothing: the counters describe the segment that creates a socket,
  * and are bumped when a socket is created (toa_record_child).
  */
 static void toa_parse_options(const u8 *p, unsigned int optlen, bool syn, struct toa_outcome *o)
 {
 	const u8 *end = p + optlen;
-	bool kind_ignored = false;
+	bool kind_ignored = false, conflict = false, broken = false;
+	struct toa_endpoint e;
 
 	while (p < end) {
 		u8 kind = p[0], len;
@@ -532,11 +557,13 @@ static void toa_parse_options(const u8 *p, unsigned int optlen, bool syn, struct
 		}
 		if (end - p < 2) {
 			o->flags |= TOA_F_MALFORMED;
+			broken = true;
 			break;
 		}
 		len = p[1];
 		if (len < 2 || len > end - p) {
 			o->flags |= TOA_F_MALFORMED;
+			broken = true;
 			break;
 		}
 		/*
@@ -551,27 +578,42 @@ static void toa_parse_options(const u8 *p, unsigned int optlen, bool syn, struct
 			continue;
 		}
 		if (toa_kind_configured(kind)) {
-			if (len == TOA_LEN_V4) {
-				o->client.family = AF_INET;
-				memcpy(&o->client.port, p + 2, 2);
-				memcpy(&o->client.addr.v4, p + 4, 4);
-				o->verdict = TOA_V_FOUND;
-				return;
+			if (len == TOA_LEN_V4 || len == TOA_LEN_V6) {
+				memset(&e, 0, sizeof(e));
+				e.family = len == TOA_LEN_V4 ? AF_INET : AF_INET6;
+				memcpy(&e.port, p + 2, 2);
+				if (len == TOA_LEN_V4)
+					memcpy(&e.addr.v4, p + 4, 4);
+				else
+					memcpy(e.addr.v6.s6_addr, p + 4, 16);
+				/* Keep walking: a second TOA decides whether the first stands. */
+				if (o->verdict != TOA_V_FOUND) {
+					o->client = e;
+					o->verdict = TOA_V_FOUND;
+				} else if (!toa_endpoint_equal(&o->client, &e)) {
+					conflict = true;
+				}
+			} else {
+				o->flags |= TOA_F_MALFORMED;
 			}
-			if (len == TOA_LEN_V6) {
-				o->client.family = AF_INET6;
-				memcpy(&o->client.port, p + 2, 2);
-				memcpy(o->client.addr.v6.s6_addr, p + 4, 16);
-				o->verdict = TOA_V_FOUND;
-				return;
-			}
-			o->flags |= TOA_F_MALFORMED;
 		} else if (toa_kind_known(kind) && (len == TOA_LEN_V4 || len == TOA_LEN_V6)) {
 			kind_ignored = true;
 		}
 		p += len;
 	}
-	if (kind_ignored)
+	/*
+	 * A broken list hides what follows the break: a second TOA there (the
+	 * balancer's, appended after a client's TOA and a broken option) would
+	 * go unseen, so a TOA before the break is not used either.
+	 */
+	if (conflict)
+		o->flags |= TOA_F_CONFLICT;
+	if (conflict || broken) {
+		o->verdict = TOA_V_NONE;
+		memset(&o->client, 0, sizeof(o->client));
+	}
+	/* As before the walk went on past a TOA: only when no TOA names the client. */
+	if (kind_ignored && o->verdict != TOA_V_FOUND)
 		o->flags |= TOA_F_KIND_IGNORED;
 }
 
@@ -740,15 +782,6 @@ static bool toa_sock_identity(const struct sock *sk, u16 peer_family, struct toa
 	}
 #endif
 	return false;
-}
-
-static bool toa_endpoint_equal(const struct toa_endpoint *a, const struct toa_endpoint *b)
-{
-	if (a->family != b->family || a->port != b->port)
-		return false;
-	if (a->family == AF_INET)
-		return a->addr.v4 == b->addr.v4;
-	return !memcmp(&a->addr.v6, &b->addr.v6, sizeof(a->addr.v6));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1301,6 +1334,8 @@ static void toa_record_child_counted(struct sock *child, u16 wire_family, const 
 		toa_count(C_TOA_MALFORMED);
 	if (count && (o->flags & TOA_F_KIND_IGNORED))
 		toa_count(C_TOA_KIND_IGNORED);
+	if (count && (o->flags & TOA_F_CONFLICT))
+		toa_count(C_TOA_CONFLICT);
 	if (o->verdict == TOA_V_UNTRUSTED) {
 		if (count)
 			toa_count(C_TOA_UNTRUSTED_SOURCE);
@@ -2102,4 +2137,4 @@ module_exit(toa_exit);
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("toa-lab");
 MODULE_DESCRIPTION("TCP Option Address: report the client address a load balancer put in a TCP option");
-MODULE_VERSION("1.2");
+MODULE_VERSION("1.3");

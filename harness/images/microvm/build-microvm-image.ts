@@ -46,6 +46,12 @@ export interface MicroVmImage {
 
 /** Drivers for the lab-wire NIC; the rest of the hardware is built into Debian's kernel. */
 const GUEST_MODULES = ['virtio_pci', 'virtio_net'];
+/**
+ * Loaded at boot where the kernel has them, left out where it does not: veth, for the
+ * netns-backend scenario's pair into a network namespace (a container's socket). Busybox's
+ * `ip link add NAME type veth`, `ip link set … netns PID`, `unshare -n` and `nsenter -n` do the rest.
+ */
+const OPTIONAL_GUEST_MODULES = ['veth'];
 const GUEST_TOA_MODULE = '/toa/toa.ko';
 
 /** The Debian suites whose kernels the micro-VM lab boots: 5.10, 6.1, 6.12. */
@@ -81,6 +87,7 @@ export async function ensureMicroVmImage(options: MicroVmImageOptions = {}): Pro
     kernel: kernel.recipe,
     busybox,
     guestModules: GUEST_MODULES,
+    optionalGuestModules: OPTIONAL_GUEST_MODULES,
     sources: await hashSourceTrees(['native/toa', 'native/backend', 'images/microvm', 'harness/images']),
     toaModule: options.toaModule ? createHash('sha256').update(await readFile(options.toaModule)).digest('hex') : 'ours',
   };
@@ -104,7 +111,7 @@ export async function ensureMicroVmImage(options: MicroVmImageOptions = {}): Pro
     const backend = await buildBackend(join(dir, 'build', 'backend'));
 
     onProgress('  assembling initramfs');
-    const modules = await moduleLoadOrder(root, kernelRelease, GUEST_MODULES);
+    const modules = await moduleLoadOrder(root, kernelRelease, GUEST_MODULES, OPTIONAL_GUEST_MODULES);
     const modulesDir = modulesDirOf(root, kernelRelease);
     const entries: CpioEntry[] = [
       ...['bin', 'dev', 'proc', 'sys', 'tmp', 'run', 'var', 'var/log', 'modules', 'toa'].map(

@@ -12,13 +12,14 @@ export async function moduleLoadOrder(
   extractedRoot: string,
   kernelRelease: string,
   wanted: readonly string[],
+  optional: readonly string[] = [],
 ): Promise<string[]> {
   await ensureLibModules(extractedRoot);
   await runHostCommand('depmod', ['-b', extractedRoot, kernelRelease]);
   const modulesDir = modulesDirOf(extractedRoot, kernelRelease);
   const depFile = await readFile(join(modulesDir, 'modules.dep'), 'utf8');
   const builtin = await readFile(join(modulesDir, 'modules.builtin'), 'utf8').catch(() => '');
-  return loadOrderFromModulesDep(depFile, wanted, builtin);
+  return loadOrderFromModulesDep(depFile, wanted, builtin, optional);
 }
 
 /**
@@ -38,8 +39,16 @@ export async function ensureLibModules(extractedRoot: string): Promise<void> {
   }
 }
 
-/** Pure part, unit-tested: module paths (relative to the modules dir), dependencies first. */
-export function loadOrderFromModulesDep(modulesDep: string, wanted: readonly string[], modulesBuiltin = ''): string[] {
+/**
+ * Pure part, unit-tested: module paths (relative to the modules dir), dependencies first.
+ * `optional` modules are taken when the kernel has them and left out when it does not.
+ */
+export function loadOrderFromModulesDep(
+  modulesDep: string,
+  wanted: readonly string[],
+  modulesBuiltin = '',
+  optional: readonly string[] = [],
+): string[] {
   // A driver built into the kernel (trixie builds virtio_pci in) needs no loading.
   const builtIn = new Set(modulesBuiltin.split('\n').filter(Boolean).map(moduleName));
   const deps = new Map<string, string[]>();
@@ -57,9 +66,10 @@ export function loadOrderFromModulesDep(modulesDep: string, wanted: readonly str
     for (const dep of deps.get(path) ?? []) visit(dep, [...trail, path]);
     order.push(path);
   };
-  for (const name of wanted) {
+  for (const name of [...wanted, ...optional]) {
     if (builtIn.has(name.replaceAll('-', '_'))) continue;
     const path = byName.get(name.replaceAll('-', '_'));
+    if (!path && optional.includes(name)) continue;
     if (!path) throw new Error(`kernel module ${name} is neither in this kernel's modules.dep nor built in`);
     visit(path, []);
   }

@@ -10,7 +10,8 @@ import { LoopbackListener } from './loopback-listener.ts';
 import { FastOpenCookieJar, fastOpenConnect, type BalancerFastOpen, type FastOpenSyn } from './fast-open-cookies.ts';
 import { captureClientHead, RelaySet } from './relay-set.ts';
 import { createSimulatedClientCycle, type SimulatedClient } from './simulated-clients.ts';
-import { CheckedToaPlacement, toaSegmentOptions, type ToaPlacement, type ToaPolicy } from './toa-policy.ts';
+import { CheckedToaPlacement, noToaSegments, toaSegmentOptions, type ToaPlacement, type ToaPolicy, type ToaSegmentCounts } from './toa-policy.ts';
+import type { TcpOption } from '../codec/tcp-options.ts';
 
 export { DEFAULT_BALANCER_MAC } from './balancer-host.ts';
 export const DEFAULT_BALANCER_ADDRESS = '192.0.2.2';
@@ -19,9 +20,11 @@ export const DEFAULT_BALANCER_ADDRESS_V6 = '2001:db8::2';
 export const DEFAULT_BACKEND = Object.freeze({ address: '192.0.2.10', port: 80 });
 
 /** TOA settings for every connection; the client comes from `chooseClient`. */
-export type BalancerToaSettings = Partial<Omit<ToaPolicy, 'client' | 'rawOption'>> & {
+export type BalancerToaSettings = Partial<Omit<ToaPolicy, 'client' | 'rawOption' | 'clientOptions'>> & {
   /** Raw option bytes instead of the encoded option, fixed or per injected client. */
   rawOption?: Uint8Array | ((client: SimulatedClient) => Uint8Array);
+  /** The client's own options the balancer forwards (ToaPolicy.clientOptions), fixed or per injected client. */
+  clientOptions?: readonly TcpOption[] | ((client: SimulatedClient) => readonly TcpOption[]);
 };
 
 /** Where TOA goes unless told otherwise: where the guides' modules read it, and where a lost ACK moves it. */
@@ -92,6 +95,11 @@ export interface FullNatConnectionRecord {
    * acknowledged the data in it (the balancer's view; the guest's counters are the evidence).
    */
   fastOpen?: { syn: FastOpenSyn; synDataAccepted: boolean | undefined };
+  /**
+   * With TOA on: what the balancer did on the segments that were to carry it — added, or skipped
+   * because the options area had no room (toa-room.ts) — filled in as the segments go out.
+   */
+  toaSegments?: ToaSegmentCounts;
 }
 
 interface FullNatEvents {
@@ -190,9 +198,10 @@ export class FullNatBalancer extends EventEmitter<FullNatEvents> {
       remotePort: this.backend.port,
       localAddress: this.address,
     };
+    const toaSegments = this.toa && injectedClient ? noToaSegments() : undefined;
     if (this.toa && injectedClient) {
       this.toaPlacement ??= new CheckedToaPlacement(this.toa.placement ?? DEFAULT_TOA_SETTINGS.placement);
-      connectOptions.segmentOptions = toaSegmentOptions(this.toaPolicy(this.toa, injectedClient), this.toaPlacement);
+      connectOptions.segmentOptions = toaSegmentOptions(this.toaPolicy(this.toa, injectedClient), this.toaPlacement, toaSegments);
     }
     if (this.tcpTuning) connectOptions.tuning = this.tcpTuning;
     if (fastOpen) connectOptions.fastOpen = fastOpen.connect;
@@ -211,6 +220,7 @@ export class FullNatBalancer extends EventEmitter<FullNatEvents> {
       error: undefined,
       clientHead: undefined,
       ...(fastOpen && { fastOpen: { syn: fastOpen.syn, synDataAccepted: undefined } }),
+      ...(toaSegments && { toaSegments }),
     };
     if (record.fastOpen) {
       const seen = record.fastOpen;
@@ -236,6 +246,7 @@ export class FullNatBalancer extends EventEmitter<FullNatEvents> {
 
   private toaPolicy(settings: BalancerToaSettings, client: SimulatedClient): ToaPolicy {
     const rawOption = typeof settings.rawOption === 'function' ? settings.rawOption(client) : settings.rawOption;
+    const clientOptions = typeof settings.clientOptions === 'function' ? settings.clientOptions(client) : settings.clientOptions;
     return {
       kind: settings.kind ?? DEFAULT_TOA_SETTINGS.kind,
       client,
@@ -243,6 +254,9 @@ export class FullNatBalancer extends EventEmitter<FullNatEvents> {
       dropHandshakeAck: settings.dropHandshakeAck ?? false,
       ...(settings.layout && { layout: settings.layout }),
       ...(rawOption && { rawOption }),
+      ...(clientOptions && { clientOptions }),
+      ...(settings.position && { position: settings.position }),
+      ...(settings.whenFull && { whenFull: settings.whenFull }),
     };
   }
 }

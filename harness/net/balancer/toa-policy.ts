@@ -1,6 +1,7 @@
 import { DEFAULT_TOA_KIND, encodeToaLayout, toaTcpOption, type ToaLayout } from '../codec/toa-option.ts';
 import type { TcpOption } from '../codec/tcp-options.ts';
 import type { OutgoingSegmentInfo, SegmentOptionsHook } from '../stack/segment-options-hook.ts';
+import { fitsOptionsArea, insertToa, type ToaInsertion, type ToaPosition, type ToaWhenFull } from './toa-room.ts';
 
 /**
  * Which of the balancer's segments carry TOA. Any combination:
@@ -33,6 +34,33 @@ export interface ToaPolicy {
    * scenarios (length 0/1/255, an EOL before it, a spoofed kind). Written verbatim.
    */
   rawOption?: Uint8Array;
+  /**
+   * The client's own options on the segments that carry TOA, which a FULLNAT balancer forwards
+   * (LVS and DPVS rewrite addresses and ports and keep the options): timestamps, SACK blocks, a
+   * TOA the client forged. Forwarded on those segments only (the lab's client is a real socket
+   * on 127.0.0.1; these are the options a client on the balancer's far side would have sent).
+   */
+  clientOptions?: readonly TcpOption[];
+  /** Where the balancer's TOA goes among them (default 'front', as LVS and DPVS insert it): toa-room.ts. */
+  position?: ToaPosition;
+  /** What the balancer does when the options area has no room for TOA (default 'skip', as LVS): toa-room.ts. */
+  whenFull?: ToaWhenFull;
+}
+
+/** What the balancer did about TOA on one connection's segments (each segment that was to carry it, counted). */
+export interface ToaSegmentCounts {
+  /** Segments that carried the balancer's TOA. */
+  added: number;
+  /** Segments that went without it: the options area had no room (LVS's FULLNAT_ADD_TOA_HEAD_FULL). */
+  skippedNoRoom: number;
+  /** TOA-kind options of the client's that the balancer cleared rather than forward. */
+  clientToaCleared: number;
+  /** Other client options the balancer dropped to make room ('prune'). */
+  clientOptionsPruned: number;
+}
+
+export function noToaSegments(): ToaSegmentCounts {
+  return { added: 0, skippedNoRoom: 0, clientToaCleared: 0, clientOptionsPruned: 0 };
 }
 
 /**
@@ -71,17 +99,49 @@ export class CheckedToaPlacement {
 
 /**
  * Turns a TOA policy into the per-segment hook the TCP engine understands. `placement` is the
- * policy's own placement, checked here unless the caller checked it already.
+ * policy's own placement, checked here unless the caller checked it already; `counts`, when
+ * given, is told what happened on every segment that was to carry TOA.
  */
-export function toaSegmentOptions(policy: ToaPolicy, placement = new CheckedToaPlacement(policy.placement)): SegmentOptionsHook {
-  const options: readonly TcpOption[] = [policyOption(policy)];
+export function toaSegmentOptions(
+  policy: ToaPolicy,
+  placement = new CheckedToaPlacement(policy.placement),
+  counts?: ToaSegmentCounts,
+): SegmentOptionsHook {
+  const toa = policyOption(policy);
+  const alone: readonly TcpOption[] = [toa];
+  const clientOptions = policy.clientOptions ?? [];
+  const kind = policy.kind ?? DEFAULT_TOA_KIND;
   return {
     extraOptions(segment) {
-      return placement.wants(segment) ? options : undefined;
+      if (!placement.wants(segment)) return undefined;
+      // The common case (no client options, room to spare) stays one shared list: `load` sends 10,000 connections.
+      if (clientOptions.length === 0 && fitsOptionsArea(segment.ownOptionsLength, alone)) {
+        if (counts) counts.added++;
+        return alone;
+      }
+      const insertion = insertToa({
+        toa,
+        kind,
+        clientOptions,
+        ownOptionsLength: segment.ownOptionsLength,
+        position: policy.position ?? 'front',
+        whenFull: policy.whenFull ?? 'skip',
+        syn: segment.role === 'syn',
+      });
+      if (counts) count(counts, insertion);
+      return insertion.options;
     },
     suppressHandshakeAck: policy.dropHandshakeAck ?? false,
   };
 }
+
+function count(counts: ToaSegmentCounts, insertion: ToaInsertion): void {
+  if (insertion.toa === 'added') counts.added++;
+  else counts.skippedNoRoom++;
+  counts.clientToaCleared += insertion.clientToaCleared;
+  counts.clientOptionsPruned += insertion.pruned.length;
+}
+
 
 /** Raw bytes (hostile input) win; then a vendor's layout; else the standard TOA of the client's family. */
 function policyOption(policy: ToaPolicy): TcpOption {

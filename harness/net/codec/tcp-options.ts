@@ -72,11 +72,16 @@ export function tcpOptionLength(option: TcpOption): number {
   }
 }
 
-/** Length of the options once padded to a 4-byte boundary, as they occupy the header. */
-export function paddedTcpOptionsLength(options: readonly TcpOption[]): number {
+/** Bytes the options take as written, before padding. */
+export function tcpOptionsLength(options: readonly TcpOption[]): number {
   let length = 0;
   for (const option of options) length += tcpOptionLength(option);
-  return (length + 3) & ~3;
+  return length;
+}
+
+/** Length of the options once padded to a 4-byte boundary, as they occupy the header. */
+export function paddedTcpOptionsLength(options: readonly TcpOption[]): number {
+  return (tcpOptionsLength(options) + 3) & ~3;
 }
 
 function readUint32(bytes: Uint8Array, offset: number): number {

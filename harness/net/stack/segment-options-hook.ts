@@ -23,6 +23,12 @@ export interface OutgoingSegmentInfo {
   /** Same sequence range went out before. */
   retransmission: boolean;
   sequenceNumber: number;
+  /**
+   * Bytes of options the stack itself puts in this segment, before any the hook adds (MSS and
+   * window scale on a SYN, a Fast Open cookie; none on the others): a hook adding options must
+   * leave them room in the 40-byte options area.
+   */
+  ownOptionsLength: number;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { findFastOpenOption, paddedTcpOptionsLength, type TcpOption } from '../codec/tcp-options.ts';
+import { findFastOpenOption, paddedTcpOptionsLength, tcpOptionsLength, type TcpOption } from '../codec/tcp-options.ts';
 import type { TcpFlags, TcpHeader, TcpSegment } from '../codec/tcp.ts';
 import { ByteQueue } from './byte-queue.ts';
 import { sameCookie, type TcpFastOpenConnect, type TcpFastOpenServer } from './fast-open.ts';
@@ -581,6 +581,7 @@ export class TcpConnection {
               carriesFirstData: this.sndNxt === firstDataSeq,
               retransmission: seqLt(this.sndNxt, this.sndMax),
               sequenceNumber: this.sndNxt,
+              ownOptionsLength: 0,
             })
           : NO_OPTIONS;
         if (extra === undefined) return;
@@ -630,7 +631,13 @@ export class TcpConnection {
       if (!retransmission) this.advanceSent(1);
       return;
     }
-    const extra = this.extraOptionsFor({ role: 'syn', carriesFirstData: true, retransmission, sequenceNumber: this.iss });
+    const extra = this.extraOptionsFor({
+      role: 'syn',
+      carriesFirstData: true,
+      retransmission,
+      sequenceNumber: this.iss,
+      ownOptionsLength: tcpOptionsLength(own),
+    });
     if (extra === undefined) return;
     const options = [...own, ...extra];
     // The peer's MSS is not known yet: fill our own MSS (the lab wire's MTU is the same both ways).
@@ -702,7 +709,7 @@ export class TcpConnection {
   ): void {
     // Without a hook (every segment of a plain connection) no segment description is built.
     const extra = this.hook?.extraOptions
-      ? this.extraOptionsFor({ role, carriesFirstData: false, retransmission, sequenceNumber: seq })
+      ? this.extraOptionsFor({ role, carriesFirstData: false, retransmission, sequenceNumber: seq, ownOptionsLength: tcpOptionsLength(own) })
       : NO_OPTIONS;
     if (extra === undefined) return;
     this.emitRaw(segmentFlags, seq, payload, extra.length > 0 ? [...own, ...extra] : own);

@@ -35,4 +35,11 @@ describe('loadOrderFromModulesDep', () => {
     expect(order.some((p) => p.endsWith('/virtio_pci.ko'))).toBe(false);
     expect(order.at(-1)).toBe('kernel/drivers/net/virtio_net.ko');
   });
+
+  it('takes an optional module the kernel has, and leaves out one it lacks', () => {
+    const withVeth = `${MODULES_DEP}kernel/drivers/net/veth.ko:\n`;
+    expect(loadOrderFromModulesDep(withVeth, ['virtio_net'], '', ['veth']).at(-1)).toBe('kernel/drivers/net/veth.ko');
+    expect(loadOrderFromModulesDep(MODULES_DEP, ['virtio_net'], '', ['veth']).some((p) => p.includes('veth'))).toBe(false);
+    expect(loadOrderFromModulesDep(MODULES_DEP, ['virtio_net'], 'kernel/drivers/net/veth.ko\n', ['veth']).at(-1)).toBe('kernel/drivers/net/virtio_net.ko');
+  });
 });

@@ -58,12 +58,16 @@ describe('eBPF TOA: choosing it', () => {
     expect(() => bpfChoice('ours', ['/x'])).toThrow(/exclude each other/);
   });
 
-  it('the scenarios about the module itself skip as not applicable to eBPF, and only those', () => {
-    const bpfLab = { toaBpf: { loader: '/l', object: '/o', origin: 'ours' }, ownModule: false, moduleKinds: [254] } as unknown as DataPathLab;
-    const moduleLab = { ownModule: true, moduleKinds: [254] } as unknown as DataPathLab;
-    const skipped = SCENARIOS.filter((s) => s.notApplicable?.(bpfLab)?.startsWith('not applicable to eBPF')).map((s) => s.id);
+  it('the scenarios about the module itself skip as not applicable to eBPF, and only those', async () => {
+    // A guest that has every tool a scenario may ask about (netns-backend asks for veth and nsenter).
+    const guest = { run: async () => ({ exitCode: 0, stdout: '', stderr: '' }), check: async () => ({ exitCode: 0, stdout: '', stderr: '' }) };
+    const bpfLab = { toaBpf: { loader: '/l', object: '/o', origin: 'ours' }, ownModule: false, moduleKinds: [254], guest } as unknown as DataPathLab;
+    const moduleLab = { ownModule: true, moduleKinds: [254], guest } as unknown as DataPathLab;
+    const reasons = async (lab: DataPathLab): Promise<Array<[string, string | undefined]>> =>
+      Promise.all(SCENARIOS.map(async (s) => [s.id, await s.notApplicable?.(lab)] as [string, string | undefined]));
+    const skipped = (await reasons(bpfLab)).filter(([, why]) => why?.startsWith('not applicable to eBPF')).map(([id]) => id);
     expect(skipped).toEqual(['rmmod-open-connections', 'rmmod-under-load', 'module-lifecycle']);
-    expect(SCENARIOS.filter((s) => s.notApplicable?.(moduleLab)).map((s) => s.id)).toEqual([]);
+    expect((await reasons(moduleLab)).filter(([, why]) => why).map(([id]) => id)).toEqual([]);
     expect(moduleOnly('it unloads toa.ko')(bpfLab)).toBe('not applicable to eBPF TOA: it unloads toa.ko');
   });
 });

@@ -104,8 +104,8 @@ describe('balancer profiles (registry)', () => {
   it('the balancer puts a profile\'s bytes in the segments its placement names', () => {
     const profile = balancerProfile('alibaba-cdn-v4');
     const hook = toaSegmentOptions({ kind: profile.kind, layout: profile.layout, placement: profile.placement, client: V4 });
-    const ack = hook.extraOptions!({ role: 'handshake-ack', carriesFirstData: false, retransmission: false, sequenceNumber: 1 });
+    const ack = hook.extraOptions!({ role: 'handshake-ack', carriesFirstData: false, retransmission: false, sequenceNumber: 1, ownOptionsLength: 0 });
     expect([...serializeTcpOptions(ack!)]).toEqual([28, 7, 1, 198, 51, 100, 7, 0]);
-    expect(hook.extraOptions!({ role: 'syn', carriesFirstData: false, retransmission: false, sequenceNumber: 0 })).toBeUndefined();
+    expect(hook.extraOptions!({ role: 'syn', carriesFirstData: false, retransmission: false, sequenceNumber: 0, ownOptionsLength: 8 })).toBeUndefined();
   });
 });
