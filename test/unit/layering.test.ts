@@ -42,7 +42,8 @@ const DEPS: Record<string, readonly string[]> = {
   runner: ['cache', 'core', 'images', 'kernels', 'lab', 'lifecycle', 'machine', 'net', 'os', 'patched-kernel', 'provision', 'scenarios', 'toa', 'vm'],
   report: ['core', 'exec'],
   // net: `--balancer NAME` looks its profile up in the registry.
-  cli: ['cache', 'core', 'exec', 'images', 'kernels', 'lifecycle', 'machine', 'net', 'os', 'report', 'runner', 'toa', 'scenarios', 'patched-kernel'],
+  // kernel-upgrade: `toa-lab kernel-upgrade` runs that case.
+  cli: ['cache', 'core', 'exec', 'images', 'kernel-upgrade', 'kernels', 'lifecycle', 'machine', 'net', 'os', 'report', 'runner', 'toa', 'scenarios', 'patched-kernel'],
 };
 
 const HARNESS = join(import.meta.dirname, '..', '..', 'harness');

@@ -7,6 +7,8 @@ import { mainKernelBuildPockets, mainKernelMmdebstrapArgs } from '../../../harne
 import { describeObservation, parseDkmsStatus, parseInstalledModules, type ModuleObservation } from '../../../harness/kernel-upgrade/module-observation.ts';
 import { renderKernelUpgradeScript, sourcesListHosts } from '../../../harness/kernel-upgrade/upgrade-scripts.ts';
 import { installedSystemSources } from '../../../harness/kernels/debian-suite.ts';
+import { parseKernelUpgradeArgs } from '../../../harness/cli/kernel-upgrade-command.ts';
+import { UsageError } from '../../../harness/core/usage-error.ts';
 
 const hasShellcheck = spawnSync('shellcheck', ['--version']).status === 0;
 const REQUEST = { pocket: 'bookworm-security', version: '6.1.192-3', release: '6.1.0-57-amd64' };
@@ -135,5 +137,16 @@ describe('what the guest shows about toa (parsers)', () => {
         'modprobe toa: exit 1 "modprobe: FATAL: Module toa not found in directory /lib/modules/6.1.0-57-amd64"; ' +
         'insmod /root/toa/toa.ko (built for 6.1.0-50-amd64): exit 1 "insmod: ERROR: could not insert module /root/toa/toa.ko: Invalid module format"; kernel: "toa: disagrees about version of symbol module_layout"',
     );
+  });
+});
+
+describe('toa-lab kernel-upgrade (arguments)', () => {
+  it('runs both remedies by default, or the one named; refuses others before building anything', () => {
+    expect(parseKernelUpgradeArgs([]).remedies).toEqual(['rebuild', 'dkms']);
+    expect(parseKernelUpgradeArgs(['--remedy', 'dkms', '--out', '/tmp/x'])).toEqual({ remedies: ['dkms'], out: '/tmp/x' });
+    expect(() => parseKernelUpgradeArgs(['--remedy', 'reinstall'])).toThrow(UsageError);
+    expect(() => parseKernelUpgradeArgs(['--remedy', 'reinstall'])).toThrow(/unknown remedy 'reinstall'; known: rebuild, dkms, both/);
+    expect(() => parseKernelUpgradeArgs(['debian-12'])).toThrow(/unexpected argument 'debian-12'/);
+    expect(() => parseKernelUpgradeArgs(['--kernel', 'sid'])).toThrow(/Unknown option '--kernel'/);
   });
 });
