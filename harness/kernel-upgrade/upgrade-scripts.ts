@@ -43,7 +43,7 @@ export function renderKernelUpgradeScript(request: KernelUpgradeRequest): string
     'apt-cache policy linux-image-amd64 linux-headers-amd64',
     '# --no-install-recommends: the image was built without recommends (apparmor, firmware);',
     '# the kernel and headers are the whole upgrade, as the guide needs them.',
-    'DEBIAN_FRONTEND=noninteractive apt-get install -y -q --only-upgrade --no-install-recommends \\',
+    'DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \\',
     '  -o Dpkg::Options::=--force-confold "linux-image-amd64=$version" "linux-headers-amd64=$version" ||',
     `  die ${F} "apt-get install linux-image-amd64=$version linux-headers-amd64=$version failed"`,
     'for f in "/boot/vmlinuz-$release" "/boot/initrd.img-$release" "/lib/modules/$release/build/Makefile"; do',
