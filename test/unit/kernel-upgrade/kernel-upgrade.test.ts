@@ -9,6 +9,8 @@ import { renderKernelUpgradeScript, sourcesListHosts } from '../../../harness/ke
 import { installedSystemSources } from '../../../harness/kernels/debian-suite.ts';
 import { parseKernelUpgradeArgs } from '../../../harness/cli/kernel-upgrade-command.ts';
 import { UsageError } from '../../../harness/core/usage-error.ts';
+import type { KernelUpgradeRun } from '../../../harness/kernel-upgrade/kernel-upgrade-case.ts';
+import { formatKernelUpgradeRun, kernelUpgradeHeld } from '../../../harness/kernel-upgrade/kernel-upgrade-report.ts';
 
 const hasShellcheck = spawnSync('shellcheck', ['--version']).status === 0;
 const REQUEST = { pocket: 'bookworm-security', version: '6.1.192-3', release: '6.1.0-57-amd64' };
@@ -148,5 +150,30 @@ describe('toa-lab kernel-upgrade (arguments)', () => {
     expect(() => parseKernelUpgradeArgs(['--remedy', 'reinstall'])).toThrow(/unknown remedy 'reinstall'; known: rebuild, dkms, both/);
     expect(() => parseKernelUpgradeArgs(['debian-12'])).toThrow(/unexpected argument 'debian-12'/);
     expect(() => parseKernelUpgradeArgs(['--kernel', 'sid'])).toThrow(/Unknown option '--kernel'/);
+  });
+});
+
+describe('the kernel-upgrade report', () => {
+  const run: KernelUpgradeRun = {
+    remedy: 'dkms',
+    from: { release: '6.1.0-50-amd64', version: '6.1.176-1' },
+    to: { release: '6.1.0-57-amd64', version: '6.1.192-3', pocket: 'bookworm-security' },
+    steps: [{ name: 'kernel upgrade', kind: 'kernel-upgrade', status: 'passed', durationMs: 61_000, summary: 'installed', commands: [] }],
+    checks: [{ name: 'after the upgrade: toa loaded at boot', passed: true, expected: 'loaded', observed: 'loaded' }],
+    completed: true,
+  };
+
+  it('holds only when every step passed and every check held', () => {
+    expect(kernelUpgradeHeld(run)).toBe(true);
+    expect(kernelUpgradeHeld({ ...run, completed: false })).toBe(false);
+    expect(kernelUpgradeHeld({ ...run, checks: [{ ...run.checks[0]!, passed: false }] })).toBe(false);
+  });
+
+  it('names the kernels, the steps and the checks', () => {
+    const text = formatKernelUpgradeRun(run);
+    expect(text).toContain('## kernel upgrade, remedy: dkms — held');
+    expect(text).toContain('6.1.0-50-amd64 (6.1.176-1) → 6.1.0-57-amd64 (6.1.192-3, bookworm-security)');
+    expect(text).toContain('| passed | 61.0 s | kernel upgrade | installed |');
+    expect(text).toContain('- ok after the upgrade: toa loaded at boot: loaded');
   });
 });
