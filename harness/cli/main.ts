@@ -13,6 +13,7 @@ commands:
   list       the cells a run with the same flags would execute (--json: the plan)
   images     build, list or hash the lab's images
   kernels    list the kernels Debian's archive serves (each runnable with run --kernel)
+  kernel-upgrade  the kernel changes under an installed Debian 12: what the guest shows, rebuild and DKMS
   report     merge shards' results (--expect: none lost), diff two runs, or trend over N
   matrix     the CI matrix (GitHub Actions, GitLab) of images × shards
   cache      list or prune the artefact cache
@@ -47,6 +48,10 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   kernels: async () => {
     const m = await import('./kernels-command.ts');
     return { run: m.kernelsCommand, help: m.KERNELS_HELP };
+  },
+  'kernel-upgrade': async () => {
+    const m = await import('./kernel-upgrade-command.ts');
+    return { run: m.kernelUpgradeCommand, help: m.KERNEL_UPGRADE_HELP };
   },
   report: async () => {
     const m = await import('./report-command.ts');

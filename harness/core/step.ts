@@ -37,6 +37,8 @@ export type StepKind =
   | 'vip'
   | 'lab'
   | 'reboot'
+  /** A new kernel installed from the package manager's pockets (the kernel-upgrade case): the image's side, like the toolchain. */
+  | 'kernel-upgrade'
   | 'after-reboot'
   | 'backend'
   | 'data-path-setup';

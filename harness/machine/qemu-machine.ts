@@ -9,6 +9,8 @@ import { generateSshKeyPair, writeSshKeyPair } from '../remote/ssh-key-pair.ts';
 import type { ConsoleLog } from '../vm/console-log.ts';
 import { FullOsVm, type BootFirmware, type FullOsVmOptions } from '../vm/full-os-vm.ts';
 import { configureGuestPackageProxy } from '../provision/guest-proxy-config.ts';
+import { startPackageProxy } from '../provision/package-proxy.ts';
+import type { GuestForward } from '../vm/qemu/qemu-args.ts';
 import { prepareDiskImage, REFUSED_LOGIN_GRACE_MS } from './disk-image-provisioning.ts';
 import { configureLabInterface, findInterfaceByMac } from './lab-nic.ts';
 import { LabWireHost } from './lab-wire-host.ts';
@@ -47,6 +49,29 @@ export interface QemuMachineOptions {
   /** vCPUs (default 2; fewer when several guests share the host: harness/runner/guest-cpus.ts). */
   cpus?: number;
   log?: (line: string) => void;
+  /**
+   * A lab image a caller built itself instead of the catalog's (the kernel-upgrade case's
+   * Debian 12 on bookworm main's kernel, harness/kernel-upgrade/main-kernel-image.ts); booted
+   * like any lab image, under its own name.
+   */
+  builtImage?: BuiltLabImage;
+  /**
+   * Lab images have no package network: their toolchain is baked in. These repository hosts
+   * become reachable through the run's package proxy (a guest forward, the NIC stays
+   * restrict=on) and apt is told so after login — for a procedure that installs packages
+   * (a kernel upgrade). Disk images always get the proxy (their target's repositoryHosts).
+   */
+  packageHosts?: readonly string[];
+}
+
+/** A lab image's files, as ensureDebianImage returns them. */
+export interface BuiltLabImage {
+  name: string;
+  disk: string;
+  kernel: string;
+  initrd: string;
+  /** `uname -r` of the kernel it boots directly. */
+  kernelRelease: string;
 }
 
 /** What a foreign image's first boot may take under TCG on a shared 2-core host (cloud-init's python is slow: LAB-NOTES ~127 s quiet). */
@@ -76,7 +101,8 @@ export class QemuMachine implements FullOsMachine {
   ) {}
 
   static async start(session: RunSession, options: QemuMachineOptions): Promise<QemuMachine> {
-    const target = options.target ?? (options.image ? { kind: 'lab-image' as const, image: options.image } : undefined);
+    const imageName = options.builtImage?.name ?? options.image;
+    const target = options.target ?? (imageName ? { kind: 'lab-image' as const, image: imageName } : undefined);
     if (!target) throw new Error('QemuMachine.start: name an image or a target');
     const log = options.log ?? (() => {});
     const keyDir = await session.subdir('ssh');
@@ -88,11 +114,20 @@ export class QemuMachine implements FullOsMachine {
     let loginRefusal: SshConnectOptions['loginRefusal'];
     let proxyToConfigure: string | undefined;
     if (target.kind === 'lab-image') {
-      const image = await ensureDebianImage(target.image, log);
+      const built = options.builtImage;
+      const image = built && built.name === target.image ? built : await ensureDebianImage(target.image, log);
       const key = generateSshKeyPair(`toa-lab ${target.image} run key`);
       const keyFiles = await writeSshKeyPair(keyDir, key);
       log(`${image.name}: booting (kernel ${image.kernelRelease}), key ${keyFiles.privateKey}`);
-      vmOptions = { image: { kind: 'lab-image', ...image }, session, authorizedKey: key.publicLine, log };
+      const guestForwards: GuestForward[] = [];
+      if (options.packageHosts?.length) {
+        const proxy = await startPackageProxy(session, options.packageHosts);
+        log(`${image.name}: packages from ${options.packageHosts.join(', ')} through ${proxy.guestUrl} (log ${proxy.log})`);
+        guestForwards.push(proxy.forward);
+        proxyToConfigure = proxy.guestUrl;
+      }
+      const files = { kind: 'lab-image' as const, name: image.name, disk: image.disk, kernel: image.kernel, initrd: image.initrd };
+      vmOptions = { image: files, session, authorizedKey: key.publicLine, log, ...(guestForwards.length && { guestForwards }) };
       login = { user: 'root', privateKey: key.privatePem };
       name = image.name;
       labKernel = image.kernelRelease;
@@ -124,7 +159,7 @@ export class QemuMachine implements FullOsMachine {
     log(`${name}: ssh login works ${(bootMs / 1000).toFixed(1)} s after QEMU started (host key ${ssh.hostKeys.fingerprint})`);
 
     if (shell.usesSudo) await assertPasswordlessSudo(shell, login.user);
-    // No seed told the guest where its packages come from: its own login, so the harness does.
+    // No seed told the guest where its packages come from (its own login, or a lab image given a proxy): the harness does.
     if (proxyToConfigure) await configureGuestPackageProxy(shell, proxyToConfigure);
     const labInterface = target.kind === 'lab-image' ? LAB_IMAGE_INTERFACE : await findInterfaceByMac(shell, vm.labWireMac);
     if (target.kind !== 'lab-image') await configureLabInterface(shell, labInterface, vm.guestAddress);

@@ -113,16 +113,19 @@ export interface RowGuideChoices {
    * repository definitions are used as they are.
    */
   repositories?: RepositoryMirror;
+  /** `dkms` instead of the row's own autoload (ProcedureOptions.autoload): DKMS rebuilds toa.ko for every new kernel. */
+  autoload?: 'default' | 'dkms';
 }
 
 export function renderRowGuide(profileId: string, plan: Omit<FullOsGuidePlan, 'netplanVips' | 'nginxPort'>, choices: RowGuideChoices = {}): RowGuide {
-  const { vipMethod, vipForm = 'files', repositories } = choices;
+  const { vipMethod, vipForm = 'files', repositories, autoload } = choices;
   const profile: OsProfile = { ...profileById(profileId), repositories };
   const steps = renderProcedure(profile, {
     toaSourceDir: plan.toaSourceDir,
     vips: plan.interfacesDVips,
     vipForm,
     ...(vipMethod && { vipMethod }),
+    ...(autoload && { autoload }),
     backend: { kind: 'python', port: plan.pythonPort, accessLog: PYTHON_ACCESS_LOG },
   }).map(withTimeout);
   return { setup: steps.filter((s) => s.id !== 'backend'), backends: steps.filter((s) => s.id === 'backend') };

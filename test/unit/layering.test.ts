@@ -32,6 +32,9 @@ const DEPS: Record<string, readonly string[]> = {
   // Labs on machines: the procedure, the data-path lab, traffic.
   lab: ['checks', 'client', 'core', 'exec', 'guest', 'images', 'kernels', 'lifecycle', 'machine', 'net', 'os', 'remote', 'toa', 'vm'],
   'patched-kernel': ['cache', 'checks', 'core', 'exec', 'guest', 'images', 'lab', 'lifecycle', 'machine', 'net', 'os', 'remote', 'toa', 'vm', 'scenarios'],
+  // The kernel-upgrade case (issue 10 §4): an image variant built from the lab image's parts, the guide's
+  // procedure and traffic (lab), a reboot through GRUB's default entry (patched-kernel: the harness as firmware).
+  'kernel-upgrade': ['cache', 'core', 'exec', 'images', 'kernels', 'lab', 'lifecycle', 'machine', 'os', 'patched-kernel', 'remote', 'toa'],
   // Cells: one runner per kind of image (cell-runners.ts), the patched-kernel cell included.
   // net: the balancer profile a run chose (harness/net/balancer/balancer-profiles.ts), passed to the lab.
   // provision: a guide row's mirror host joins the package proxy's default allow-list (cell-plan.ts).
@@ -39,7 +42,8 @@ const DEPS: Record<string, readonly string[]> = {
   runner: ['cache', 'core', 'images', 'kernels', 'lab', 'lifecycle', 'machine', 'net', 'os', 'patched-kernel', 'provision', 'scenarios', 'toa', 'vm'],
   report: ['core', 'exec'],
   // net: `--balancer NAME` looks its profile up in the registry.
-  cli: ['cache', 'core', 'exec', 'images', 'kernels', 'lifecycle', 'machine', 'net', 'os', 'report', 'runner', 'toa', 'scenarios', 'patched-kernel'],
+  // kernel-upgrade: `toa-lab kernel-upgrade` runs that case.
+  cli: ['cache', 'core', 'exec', 'images', 'kernel-upgrade', 'kernels', 'lifecycle', 'machine', 'net', 'os', 'report', 'runner', 'toa', 'scenarios', 'patched-kernel'],
 };
 
 const HARNESS = join(import.meta.dirname, '..', '..', 'harness');
