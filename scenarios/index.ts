@@ -11,6 +11,7 @@ import { fullnatToaV6 } from './fullnat-toa-v6.ts';
 import { load } from './load.ts';
 import { malformedOptions } from './malformed-options.ts';
 import { moduleLifecycle } from './module-lifecycle.ts';
+import { proxyProtocolV1, proxyProtocolV2 } from './proxy-protocol.ts';
 import { rmmodOpenConnections } from './rmmod-open-connections.ts';
 import { rmmodUnderLoad } from './rmmod-under-load.ts';
 import { spoofedToa } from './spoofed-toa.ts';
@@ -34,6 +35,8 @@ export const SCENARIOS: ReadonlyArray<Scenario<DataPathLab>> = [
   malformedOptions,
   balancerProfiles,
   spoofedToa,
+  proxyProtocolV1,
+  proxyProtocolV2,
   rmmodOpenConnections,
   rmmodUnderLoad,
   moduleLifecycle,

@@ -60,7 +60,8 @@ describe('eBPF TOA: choosing it', () => {
 
   it('the scenarios about the module itself skip as not applicable to eBPF, and only those', () => {
     const bpfLab = { toaBpf: { loader: '/l', object: '/o', origin: 'ours' }, ownModule: false, moduleKinds: [254] } as unknown as DataPathLab;
-    const moduleLab = { ownModule: true, moduleKinds: [254] } as unknown as DataPathLab;
+    // With the PROXY protocol backends a whole OS has, so that only the module's own conditions are tested here.
+    const moduleLab = { ownModule: true, moduleKinds: [254], proxyBackends: {} } as unknown as DataPathLab;
     const skipped = SCENARIOS.filter((s) => s.notApplicable?.(bpfLab)?.startsWith('not applicable to eBPF')).map((s) => s.id);
     expect(skipped).toEqual(['rmmod-open-connections', 'rmmod-under-load', 'module-lifecycle']);
     expect(SCENARIOS.filter((s) => s.notApplicable?.(moduleLab)).map((s) => s.id)).toEqual([]);
