@@ -82,10 +82,14 @@ describe("full OS: Debian 12 with the guides' TOA and VIP procedure", () => {
       expect(prepared.step.status, evidenceOf(prepared.step)).toBe('passed');
       dataPath = prepared.lab!;
       expect(dataPath.toaModulePath).toBe(`/lib/modules/${run.lab.kernelRelease}/extra/toa.ko`);
+      // Both PROXY protocol backends come from the image's packages (nginx, haproxy): the proxy-protocol scenarios test each.
+      expect(dataPath.proxyBackends?.available).toEqual(['nginx', 'haproxy']);
     });
 
     for (const scenario of SCENARIOS) {
       it(`${scenario.id}: ${scenario.title}`, async () => {
+        // Every scenario applies on a whole OS, the PROXY protocol ones included (nginx and HAProxy are there).
+        expect(scenario.notApplicable?.(dataPath)).toBeUndefined();
         expectScenarioPassed(await scenario.run(dataPath));
       });
     }
