@@ -1,5 +1,5 @@
 import type { ProxyRequestLine } from '../harness/checks/proxy-backend-log.ts';
-import { check, type Check, type Scenario } from '../harness/core/scenario.ts';
+import { check, finding, type Check, type Scenario } from '../harness/core/scenario.ts';
 import { SPOOFER_ADDRESS, type DataPathLab } from '../harness/lab/data-path-lab.ts';
 import { answered, describeResult, runProxyRound, type ProxyConnection, type ProxyRound } from '../harness/lab/proxy-traffic.ts';
 import type { ProxyBackend } from '../harness/guest/proxy-backends.ts';
@@ -47,7 +47,7 @@ function proxyProtocolScenario(version: ProxyProtocolVersion): Scenario<DataPath
     passesWhen:
       `each backend logs every client from the header (address and port)${version === 2 ? ', HAProxy also the TLVs' : ''}, and the balancer itself for ${own}; ` +
       `the spoofer is refused (HAProxy counts it in dcon) or logged as itself (nginx), never as ${FORGED_CLIENT.address}; ` +
-      `no broken header gets a request line or an answer, and the backend logs why it refused`,
+      `no broken header is logged with an address from it (refused, or logged as the balancer); a broken header served instead of refused, and a refusal the log gives no reason for, are findings`,
     notApplicable: (lab) =>
       lab.proxyBackends ? undefined : "not applicable: needs nginx or HAProxy in the guest (a whole OS); a micro-VM's busybox has neither",
     async run(lab) {
@@ -173,34 +173,68 @@ function spoofNotBelieved(label: string, round: ProxyRound): Check {
 }
 
 /**
- * Broken headers: none gets an answer or a request line — a line would carry an address read
- * from a header the spec says to reject — and the backend says why it refused, once per
- * connection at least.
+ * Broken headers. The verdict, per header: the backend never logs an address it read from it —
+ * it refuses the connection (no request line), or serves it as coming from its real peer, the
+ * balancer (nginx does that with a v1 address it cannot parse: realip keeps the peer). A line
+ * naming anyone else is an address made up from a header the spec says to reject. Findings,
+ * not verdicts: a broken header served rather than refused, and a refusal without a word in the
+ * backend's log (nginx says nothing about some).
  */
 function brokenRefused(label: string, round: ProxyRound): Check[] {
-  const forms = round.connections.map((c) => c.leg.label).join(', ');
+  const checks: Check[] = [];
+  const balancerOf = (c: ProxyConnection): string => c.record?.balancer.address ?? BALANCER;
+  for (const c of round.connections) {
+    const logged = c.line;
+    const madeUp = logged !== undefined && !sameIp(logged.remote, balancerOf(c));
+    checks.push(
+      check(
+        `${label}: broken header '${c.leg.label}': never logged with an address from it`,
+        !madeUp,
+        `refused, or logged as the balancer ${balancerOf(c)}`,
+        logged === undefined
+          ? `refused (client got ${describeResult(c.result)}; no request line)`
+          : madeUp
+            ? `LOGGED AS ${logged.remote}, an address from a header that must be rejected`
+            : `served (${describeResult(c.result)}), logged as the balancer: the header was not believed`,
+        [logged ? `line: ${logged.raw}` : 'no request line', ...refusalLines(round)].join('\n'),
+      ),
+    );
+  }
   const served = round.connections.filter((c) => answered(c) || c.line !== undefined);
-  const evidence = [
-    ...round.connections.map((c) => `conn=${c.tag} (${c.leg.label}): client got ${describeResult(c.result)}; ${c.line ? `LOGGED: ${c.line.raw}` : 'no request line'}`),
-    ...round.log.requests.filter((l) => l.tag === undefined).map((l) => `untagged line: ${l.raw}`),
-    ...refusalLines(round),
-  ].join('\n');
-  return [
+  if (served.length) {
+    checks.push(
+      finding(
+        `${label}: broken headers are refused rather than served`,
+        false,
+        'every broken header refused',
+        `served: ${served.map((c) => c.leg.label).join(', ')}`,
+        served.map((c) => `${c.leg.label}: ${c.line?.raw ?? describeResult(c.result)}`).join('\n'),
+      ),
+    );
+  }
+  const untagged = round.log.requests.filter((line) => line.tag === undefined);
+  checks.push(
     check(
-      `${label}: broken headers (${forms}) are refused: no answer, no request line`,
-      served.length === 0 && round.log.requests.length === 0,
-      'no answer and no request line for any of them',
-      `${served.length} served, ${round.log.requests.length} request line(s)`,
-      evidence,
+      `${label}: no other request line names anyone but the balancer`,
+      untagged.every((line) => sameIp(line.remote, BALANCER)),
+      `no line, or only the balancer ${BALANCER}`,
+      untagged.length ? untagged.map((line) => line.remote).join(', ') : 'no other line',
+      untagged.map((line) => line.raw).join('\n') || undefined,
     ),
-    check(
-      `${label}: the backend logs why it refused each broken header`,
-      round.log.refusals.length >= round.connections.length,
-      `${round.connections.length} refusal line(s) or more`,
-      `${round.log.refusals.length}: ${[...new Set(round.log.refusals.map((r) => r.reason))].join(' | ') || 'none'}`,
-      evidence,
-    ),
-  ];
+  );
+  const refused = round.connections.length - served.length;
+  if (refused > 0) {
+    checks.push(
+      finding(
+        `${label}: the backend logs why it refused each broken header`,
+        round.log.refusals.length >= refused,
+        `${refused} refusal line(s) or more`,
+        `${round.log.refusals.length}: ${[...new Set(round.log.refusals.map((r) => r.reason))].join(' | ') || 'none'}`,
+        refusalLines(round).join('\n') || undefined,
+      ),
+    );
+  }
+  return checks;
 }
 
 function refusalLines(round: ProxyRound): string[] {

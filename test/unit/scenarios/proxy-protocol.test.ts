@@ -21,8 +21,8 @@ import { FAST_ARP, FAST_TIMERS, SERVER_IP, SERVER_MAC } from '../net/helpers/lab
 interface Behaviour {
   /** Believe the header whoever sent it (HAProxy's accept-proxy without a source rule). */
   trustEveryone?: boolean;
-  /** Serve a request behind a header it cannot parse, as if there were none. */
-  serveBroken?: boolean;
+  /** Serve a request behind a header it cannot parse, taking whatever address a v1 line names (HAProxy 2.6 with `198.51.100.300`). */
+  misreadBroken?: boolean;
 }
 
 const V2_SIGNATURE = Buffer.from('0d0a0d0a000d0a515549540a', 'hex');
@@ -30,7 +30,7 @@ const V2_SIGNATURE = Buffer.from('0d0a0d0a000d0a515549540a', 'hex');
 type Header =
   | { kind: 'proxy'; address: string; port: number; authority?: string; uniqueId?: string }
   | { kind: 'local' }
-  | { kind: 'broken'; reason: string }
+  | { kind: 'broken'; reason: string; claimed?: string }
   | { kind: 'incomplete' };
 
 function decodeHeader(bytes: Buffer): { header: Header; used: number } {
@@ -63,7 +63,10 @@ function decodeHeader(bytes: Buffer): { header: Header; used: number } {
   const used = end + 2;
   if (line === 'PROXY UNKNOWN') return { header: { kind: 'local' }, used };
   const match = /^PROXY TCP([46]) (\S+) (\S+) (\d+) (\d+)$/.exec(line);
-  if (!match || isIP(match[2]!) !== Number(match[1]) || isIP(match[3]!) !== Number(match[1])) return { header: { kind: 'broken', reason: line }, used };
+  if (!match || isIP(match[2]!) !== Number(match[1]) || isIP(match[3]!) !== Number(match[1])) {
+    const claimed = /^PROXY \S+ (\S+) /.exec(line)?.[1];
+    return { header: { kind: 'broken', reason: line, ...(claimed && { claimed }) }, used };
+  }
   return { header: { kind: 'proxy', address: match[2]!, port: Number(match[4]) }, used };
 }
 
@@ -95,13 +98,18 @@ class StandInBackend {
         if (decoded.header.kind === 'incomplete') return;
         header = decoded.header;
         bytes = bytes.subarray(decoded.used);
-        if (header.kind === 'broken' && !this.behaviour.serveBroken) return refuse(`bad header: ${header.reason}`);
+        if (header.kind === 'broken' && !this.behaviour.misreadBroken) return refuse(`bad header: ${header.reason}`);
       }
       const end = bytes.indexOf('\r\n\r\n');
       if (end < 0) return;
       const uri = bytes.toString('latin1').split(' ')[1] ?? '-';
       const believed = header.kind === 'proxy' && (this.behaviour.trustEveryone || socket.remoteAddress === '192.0.2.2');
-      const [remote, port] = believed && header.kind === 'proxy' ? [header.address, header.port] : [socket.remoteAddress, socket.remotePort];
+      const [remote, port] =
+        believed && header.kind === 'proxy'
+          ? [header.address, header.port]
+          : header.kind === 'broken' && header.claimed
+            ? [header.claimed, 1]
+            : [socket.remoteAddress, socket.remotePort];
       const tlvs = header.kind === 'proxy' ? `authority=${header.authority ?? '-'} unique_id=${header.uniqueId ?? '-'}` : 'authority=- unique_id=-';
       this.log += `toa-lab-proxy backend=haproxy remote=${remote} remote_port=${port} status=200 uri=${uri} ${tlvs}\n`;
       socket.end('HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok');
@@ -174,13 +182,18 @@ describe('proxy-protocol scenarios against a stand-in backend', () => {
     expect(checks.find((c) => c.name.includes('not believed'))!.observed).toMatch(/^SPOOF BELIEVED: 2 line/);
   });
 
-  it('a backend that serves broken headers fails the refusal checks', async () => {
-    current = standInLab({ serveBroken: true });
+  it('a backend that serves broken headers with the address they name fails those, and reports them served', async () => {
+    current = standInLab({ misreadBroken: true });
     const checks = await proxyProtocolV1.run(current.lab);
     expect(failed(checks)).toEqual([
-      'stand-in :8082, v1: broken headers (bad-protocol, bad-address, truncated) are refused: no answer, no request line',
-      'stand-in :8082, v1: the backend logs why it refused each broken header',
+      "stand-in :8082, v1: broken header 'bad-protocol': never logged with an address from it",
+      "stand-in :8082, v1: broken header 'bad-address': never logged with an address from it",
     ]);
+    expect(checks.find((c) => c.name.endsWith("'bad-address': never logged with an address from it"))!.observed).toBe(
+      'LOGGED AS 198.51.100.300, an address from a header that must be rejected',
+    );
+    const served = checks.find((c) => c.name.endsWith('broken headers are refused rather than served'))!;
+    expect(served).toMatchObject({ informational: true, passed: false, observed: 'served: bad-protocol, bad-address' });
   });
 
   it('say plainly they do not apply where the guest has no nginx or HAProxy (a micro-VM)', () => {
