@@ -173,8 +173,10 @@ export class ProxyProtocolBackends {
       port,
       clearLogs: async () => void (await guest.check(clear)),
       readLog: async () => {
-        const access = (await guest.check(`cat ${accessLog}`)).stdout;
-        const errors = (await guest.check(`cat ${errorLog}`)).stdout;
+        // Both files in one command (a TCG guest's SSH round trip is the cost of a round).
+        const both = (await guest.check(`cat ${accessLog}; echo ${LOG_SEPARATOR}; cat ${errorLog}`)).stdout;
+        const at = both.indexOf(`${LOG_SEPARATOR}\n`);
+        const [access, errors] = at < 0 ? [both, ''] : [both.slice(0, at), both.slice(at + LOG_SEPARATOR.length + 1)];
         const parsed = parseProxyBackendLog(access);
         return { requests: parsed.requests, refusals: parseNginxProxyErrors(errors), raw: `${access}${errors}` };
       },
@@ -213,6 +215,9 @@ export class ProxyProtocolBackends {
     };
   }
 }
+
+/** Between nginx's access and error logs in one read: a line neither writes. */
+const LOG_SEPARATOR = '--toa-lab-log-separator--';
 
 /** Waits up to 30 s until something listens on the TCP port; `eachTry` may exit early (a process that died). */
 function waitListening(port: number, eachTry = ''): string {

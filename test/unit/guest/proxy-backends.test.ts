@@ -32,4 +32,32 @@ describe('PROXY protocol backends', () => {
     expect((await ProxyProtocolBackends.detect(shell('nginx\n'), '192.0.2.2'))?.available).toEqual(['nginx']);
     expect(await ProxyProtocolBackends.detect(shell(''), '192.0.2.2')).toBeUndefined();
   });
+
+  it("start once, read nginx's access and error logs in one command, and say why one did not start", async () => {
+    const commands: string[] = [];
+    const access = 'toa-lab-proxy backend=nginx remote=198.51.100.21 remote_port=41001 proxy=198.51.100.21 proxy_port=41001 peer=192.0.2.2 status=200 uri=/?conn=0';
+    const error = '2026/12/03 18:09:07 [error] 1#1: *3 unknown PROXY protocol version: 3 while reading PROXY protocol, client: 192.0.2.2, server: 0.0.0.0:8081';
+    const reply = (command: string) => {
+      commands.push(command);
+      if (command.startsWith('for b in')) return { exitCode: 0, stdout: 'nginx\nhaproxy\n', stderr: '' };
+      if (command.includes('haproxy -c')) return { exitCode: 3, stdout: "[ALERT] config : parsing [/etc/toa-lab/haproxy-proxy.cfg:14] : unknown keyword 'error-log-format'", stderr: '' };
+      if (command.startsWith('cat /var/log/toa-lab/nginx-proxy-access.log')) return { exitCode: 0, stdout: `${access}\n--toa-lab-log-separator--\n${error}\n`, stderr: '' };
+      return { exitCode: 0, stdout: '', stderr: '' };
+    };
+    const guest: GuestShell = {
+      run: async (command) => reply(command) as Awaited<ReturnType<GuestShell['run']>>,
+      check: async (command) => reply(command) as Awaited<ReturnType<GuestShell['run']>>,
+    };
+    const backends = (await ProxyProtocolBackends.detect(guest, '192.0.2.2'))!;
+    const started = backends.start();
+    expect(backends.start()).toBe(started);
+    await expect(started).rejects.toThrow(/HAProxy with accept-proxy on :8082 did not start \(exit 3\): .*unknown keyword 'error-log-format'/);
+
+    const nginxOnly = (await ProxyProtocolBackends.detect({ ...guest, run: async (c) => (c.startsWith('for b in') ? { exitCode: 0, stdout: 'nginx\n', stderr: '' } : reply(c)) as Awaited<ReturnType<GuestShell['run']>> }, '192.0.2.2'))!;
+    const [nginx] = await nginxOnly.start();
+    const log = await nginx!.readLog();
+    expect(log.requests.map((r) => r.remote)).toEqual(['198.51.100.21']);
+    expect(log.refusals.map((r) => r.reason)).toEqual(['unknown PROXY protocol version: 3 while reading PROXY protocol']);
+    expect(commands.filter((c) => c.startsWith('cat '))).toHaveLength(1);
+  });
 });
