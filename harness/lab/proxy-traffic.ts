@@ -65,10 +65,25 @@ export async function runProxyRound(lab: DataPathLab, backend: ProxyBackend, leg
     // One connection at a time, so the balancer's records are in the order the requests were sent.
     sent.forEach((c, i) => connections.push({ ...c, record: balancer.records[i], line: undefined }));
   }
-  const log = await backend.readLog();
+  const log = await readSettledLog(backend, connections);
   const byTag = new Map(log.requests.flatMap((line) => (line.tag === undefined ? [] : [[line.tag, line] as const])));
   for (const connection of connections) connection.line = byTag.get(connection.tag);
   return { backend, connections, log };
+}
+
+/**
+ * The backend's log once every answered request has its line: HAProxy writes a request's line
+ * as the stream ends, which can come a moment after the client read the response. Up to 2 s;
+ * a line still missing then is a missing line.
+ */
+async function readSettledLog(backend: ProxyBackend, connections: readonly ProxyConnection[]): Promise<ProxyRound['log']> {
+  const answeredTags = connections.filter(answered).map((c) => c.tag);
+  for (let attempt = 0; ; attempt++) {
+    const log = await backend.readLog();
+    const logged = new Set(log.requests.map((line) => line.tag));
+    if (answeredTags.every((tag) => logged.has(tag)) || attempt >= 10) return log;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 export function answered(connection: ProxyConnection): boolean {
