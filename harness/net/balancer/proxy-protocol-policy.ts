@@ -82,7 +82,7 @@ export function proxyHeaderFor(settings: ProxyProtocolSettings, client: Simulate
       return { bytes: replaceText(valid(), `TCP${ipFamilyOf(client.address)} `, 'TCP5 '), endAfterHeader: false };
     case 'bad-address': {
       // The first octet of the source over 255, whatever the client's family (an IPv6 client gets an IPv4-looking lie).
-      const line = `PROXY TCP4 198.51.100.300 ${DEFAULT_PROXY_DESTINATION[4]} ${client.port} ${port}\r\n`;
+      const line = `PROXY TCP4 198.51.100.300 ${(settings.destination ?? DEFAULT_PROXY_DESTINATION)[4]} ${client.port} ${port}\r\n`;
       return { bytes: Uint8Array.from(line, (c) => c.charCodeAt(0)), endAfterHeader: false };
     }
     case 'bad-version': {
