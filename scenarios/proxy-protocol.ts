@@ -148,7 +148,12 @@ function perConnection(
     connections.length > 0 && good.length === connections.length,
     `${connections.length} of ${connections.length}`,
     `${good.length} of ${connections.length}`,
-    [...connections.map((c) => `conn=${c.tag} (${header(c)}): ${c.line?.raw ?? 'no log line'}`), ...refusalLines(round)].join('\n'),
+    [
+      ...connections.map((c) => `conn=${c.tag} (${header(c)}): ${c.line?.raw ?? 'no log line'}`),
+      ...refusalLines(round),
+      // A missing line: the whole log as read, to tell a line never written from one not parsed.
+      ...(good.length === connections.length ? [] : ['the log as read:', round.log.raw.trim() || '(empty)']),
+    ].join('\n'),
   );
 }
 

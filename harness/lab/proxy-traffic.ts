@@ -73,7 +73,7 @@ export async function runProxyRound(lab: DataPathLab, backend: ProxyBackend, leg
 
 /**
  * The backend's log once every answered request has its line: HAProxy writes a request's line
- * as the stream ends, which can come a moment after the client read the response. Up to 2 s;
+ * as the stream ends, which can come a moment after the client read the response. Up to ~5 s;
  * a line still missing then is a missing line.
  */
 async function readSettledLog(backend: ProxyBackend, connections: readonly ProxyConnection[]): Promise<ProxyRound['log']> {
@@ -81,8 +81,8 @@ async function readSettledLog(backend: ProxyBackend, connections: readonly Proxy
   for (let attempt = 0; ; attempt++) {
     const log = await backend.readLog();
     const logged = new Set(log.requests.map((line) => line.tag));
-    if (answeredTags.every((tag) => logged.has(tag)) || attempt >= 10) return log;
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    if (answeredTags.every((tag) => logged.has(tag)) || attempt >= 20) return log;
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
 
