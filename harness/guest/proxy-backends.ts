@@ -202,13 +202,20 @@ export class ProxyProtocolBackends {
     const showStat = `python3 -c ${shellQuote(
       'import socket,sys;s=socket.socket(socket.AF_UNIX);s.connect(sys.argv[1]);s.sendall(b"show stat\\n");sys.stdout.write(s.makefile().read())',
     )} ${statsSocket}`;
+    // Never truncated: HAProxy makes its stdout non-blocking with F_SETFL, which drops the
+    // O_APPEND of `>>`, so after a truncation its next line lands at the old offset behind NULs
+    // (seen on Debian 12: the first line of every round was lost). A round reads from where the
+    // file ended when it began.
+    let from = 0;
     return {
       kind: 'haproxy',
       label: `HAProxy :${port} (bind accept-proxy, only ${this.trustedSource})`,
       port,
-      clearLogs: async () => void (await guest.check(`: > ${log}`)),
+      clearLogs: async () => {
+        from = Number((await guest.check(`stat -c %s ${log}`)).stdout.trim());
+      },
       readLog: async () => {
-        const text = (await guest.check(`cat ${log}`)).stdout;
+        const text = (await guest.check(`tail -c +${from + 1} ${log}`)).stdout;
         return { ...parseProxyBackendLog(text), raw: text };
       },
       deniedConnections: async () => haproxyFrontendCounter((await guest.check(showStat)).stdout, frontend, 'dcon'),
