@@ -88,6 +88,9 @@ export function renderHaproxyConfig(config: ProxyBackendConfig = { port: HAPROXY
   return [
     '# toa-lab: a PROXY protocol backend (harness/guest/proxy-backends.ts)',
     'global',
+    // One thread: with two, a request's line was sometimes missing from the stdout log (seen on
+    // Debian 12, mid-round), as if two threads wrote at one offset (stdout has lost O_APPEND, below).
+    '    nbthread 1',
     '    log stdout format raw local0 info',
     `    stats socket ${HAPROXY_PROXY.statsSocket} mode 600 level user`,
     'defaults',
