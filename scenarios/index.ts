@@ -14,6 +14,7 @@ import { malformedOptions } from './malformed-options.ts';
 import { moduleLifecycle } from './module-lifecycle.ts';
 import { netnsBackend } from './netns-backend.ts';
 import { optionsAreaFull } from './options-area-full.ts';
+import { proxyProtocolV1, proxyProtocolV2 } from './proxy-protocol.ts';
 import { rmmodOpenConnections } from './rmmod-open-connections.ts';
 import { rmmodUnderLoad } from './rmmod-under-load.ts';
 import { spoofedToa } from './spoofed-toa.ts';
@@ -40,6 +41,8 @@ export const SCENARIOS: ReadonlyArray<Scenario<DataPathLab>> = [
   spoofedToa,
   forgedAndBalancerToa,
   optionsAreaFull,
+  proxyProtocolV1,
+  proxyProtocolV2,
   rmmodOpenConnections,
   rmmodUnderLoad,
   moduleLifecycle,

@@ -4,6 +4,7 @@ import type { BalancerProfile, FrameTap, FullNatBalancer, NetworkHost } from '..
 import type { GuestShell } from '../remote/guest-shell.ts';
 import type { LabBalancerOptions } from '../machine/lab-wire-host.ts';
 import type { GuestToaBpf } from '../toa/toa-bpf-overlay.ts';
+import type { ProxyProtocolBackends } from '../guest/proxy-backends.ts';
 
 export type { KernelLogMark } from '../checks/kernel-faults.ts';
 export { BALANCER_IPV6, GUEST_IPV6, SPOOFER_ADDRESS, type LabBalancerOptions } from '../machine/lab-wire-host.ts';
@@ -47,6 +48,12 @@ export interface DataPathLab {
    * and scenarios about the module itself say they do not apply.
    */
   readonly toaBpf?: GuestToaBpf;
+  /**
+   * Backends that read the PROXY protocol header (nginx, HAProxy from the guest's packages),
+   * where the guest has them: a whole OS. Unset on a micro-VM, whose busybox has neither: the
+   * proxy-protocol scenarios then say they do not apply.
+   */
+  readonly proxyBackends?: ProxyProtocolBackends;
 
   startBalancer(options: LabBalancerOptions): Promise<FullNatBalancer>;
   /** Sees every frame on the lab wire until the returned function is called. */

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { runStep, StepFailure, type StepResult } from '../core/step.ts';
 import { succeeded } from '../exec/command-result.ts';
 import { BackendServer } from '../guest/backend-server.ts';
+import { ProxyProtocolBackends } from '../guest/proxy-backends.ts';
 import type { FullOsMachine } from '../machine/machine.ts';
 import { shellQuote } from '../remote/guest-shell.ts';
 import { repoRoot } from '../repo-root.ts';
@@ -52,14 +53,23 @@ export async function prepareFullOsDataPath(
       // The guide's `python3 -m http.server 80` (if the procedure left it running) has given its verdict: toa-backend takes :80.
       recorder.record(await shell.run(`pkill -f ${shellQuote(`http.server ${BACKEND_PORT}`)}; sleep 0.5`));
       const backend = await BackendServer.start(shell, { port: BACKEND_PORT });
-      prepared = new MachineDataPathLab(machine, backend, {
-        toaModulePath: module.stdout.trim(),
-        toaKind: options.toaKind ?? 254,
-        ownModule: options.ownModule ?? true,
-        ...(options.moduleKinds && { moduleKinds: options.moduleKinds }),
-        ...(options.balancerProfile && { balancerProfile: options.balancerProfile }),
-      });
-      return `toa-backend on :${BACKEND_PORT}; toa.ko at ${prepared.toaModulePath}`;
+      // Found now, started by the first proxy-protocol scenario: unselected, they cost one `command -v`.
+      const proxyBackends = await ProxyProtocolBackends.detect(shell, machine.wire.balancerAddress);
+      prepared = new MachineDataPathLab(
+        machine,
+        backend,
+        {
+          toaModulePath: module.stdout.trim(),
+          toaKind: options.toaKind ?? 254,
+          ownModule: options.ownModule ?? true,
+          ...(options.moduleKinds && { moduleKinds: options.moduleKinds }),
+          ...(options.balancerProfile && { balancerProfile: options.balancerProfile }),
+        },
+        machine.guest,
+        proxyBackends ? { proxyBackends } : {},
+      );
+      const proxy = proxyBackends ? `; PROXY protocol backends available: ${proxyBackends.available.join(', ')}` : '; no nginx or haproxy for PROXY protocol';
+      return `toa-backend on :${BACKEND_PORT}; toa.ko at ${prepared.toaModulePath}${proxy}`;
     },
     'data-path-setup',
   );

@@ -4,6 +4,7 @@ import type { Machine } from '../machine/machine.ts';
 import { profileForKind, type BalancerProfile, type FrameTap, type FullNatBalancer, type NetworkHost } from '../net/index.ts';
 import type { GuestShell } from '../remote/guest-shell.ts';
 import type { GuestToaBpf } from '../toa/toa-bpf-overlay.ts';
+import type { ProxyProtocolBackends } from '../guest/proxy-backends.ts';
 import type { DataPathLab, LabBalancerOptions } from './data-path-lab.ts';
 import { disableLabIpv6, enableLabIpv6 } from './guest-ipv6.ts';
 
@@ -38,6 +39,7 @@ export class MachineDataPathLab implements DataPathLab {
   readonly moduleKinds: readonly number[];
   readonly balancerProfile: BalancerProfile;
   readonly toaBpf?: GuestToaBpf;
+  readonly proxyBackends?: ProxyProtocolBackends;
 
   constructor(
     readonly machine: Machine,
@@ -45,6 +47,8 @@ export class MachineDataPathLab implements DataPathLab {
     module: DataPathModule,
     /** The shell scenarios use; default the machine's (the patched kernel's translates insmod to modprobe). */
     private readonly shell: GuestShell = machine.guest,
+    /** What else the guest runs for the scenarios: the PROXY protocol backends, on a whole OS. */
+    extras: { proxyBackends?: ProxyProtocolBackends } = {},
   ) {
     this.toaModulePath = module.toaModulePath;
     this.toaKind = module.toaKind;
@@ -52,6 +56,7 @@ export class MachineDataPathLab implements DataPathLab {
     this.moduleKinds = module.moduleKinds ?? [module.toaKind];
     this.balancerProfile = module.balancerProfile ?? profileForKind(module.toaKind);
     if (module.toaBpf) this.toaBpf = module.toaBpf;
+    if (extras.proxyBackends) this.proxyBackends = extras.proxyBackends;
   }
 
   get guest(): GuestShell {

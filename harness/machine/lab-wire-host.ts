@@ -8,6 +8,7 @@ import {
   type BalancerFastOpen,
   type BalancerToaSettings,
   type FrameTap,
+  type ProxyProtocolSettings,
   type SimulatedClient,
 } from '../net/index.ts';
 
@@ -34,6 +35,8 @@ export interface LabBalancerOptions {
   chooseClient?: (connectionIndex: number) => SimulatedClient;
   /** TCP Fast Open towards the guest (the tcp-fast-open scenario). */
   fastOpen?: BalancerFastOpen;
+  /** A PROXY protocol header before each client's bytes (the proxy-protocol scenarios; give `toa: false`). */
+  proxyProtocol?: ProxyProtocolSettings;
 }
 
 /** A second address of the harness's host: a client that is not the balancer (spoofing scenarios). */
@@ -85,6 +88,7 @@ export class LabWireHost {
       ...(options.holdClientDataUntilFin && { holdClientDataUntilFin: true }),
       ...(options.chooseClient && { chooseClient: options.chooseClient }),
       ...(options.fastOpen && { fastOpen: options.fastOpen }),
+      ...(options.proxyProtocol && { proxyProtocol: options.proxyProtocol }),
     });
   }
 

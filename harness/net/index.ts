@@ -10,6 +10,8 @@
  * - `DsrBalancer`: the simulated client's own connection to the VIP, sent to the backend's MAC
  *   ("message forwarding mode"); `probeVipArp` checks the backend keeps quiet about the VIP.
  * - `UdpBalancer`: FULLNAT for UDP — no TOA exists for UDP, the backend sees the balancer.
+ * - PROXY protocol (`FullNatBalancer`'s `proxyProtocol`): a v1 or v2 header naming the simulated
+ *   client before the client's bytes, for backends that read it in userspace (nginx, HAProxy).
  *
  * Codecs are exported for scenarios that build or inspect frames themselves (hostile input,
  * asserting what went on the wire).
@@ -41,6 +43,15 @@ export {
 export { toaSegmentOptions, TOA_PLACEMENTS, type ToaPlacement, type ToaPolicy, type ToaSegmentCounts } from './balancer/toa-policy.ts';
 export { insertToa, fitsOptionsArea, type ToaInsertion, type ToaPosition, type ToaWhenFull } from './balancer/toa-room.ts';
 export { FastOpenCookieJar, type BalancerFastOpen, type FastOpenSyn } from './balancer/fast-open-cookies.ts';
+export {
+  BROKEN_PROXY_FORMS,
+  DEFAULT_PROXY_DESTINATION,
+  checkProxySettings,
+  proxyHeaderFor,
+  type ProxyHeaderForm,
+  type ProxyHeaderPlan,
+  type ProxyProtocolSettings,
+} from './balancer/proxy-protocol-policy.ts';
 
 // Stack
 export { NetworkHost, DROP_REASONS, type NetworkHostOptions, type HostStats, type DropReason } from './stack/network-host.ts';
@@ -118,6 +129,21 @@ export {
   type ToaAddress,
 } from './codec/toa-option.ts';
 export { internetChecksum } from './codec/checksum.ts';
+export {
+  encodeProxyHeaderV1,
+  encodeProxyHeaderV2,
+  PP2_TYPE,
+  PROXY_V1_MAX_LENGTH,
+  PROXY_V2_COMMAND,
+  PROXY_V2_FAMILY,
+  PROXY_V2_FIXED_LENGTH,
+  PROXY_V2_SIGNATURE,
+  ProxyHeaderError,
+  type ProxiedConnection,
+  type ProxyEndpoint,
+  type ProxyProtocolVersion,
+  type ProxyTlv,
+} from './codec/proxy-header.ts';
 export { formatIpv6, parseIpv4, parseIpv6, formatIpv4, normalizeIpAddress, ipFamilyOf, type IpFamily } from './codec/address.ts';
 export { formatMac, parseMac, type MacAddress } from './codec/mac.ts';
 export {

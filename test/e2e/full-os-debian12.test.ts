@@ -17,6 +17,21 @@ import { expectScenarioPassed } from '../helpers/scenario-verdict.ts';
  */
 const ALL_VIPS = [...FULL_OS_PLAN.interfacesDVips, ...FULL_OS_PLAN.netplanVips];
 
+/**
+ * Failures of the guest's own software that a scenario rightly reports, pinned here so the test
+ * command stays green while they last and turns red when they change (fixed, or worse):
+ * - Debian 12's HAProxy 2.6.12 accepts `PROXY TCP4 198.51.100.300 …` and logs 198.51.101.44
+ *   (the 300 carried into the third octet) instead of refusing the header.
+ */
+const KNOWN_FAILURES: Readonly<Record<string, ReadonlyArray<{ name: string; observed: string }>>> = {
+  'proxy-protocol-v1': [
+    {
+      name: "HAProxy :8082 (bind accept-proxy, only 192.0.2.2), v1: broken header 'bad-address': never logged with an address from it",
+      observed: 'LOGGED AS 198.51.101.44, an address from a header that must be rejected',
+    },
+  ],
+};
+
 describe("full OS: Debian 12 with the guides' TOA and VIP procedure", () => {
   let session: RunSession;
   let run: FullOsConformance;
@@ -82,11 +97,20 @@ describe("full OS: Debian 12 with the guides' TOA and VIP procedure", () => {
       expect(prepared.step.status, evidenceOf(prepared.step)).toBe('passed');
       dataPath = prepared.lab!;
       expect(dataPath.toaModulePath).toBe(`/lib/modules/${run.lab.kernelRelease}/extra/toa.ko`);
+      // Both PROXY protocol backends come from the image's packages (nginx, haproxy): the proxy-protocol scenarios test each.
+      expect(dataPath.proxyBackends?.available).toEqual(['nginx', 'haproxy']);
     });
 
     for (const scenario of SCENARIOS) {
       it(`${scenario.id}: ${scenario.title}`, async () => {
-        expectScenarioPassed(await scenario.run(dataPath));
+        // Every scenario applies on a whole OS, the PROXY protocol ones included (nginx and HAProxy are there).
+        expect(scenario.notApplicable?.(dataPath)).toBeUndefined();
+        const checks = await scenario.run(dataPath);
+        const known = KNOWN_FAILURES[scenario.id];
+        if (!known) return expectScenarioPassed(checks);
+        const failed = checks.filter((c) => !c.passed && !c.informational);
+        expect(failed.map(({ name, observed }) => ({ name, observed })), failed.map((c) => c.evidence).join('\n')).toEqual(known);
+        expect(checks.filter((c) => c.passed && !c.informational).length).toBeGreaterThanOrEqual(2);
       });
     }
   });

@@ -52,7 +52,10 @@ describe.each(PLAN)('TOA data path on the micro-VM ($suite, Debian $kernel kerne
   });
 
   for (const scenario of scenarios) {
-    it(`${scenario.id}: ${scenario.title}`, async () => {
+    it(`${scenario.id}: ${scenario.title}`, async (context) => {
+      // The PROXY protocol scenarios need nginx or HAProxy, which busybox does not have; netns-backend asks the guest for veth.
+      const skipped = await scenario.notApplicable?.(lab);
+      if (skipped !== undefined) return context.skip(skipped);
       expectScenarioPassed(await scenario.run(lab));
     });
   }

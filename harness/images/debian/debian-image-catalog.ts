@@ -57,13 +57,20 @@ const DHCP_CLIENT: Record<DebianRelease, string> = {
   trixie: 'dhcpcd-base',
 };
 
-function definition(name: string, suite: DebianRelease, kernelSeries: string): DebianImageDefinition {
-  return { name, suite, kernelSeries, packages: [...FULL_OS_PACKAGES, DHCP_CLIENT[suite]] };
+function definition(name: string, suite: DebianRelease, kernelSeries: string, extra: readonly string[] = []): DebianImageDefinition {
+  return { name, suite, kernelSeries, packages: [...FULL_OS_PACKAGES, DHCP_CLIENT[suite], ...extra] };
 }
+
+/**
+ * HAProxy, the second PROXY protocol backend (scenarios/proxy-protocol.ts; nginx is the first,
+ * in every image): on Debian 12 only, where the test command runs those scenarios — the other
+ * images keep their recipes (and caches), and run the scenarios with nginx alone.
+ */
+const PROXY_PROTOCOL_PACKAGES = ['haproxy'];
 
 export const DEBIAN_IMAGES: readonly DebianImageDefinition[] = [
   definition('debian-11', 'bullseye', '5.10'),
-  definition('debian-12', 'bookworm', '6.1'),
+  definition('debian-12', 'bookworm', '6.1', PROXY_PROTOCOL_PACKAGES),
   definition('debian-13', 'trixie', '6.12'),
 ];
 

@@ -66,6 +66,16 @@ function forwardHoldingUntilFin(from: Duplex, to: TcpSocket): void {
 export interface RelayOptions {
   /** Hold the client's bytes until its FIN and send them together (see `forwardHoldingUntilFin`). */
   holdClientDataUntilFin?: boolean;
+  /**
+   * Bytes the backend gets before anything the client sent (a PROXY protocol header), written
+   * before the client's first byte can be, so nothing overtakes them.
+   */
+  prefix?: Uint8Array;
+  /**
+   * With `prefix`: end the backend connection right after it (its bytes and our FIN together),
+   * and drop whatever the client sends — a balancer that died mid-header.
+   */
+  endAfterPrefix?: boolean;
 }
 
 export interface Relay {
@@ -90,8 +100,14 @@ export function relayConnection(
   options: RelayOptions = {},
 ): Relay {
   const relay = new ConnectionRelay(client, backend, onEnd);
-  if (options.holdClientDataUntilFin) forwardHoldingUntilFin(client, backend);
-  else forward(client, backend);
+  if (options.prefix && options.endAfterPrefix) {
+    backend.endWith(options.prefix);
+    client.resume(); // read and dropped, so the client's FIN is still seen
+  } else {
+    if (options.prefix) backend.write(options.prefix);
+    if (options.holdClientDataUntilFin) forwardHoldingUntilFin(client, backend);
+    else forward(client, backend);
+  }
   forward(backend, client);
   client.on('error', (error: NodeJS.ErrnoException) => relay.clientFailed(error));
   backend.on('error', (error: Error & { code?: TcpErrorCode }) => relay.backendFailed(error));

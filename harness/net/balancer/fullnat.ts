@@ -7,6 +7,7 @@ import type { TcpTuning } from '../stack/tcp-tuning.ts';
 import { attachBalancerHost, type BalancerAttachment } from './balancer-host.ts';
 import type { RelayOutcome } from './connection-relay.ts';
 import { LoopbackListener } from './loopback-listener.ts';
+import { checkProxySettings, proxyHeaderFor, type ProxyHeaderForm, type ProxyProtocolSettings } from './proxy-protocol-policy.ts';
 import { FastOpenCookieJar, fastOpenConnect, type BalancerFastOpen, type FastOpenSyn } from './fast-open-cookies.ts';
 import { captureClientHead, RelaySet } from './relay-set.ts';
 import { createSimulatedClientCycle, type SimulatedClient } from './simulated-clients.ts';
@@ -64,6 +65,12 @@ interface CommonOptions {
    * client's first bytes and carries them (with a cookie, or without one).
    */
   fastOpen?: BalancerFastOpen;
+  /**
+   * PROXY protocol mode: a header naming the simulated client goes before the client's bytes on
+   * every backend connection (proxy-protocol-policy.ts; a broken `form` for refusal checks).
+   * Independent of `toa`: give `toa: false` for a balancer that speaks only PROXY.
+   */
+  proxyProtocol?: ProxyProtocolSettings;
 }
 
 export type FullNatBalancerOptions = CommonOptions & BalancerAttachment;
@@ -75,6 +82,8 @@ export interface FullNatConnectionRecord {
   client: { address: string; port: number };
   /** The client TOA reported to the backend (`undefined` when TOA is off). */
   injectedClient: SimulatedClient | undefined;
+  /** With `proxyProtocol`: what the header said (its client even when the form is broken). */
+  proxyHeader?: { version: 1 | 2; form: ProxyHeaderForm; client: SimulatedClient; bytes: number };
   /** Our side of the backend connection: what the backend sees as its peer. */
   balancer: { address: string; port: number };
   backend: { address: string; port: number };
@@ -139,6 +148,7 @@ export class FullNatBalancer extends EventEmitter<FullNatEvents> {
   private readonly tcpTuning: Partial<TcpTuning> | undefined;
   private readonly holdClientDataUntilFin: boolean;
   private readonly fastOpen: { settings: BalancerFastOpen; jar: FastOpenCookieJar } | undefined;
+  private readonly proxyProtocol: ProxyProtocolSettings | undefined;
   /** The TOA placement, checked at the first connection (where an unknown one has always been refused) and reused. */
   private toaPlacement: CheckedToaPlacement | undefined;
   private listener: LoopbackListener | undefined;
@@ -161,6 +171,12 @@ export class FullNatBalancer extends EventEmitter<FullNatEvents> {
     this.chooseClient = options.chooseClient ?? createSimulatedClientCycle();
     this.holdClientDataUntilFin = options.holdClientDataUntilFin ?? false;
     this.fastOpen = options.fastOpen && { settings: options.fastOpen, jar: options.fastOpen.cookies ?? new FastOpenCookieJar() };
+    if (options.proxyProtocol) {
+      checkProxySettings(options.proxyProtocol);
+      // Holding the client's bytes sends them with FIN in one write, which must be the only one; the header is another.
+      if (this.holdClientDataUntilFin) throw new Error('proxyProtocol and holdClientDataUntilFin cannot be combined');
+      this.proxyProtocol = options.proxyProtocol;
+    }
   }
 
   /** Creates the balancer and starts listening. */
@@ -191,7 +207,9 @@ export class FullNatBalancer extends EventEmitter<FullNatEvents> {
 
   private accept(client: Socket): void {
     const index = this.connectionsAccepted++;
-    const injectedClient = this.toa ? this.chooseClient(index) : undefined;
+    const chosen = this.toa || this.proxyProtocol ? this.chooseClient(index) : undefined;
+    const injectedClient = this.toa ? chosen : undefined;
+    const proxy = this.proxyProtocol && chosen && { client: chosen, plan: proxyHeaderFor(this.proxyProtocol, chosen, index, this.backend.port) };
     const fastOpen = this.fastOpen && fastOpenConnect(this.fastOpen.settings, this.fastOpen.jar, this.backend.address);
     const connectOptions: TcpConnectOptions = {
       remoteAddress: this.backend.address,
@@ -221,6 +239,9 @@ export class FullNatBalancer extends EventEmitter<FullNatEvents> {
       clientHead: undefined,
       ...(fastOpen && { fastOpen: { syn: fastOpen.syn, synDataAccepted: undefined } }),
       ...(toaSegments && { toaSegments }),
+      ...(proxy && {
+        proxyHeader: { version: this.proxyProtocol!.version, form: this.proxyProtocol!.form ?? 'valid', client: proxy.client, bytes: proxy.plan.bytes.length },
+      }),
     };
     if (record.fastOpen) {
       const seen = record.fastOpen;
@@ -238,7 +259,10 @@ export class FullNatBalancer extends EventEmitter<FullNatEvents> {
         record.bytesFromBackend = backendSocket.bytesRead;
         this.emit('connection-closed', record);
       },
-      { holdClientDataUntilFin: this.holdClientDataUntilFin },
+      {
+        holdClientDataUntilFin: this.holdClientDataUntilFin,
+        ...(proxy && { prefix: proxy.plan.bytes, endAfterPrefix: proxy.plan.endAfterHeader }),
+      },
     );
     captureClientHead(client, record);
     this.emit('connection', record);

@@ -62,7 +62,8 @@ describe('eBPF TOA: choosing it', () => {
     // A guest that has every tool a scenario may ask about (netns-backend asks for veth and nsenter).
     const guest = { run: async () => ({ exitCode: 0, stdout: '', stderr: '' }), check: async () => ({ exitCode: 0, stdout: '', stderr: '' }) };
     const bpfLab = { toaBpf: { loader: '/l', object: '/o', origin: 'ours' }, ownModule: false, moduleKinds: [254], guest } as unknown as DataPathLab;
-    const moduleLab = { ownModule: true, moduleKinds: [254], guest } as unknown as DataPathLab;
+    // With the PROXY protocol backends a whole OS has, so that only the module's own conditions are tested here.
+    const moduleLab = { ownModule: true, moduleKinds: [254], guest, proxyBackends: {} } as unknown as DataPathLab;
     const reasons = async (lab: DataPathLab): Promise<Array<[string, string | undefined]>> =>
       Promise.all(SCENARIOS.map(async (s) => [s.id, await s.notApplicable?.(lab)] as [string, string | undefined]));
     const skipped = (await reasons(bpfLab)).filter(([, why]) => why?.startsWith('not applicable to eBPF')).map(([id]) => id);
