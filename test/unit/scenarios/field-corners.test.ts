@@ -5,24 +5,12 @@ import { SCENARIOS } from '../../../scenarios/index.ts';
 import { insertToa } from '../../../harness/net/balancer/toa-room.ts';
 import { findToaOption, toaTcpOption } from '../../../harness/net/codec/toa-option.ts';
 import { parseTcpOptions, serializeTcpOptions, tcpOptionsLength } from '../../../harness/net/codec/tcp-options.ts';
-import type { TrafficConnection } from '../../../harness/lab/traffic.ts';
-import type { Endpoint } from '../../../harness/checks/backend-log.ts';
+import { FAKE_BALANCER, FAKE_CLIENT, fakeConnection } from '../../helpers/traffic-connection.ts';
 
-const client = { ip: '198.51.100.1', port: 40001 };
-const balancer = { ip: '192.0.2.2', port: 50000 };
+const client = FAKE_CLIENT;
+const balancer = FAKE_BALANCER;
 const forged = { ip: FORGED_CLIENT.address, port: FORGED_CLIENT.port };
-
-function connection(peer: Endpoint | undefined, accept: Endpoint | undefined = peer): TrafficConnection {
-  return {
-    tag: 0,
-    result: new Error('unused'),
-    record: {
-      injectedClient: { address: client.ip, port: client.port },
-      balancer: { address: balancer.ip, port: balancer.port },
-    } as TrafficConnection['record'],
-    logLine: peer && accept ? ({ peer, accept, raw: 'line', path: '/?conn=0' } as unknown as TrafficConnection['logLine']) : undefined,
-  };
-}
+const connection = fakeConnection;
 
 describe('forged-and-balancer-toa', () => {
   it("names whose address a line shows: the balancer's TOA, the forged one, neither, one each, or something else", () => {

@@ -1,23 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { seenAs, tcpFastOpen } from '../../../scenarios/tcp-fast-open.ts';
 import { SCENARIOS } from '../../../scenarios/index.ts';
-import type { TrafficConnection } from '../../../harness/lab/traffic.ts';
-import type { Endpoint } from '../../../harness/checks/backend-log.ts';
+import { FAKE_BALANCER, FAKE_CLIENT, fakeConnection } from '../../helpers/traffic-connection.ts';
 
-const client = { ip: '198.51.100.1', port: 40001 };
-const balancer = { ip: '192.0.2.2', port: 50000 };
-
-function connection(peer: Endpoint | undefined, accept: Endpoint | undefined = peer): TrafficConnection {
-  return {
-    tag: 0,
-    result: new Error('unused'),
-    record: {
-      injectedClient: { address: client.ip, port: client.port },
-      balancer: { address: balancer.ip, port: balancer.port },
-    } as TrafficConnection['record'],
-    logLine: peer && accept ? ({ peer, accept, raw: 'line', path: '/?conn=0' } as unknown as TrafficConnection['logLine']) : undefined,
-  };
-}
+const client = FAKE_CLIENT;
+const balancer = FAKE_BALANCER;
+const connection = fakeConnection;
 
 describe('tcp-fast-open: what a log line shows', () => {
   it('client, balancer, mixed (getpeername and accept disagree), other, no line', () => {
