@@ -8,10 +8,20 @@ import type { LabImage } from '../runner/lab-images.ts';
  * tests, or eBPF when `module` is not given), and who boots it.
  */
 export function initialCellNotes(image: LabImage, provider: string, cell: string = image.name, module?: string): CellNotes {
-  // Micro-VMs always run on QEMU; --provider is for whole OSes.
   const toa = module !== undefined ? { toa: 'module' as const, module } : { toa: 'bpf' as const };
-  return { cell, image: image.name, ...toa, provider: image.kind === 'micro' ? 'qemu' : provider };
+  return { cell, image: image.name, ...toa, provider: PROVIDER_BY_IMAGE_KIND[image.kind](provider) };
 }
+
+/**
+ * Who boots a cell, by the image's kind: `--provider` picks among the whole-OS providers;
+ * a micro-VM and the patched-kernel disk each have one (harness/machine/micro-vm-machine.ts,
+ * harness/patched-kernel/patched-kernel-lab.ts), named as their Machine says.
+ */
+const PROVIDER_BY_IMAGE_KIND: Record<LabImage['kind'], (chosen: string) => string> = {
+  micro: () => 'microvm',
+  'full-os': (chosen) => chosen,
+  'patched-kernel': () => 'patched-kernel',
+};
 
 /** At the cell's end: the console log, if the cell got as far as a VM. */
 export function finalCellNotes(notes: CellNotes, outDir: string): CellNotes {

@@ -29,6 +29,9 @@ const GUIDE_STEP_KIND: Record<StepId, StepKind> = {
   backend: 'backend',
 };
 
+/** The Huawei guide's words for an image whose repositories lack the running kernel's devel package. */
+export const NO_KERNEL_DEVEL_ADVICE = 'contact the image provider (the guide: the kernel development package must match the running kernel)';
+
 /** Runs one rendered guide step: the script is written into the guest (kept as evidence) and run as root. */
 export function runGuideStep(lab: GuestLab, step: GuideStep): Promise<StepResult> {
   return runStep(step.name, async (recorder) => {
@@ -39,7 +42,11 @@ export function runGuideStep(lab: GuestLab, step: GuideStep): Promise<StepResult
     // The recorded command keeps the trace (the evidence of where the time went); the verdict reads the script's own words.
     const result = { ...ran, stderr: untraced(ran.stderr) };
     if (result.timedOut) throw new StepFailure(`${step.id}: still running after ${step.timeoutMs / 1000} s`);
-    if (result.exitCode === NO_KERNEL_DEVEL_EXIT) throw new StepFailure(lastToaLabLine(result.stderr) ?? 'no kernel development package');
+    if (result.exitCode === NO_KERNEL_DEVEL_EXIT) {
+      // The package manager's own words on the miss are the evidence; the advice is the Huawei guide's.
+      recorder.evidence(result.stderr.trim());
+      throw new StepFailure(`${lastToaLabLine(result.stderr) ?? 'no kernel development package'}: ${NO_KERNEL_DEVEL_ADVICE}`);
+    }
     if (!succeeded(result)) {
       // A compiler or loader error with a known cause (old gcc, proc_ops, kallsyms...) says so, with the remedy.
       const output = `${result.stdout}\n${result.stderr}`;

@@ -141,3 +141,18 @@ export interface GuestBalancerOptions {
 export function startGuestBalancer(wire: LabWireHost, options: GuestBalancerOptions): Promise<FullNatBalancer> {
   return wire.startBalancer(options, options.port);
 }
+
+/**
+ * The login works but cannot become root: the Huawei guide's prerequisite ("users other
+ * than root must have sudo permissions") does not hold. The image booted; it cannot be driven.
+ */
+export class NoRootAccessError extends Error {
+  override readonly name = 'NoRootAccessError';
+  constructor(
+    readonly user: string,
+    /** sudo's own words (or the shell's, when there is no sudo). */
+    readonly words: string,
+  ) {
+    super(`${user} logs in but cannot become root with sudo -n (the guide needs sudo permissions for users other than root): ${words}`);
+  }
+}

@@ -21,6 +21,7 @@ import {
   type DiskImageTarget,
   type LabImageTarget,
   type RebootEvidence,
+  NoRootAccessError,
 } from './machine.ts';
 
 export type { RebootEvidence } from './machine.ts';
@@ -276,7 +277,7 @@ export class QemuMachine implements FullOsMachine {
 async function assertPasswordlessSudo(shell: SshGuestShell, user: string): Promise<void> {
   const probe = await shell.run('true', { timeoutMs: 30_000 });
   if (probe.exitCode !== 0) {
-    throw new Error(`${user} logs in but cannot become root with sudo -n (the guide needs sudo permissions for users other than root): ${probe.stderr.trim() || `exit ${probe.exitCode}`}`);
+    throw new NoRootAccessError(user, probe.stderr.trim() || `exit ${probe.exitCode}`);
   }
 }
 

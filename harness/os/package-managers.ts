@@ -10,7 +10,10 @@ interface PackageManagerCommands {
   installed: string;
   /** Refresh the package lists (apt only; the rpm tools refresh on demand). */
   refresh: string | null;
-  /** Exit 0 if the configured repositories can provide package "$1". */
+  /**
+   * Exit 0 if the configured repositories can provide package "$1". Its own words on a
+   * miss stay on stderr: "no devel package" is reported with the package manager's output.
+   */
   available: string;
   /** Install packages "$@". */
   install: string;
@@ -23,7 +26,7 @@ const COMMANDS: Record<PackageManager, PackageManagerCommands> = {
     // `dpkg -s` also succeeds for removed packages whose conffiles remain: check the status.
     installed: `dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed$'`,
     refresh: 'timeout 300 apt-get -o Acquire::Retries=0 -q update',
-    available: 'apt-cache show --no-all-versions "$1" >/dev/null 2>&1',
+    available: 'apt-cache show --no-all-versions "$1" >/dev/null',
     install:
       'DEBIAN_FRONTEND=noninteractive timeout 1800 apt-get -o Acquire::Retries=0 ' +
       '-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold -y -q install "$@"',
@@ -31,19 +34,20 @@ const COMMANDS: Record<PackageManager, PackageManagerCommands> = {
   yum: {
     installed: RPM_INSTALLED,
     refresh: null,
-    available: 'timeout 300 yum -q -y list available "$1" >/dev/null 2>&1',
+    available: 'timeout 300 yum -q -y list available "$1" >/dev/null',
     install: 'timeout 1800 yum -y install "$@"',
   },
   dnf: {
     installed: RPM_INSTALLED,
     refresh: null,
-    available: 'timeout 300 dnf -q -y list --available "$1" >/dev/null 2>&1',
+    available: 'timeout 300 dnf -q -y list --available "$1" >/dev/null',
     install: 'timeout 1800 dnf -y install "$@"',
   },
   zypper: {
     installed: RPM_INSTALLED,
     refresh: null,
-    available: 'timeout 300 zypper --non-interactive search --match-exact "$1" >/dev/null 2>&1',
+    // zypper says "No matching items found." on stdout: kept, on stderr, as the others' words are.
+    available: 'timeout 300 zypper --non-interactive search --match-exact "$1" >&2',
     install: 'timeout 1800 zypper --non-interactive install "$@"',
   },
 };

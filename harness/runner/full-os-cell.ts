@@ -2,7 +2,7 @@ import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DataPathLab } from '../lab/data-path-lab.ts';
 import { runFullOsConformance, type FullOsConformance } from '../lab/full-os-conformance.ts';
-import type { MachineTarget } from '../machine/machine.ts';
+import { NoRootAccessError, type MachineTarget } from '../machine/machine.ts';
 import type { RepositoryMirror } from '../os/index.ts';
 import { prepareFullOsDataPath, type FullOsDataPathOptions } from '../lab/full-os-data-path-lab.ts';
 import { fetchToaSource, withoutBuildDirs } from '../toa/module-choice.ts';
@@ -90,7 +90,9 @@ export async function runFullOsCell(ctx: CellContext, options: FullOsCellOptions
       ...(options.repositories && { repositories: options.repositories }),
     });
   } catch (error) {
-    for (const scenario of [...procedureRows, ...dataPath]) record(notRun(scenario, `the image did not start: ${errorText(error)}`));
+    // Booted and logged in, but no root: the image's own failing, not a boot's.
+    const why = error instanceof NoRootAccessError ? 'the image cannot be driven' : 'the image did not start';
+    for (const scenario of [...procedureRows, ...dataPath]) record(notRun(scenario, `${why}: ${errorText(error)}`));
     return;
   }
   try {

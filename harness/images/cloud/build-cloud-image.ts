@@ -96,12 +96,14 @@ export async function cloudDiskRecipe(definition: CloudImageDefinition, kernel: 
 }
 
 /**
- * A derived disk (e.g. the Vagrant box's): the same build with extra touches
- * on the finished tree, before the file system is made.
+ * A derived disk (e.g. the Vagrant box's, the flawed images'): the same build
+ * with extra touches on the finished tree, before the file system is made.
  */
 export interface CloudDiskVariant {
   name: string;
-  finish: (rootfs: string) => Promise<void>;
+  /** The qcow2's file name in the build folder. */
+  file: string;
+  finish?: (rootfs: string) => Promise<void>;
 }
 
 /** Builds the disk into `dir` (an ensureCached staging folder): base.qcow2 and manifest.json. */
@@ -110,12 +112,26 @@ export async function buildCloudDisk(
   kernel: SuiteKernel,
   dir: string,
   onProgress: (line: string) => void,
-  variant?: CloudDiskVariant,
+  variant?: Omit<CloudDiskVariant, 'file'>,
+): Promise<void> {
+  await buildCloudDisks(definition, kernel, dir, onProgress, [{ name: variant?.name ?? definition.name, file: 'base.qcow2', ...(variant?.finish && { finish: variant.finish }) }]);
+}
+
+/**
+ * Several disks from one root tree (one mmdebstrap run): each variant finishes
+ * its own copy of the tree and becomes `<dir>/<variant.file>`, with its bill of
+ * materials beside it (`manifest.json` for base.qcow2, `<file>.manifest.json` otherwise).
+ */
+export async function buildCloudDisks(
+  definition: CloudImageDefinition,
+  kernel: SuiteKernel,
+  dir: string,
+  onProgress: (line: string) => void,
+  variants: readonly CloudDiskVariant[],
 ): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error(`building ${definition.name} needs root (mmdebstrap --mode=root, chroot)`);
   const rootfs = join(dir, 'rootfs');
-  const label = variant?.name ?? definition.name;
-  const say = (line: string) => onProgress(`${label}: ${line}`);
+  const say = (line: string) => onProgress(`${definition.name}: ${line}`);
   say(`building from ${definition.suite} with kernel ${kernel.image.name} ${kernel.image.version}, ${definition.firmware} boot`);
   const identity = {
     rootUuid: randomUUID(),
@@ -146,26 +162,35 @@ export async function buildCloudDisk(
 
     say('  first-boot state, apt sources, GRUB (the suite\'s own grub-mkimage)');
     const bootLoader = await finishRootTree(rootfs, definition, identity);
-    if (variant) {
-      say(`  ${variant.name}: its own touches`);
-      await variant.finish(rootfs);
+    for (const [index, variant] of variants.entries()) {
+      // The last variant takes the tree itself; the others a copy of it.
+      const tree = index === variants.length - 1 ? rootfs : `${rootfs}-${index}`;
+      if (tree !== rootfs) await runHostCommand('cp', ['-a', rootfs, tree], { timeoutMs: 600_000 });
+      try {
+        if (variant.finish) {
+          say(`  ${variant.name}: its own touches`);
+          await variant.finish(tree);
+        }
+        const packages = await installedPackages(tree);
+        say(`  ${variant.file}: partitioning, ext4 root, boot loader, qcow2`);
+        await assembleCloudDisk({
+          rootfs: tree,
+          firmware: definition.firmware,
+          rootUuid: identity.rootUuid,
+          rootPartUuid: randomUUID(),
+          ...(identity.espVolumeId && { espVolumeId: identity.espVolumeId }),
+          bootLoader,
+          qcow2: join(dir, variant.file),
+        });
+        const manifest = variant.file === 'base.qcow2' ? 'manifest.json' : `${variant.file}.manifest.json`;
+        await writeFile(
+          join(dir, manifest),
+          JSON.stringify({ ...definition, variant: variant.name, kernelRelease: kernel.release, rootUuid: identity.rootUuid, packages }, null, 2),
+        );
+      } finally {
+        if (tree !== rootfs) await rm(tree, { recursive: true, force: true });
+      }
     }
-    const packages = await installedPackages(rootfs);
-
-    say('  partitioning, ext4 root, boot loader, qcow2');
-    await assembleCloudDisk({
-      rootfs,
-      firmware: definition.firmware,
-      rootUuid: identity.rootUuid,
-      rootPartUuid: randomUUID(),
-      ...(identity.espVolumeId && { espVolumeId: identity.espVolumeId }),
-      bootLoader,
-      qcow2: join(dir, 'base.qcow2'),
-    });
-    await writeFile(
-      join(dir, 'manifest.json'),
-      JSON.stringify({ ...definition, kernelRelease: kernel.release, rootUuid: identity.rootUuid, packages }, null, 2),
-    );
   } finally {
     await rm(rootfs, { recursive: true, force: true });
     await rm(initramfsFsType, { force: true });

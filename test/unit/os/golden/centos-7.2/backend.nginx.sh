@@ -28,7 +28,7 @@ pkg_refresh_once() {
   pkg_refresh || echo "toa-lab: refreshing the package lists failed; using the cached ones" >&2
 }
 pkg_available() {
-  timeout 300 yum -q -y list available "$1" >/dev/null 2>&1
+  timeout 300 yum -q -y list available "$1" >/dev/null
 }
 pkg_install() {
   timeout 1800 yum -y install "$@"

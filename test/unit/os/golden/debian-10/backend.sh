@@ -28,7 +28,7 @@ pkg_refresh_once() {
   pkg_refresh || echo "toa-lab: refreshing the package lists failed; using the cached ones" >&2
 }
 pkg_available() {
-  apt-cache show --no-all-versions "$1" >/dev/null 2>&1
+  apt-cache show --no-all-versions "$1" >/dev/null
 }
 pkg_install() {
   DEBIAN_FRONTEND=noninteractive timeout 1800 apt-get -o Acquire::Retries=0 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold -y -q install "$@"
