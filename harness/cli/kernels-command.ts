@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { suiteKernels, type ArchiveKernel } from '../kernels/archive-kernels.ts';
+import { imageFileServed, suiteKernels, type ArchiveKernel } from '../kernels/archive-kernels.ts';
 import { DEBIAN_SUITES, isDebianSuite, type DebianSuite } from '../kernels/debian-suite.ts';
 import { DEFAULT_KERNELS } from '../kernels/default-kernels.ts';
 import { formatKernelSpec, kernelCellName } from '../kernels/kernel-spec.ts';
@@ -11,7 +11,8 @@ Lists the kernels Debian's archive serves now, read from apt's package lists of
 each suite's main component (fetched into the lab's cache, at most once a day;
 sid, forky and experimental with Acquire::Check-Valid-Until=false, since this
 archive serves their Release files past that date). Each row can be run with
-'toa-lab run --kernel SPEC'.
+'toa-lab run --kernel SPEC' unless its last column says why not (headers gone; the
+image's file missing from the archive, asked with one HEAD request per row).
 
   --suite   only these suites (default: ${DEBIAN_SUITES.join(', ')})
   --all     every kernel version (default: the newest of each suite × flavour × series)
@@ -34,10 +35,13 @@ export async function kernelsCommand(args: string[]): Promise<number> {
     const { kernels, lists, defaults } = await suiteKernels(suite, (line) => process.stderr.write(`${line}\n`));
     notes.push(...lists.notes);
     const shown = values.all ? kernels : newestPerSeries(kernels);
-    for (const k of shown) {
+    // Only the runnable rows are asked about; an index may name a pool file the mirror lacks.
+    const served = await Promise.all(shown.map((k) => (k.headersServed ? imageFileServed(k) : Promise.resolve(true))));
+    for (const [i, k] of shown.entries()) {
       const isDefault = defaults.get(k.flavour) === k.image.name;
       const spec = formatKernelSpec({ suite, flavour: k.flavour, ...(isDefault ? {} : { version: k.image.version }) });
-      rows.push([spec, suite, k.flavour, k.image.version, k.release, k.packages.length > 1 ? 'split' : 'single', k.headersServed ? 'yes' : 'gone (not runnable)']);
+      const runnable = !k.headersServed ? 'gone (not runnable)' : served[i] ? 'yes' : 'image file missing from the archive (404; not runnable)';
+      rows.push([spec, suite, k.flavour, k.image.version, k.release, k.packages.length > 1 ? 'split' : 'single', runnable]);
     }
   }
   process.stdout.write(table(rows));

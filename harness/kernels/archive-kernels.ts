@@ -1,6 +1,6 @@
 import { runHostCommand } from '../exec/run-host-command.ts';
 import { dependsGroups } from './package-formats.ts';
-import type { DebianSuite } from './debian-suite.ts';
+import { DEBIAN_MIRROR_HOST, suiteInfo, type DebianSuite } from './debian-suite.ts';
 import { formatKernelSpec, type KernelFlavour, type KernelSpec } from './kernel-spec.ts';
 import { suiteLists, type SuiteLists } from './suite-lists.ts';
 
@@ -37,6 +37,8 @@ export interface ArchiveKernel {
    * headers from 7.2.6 only); without headers toa.ko cannot be built.
    */
   headersServed: boolean;
+  /** The image package's path in the archive's pool (the index's `Filename`), when the index gave one. */
+  imageFilename?: string;
 }
 
 export class KernelNotServedError extends Error {
@@ -70,6 +72,7 @@ export function kernelsFromStanzas(suite: DebianSuite, showOutput: string, heade
       packages: [image, ...parts.map((name) => ({ name, version }))],
       headers: { name: `linux-headers-${release}`, version },
       headersServed: headerNames ? headerNames.has(`linux-headers-${release}`) : true,
+      ...(s.Filename && { imageFilename: s.Filename }),
     });
   }
   return kernels.sort((a, b) => compareVersions(a.image.version, b.image.version) || a.release.localeCompare(b.release));
@@ -165,4 +168,16 @@ function dependsNames(depends: string): string[] {
 /** Debian version order is enough here as numeric-aware string order (same epoch, same scheme). */
 export function compareVersions(a: string, b: string): number {
   return a.localeCompare(b, 'en', { numeric: true });
+}
+
+/**
+ * Whether the archive really has the kernel's image file: an index can name a pool file the
+ * mirror no longer holds (seen here: bullseye-security's 5.10.0-46-rt-amd64, 404). One HEAD
+ * request; true when the index gave no file name to ask about.
+ */
+export async function imageFileServed(kernel: ArchiveKernel): Promise<boolean> {
+  if (!kernel.imageFilename) return true;
+  const url = `${DEBIAN_MIRROR_HOST}/${suiteInfo(kernel.suite).archive}/${kernel.imageFilename}`;
+  const response = await fetch(url, { method: 'HEAD', signal: AbortSignal.timeout(30_000) });
+  return response.ok;
 }

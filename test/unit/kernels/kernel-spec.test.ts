@@ -82,10 +82,16 @@ Depends: kmod, linux-base (>= 4.3~), initramfs-tools (>= 0.120+deb8u2) | linux-i
 Package: linux-image-6.1.0-57-amd64
 Version: 6.1.192-3
 Depends: kmod, linux-base (>= 4.3~)
+Filename: pool/main/l/linux-signed-amd64/linux-image-6.1.0-57-amd64_6.1.192-3_amd64.deb
 `;
 
 describe('kernels from the package lists', () => {
   const kernels = kernelsFromStanzas('sid', SHOW);
+
+  it("keep the image's pool file (what `kernels list` asks the archive about), when the index names one", () => {
+    expect(kernels.find((k) => k.release === '6.1.0-57-amd64')?.imageFilename).toBe('pool/main/l/linux-signed-amd64/linux-image-6.1.0-57-amd64_6.1.192-3_amd64.deb');
+    expect(kernels.find((k) => k.release === '7.2.13+deb14-amd64')?.imageFilename).toBeUndefined();
+  });
 
   it('follow Depends to the split packages (7.x) and keep a single package as it is (6.1)', () => {
     const k72 = kernels.find((k) => k.release === '7.2.13+deb14-amd64')!;
