@@ -66,8 +66,8 @@ describe('disk images the lab cannot use', () => {
     const steps = stale?.steps ?? [];
     const cloudInit = steps.find((s) => s.kind === 'provision' && s.name.includes('cloud-init'));
     expect(cloudInit?.status, cloudInit?.summary).toBe('passed');
-    expect(cloudInit?.summary).toMatch(/^cloud-init finished with errors of its own: .*status: error/);
-    expect(cloudInit?.evidence ?? '').toMatch(/hostname/i);
+    expect(cloudInit?.summary).toMatch(/^cloud-init finished with errors of its own \(status: error\): /);
+    expect(cloudInit?.evidence ?? '').toMatch(/bootcmd|vendor-motd-refresh/);
     const toolchain = steps.find((s) => s.kind === 'toolchain' && s.status === 'failed');
     expect(toolchain?.summary).toBe(
       `no kernel-devel package for ${flawed.kernelRelease} (linux-headers-${flawed.kernelRelease} is not installed and apt cannot provide it): ` +
@@ -83,5 +83,5 @@ describe('disk images the lab cannot use', () => {
     expect(qemuProcessesUnder(`/tmp/toa-lab/s-${run.pid}-`)).toEqual([]);
     // No overlay, seed or socket: the run's session folder is gone.
     expect(readdirSync('/tmp/toa-lab').filter((d) => d.startsWith(`s-${run.pid}-`))).toEqual([]);
-  });
+  }, 1_800_000);
 });

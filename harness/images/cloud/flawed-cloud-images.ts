@@ -50,11 +50,14 @@ const FLAWS: readonly Flaw[] = [
     name: 'stale-kernel',
     flaw:
       "its kernel came from bookworm-security but its apt sources name only bookworm and bookworm-updates, so no repository " +
-      "serves that kernel's headers; and it has no D-Bus, so cloud-init's hostname module fails (hostnamectl cannot reach " +
-      'systemd-hostnamed): cloud-init finishes with errors of its own',
+      "serves that kernel's headers; and its maker's cloud-init drop-in runs a bootcmd script the image does not ship, so " +
+      'cloud-init finishes with errors of its own',
     finish: async (rootfs) => {
-      // Nothing depends on dbus (systemd only recommends it); cloud-init's set_hostname needs it.
-      await purge(rootfs, ['dbus']);
+      // A vendor drop-in naming a helper left out of the image: cloud-init's bootcmd module fails at every boot.
+      await writeFile(
+        join(rootfs, 'etc/cloud/cloud.cfg.d/60_vendor_motd.cfg'),
+        ['# Refresh the vendor banner at boot.', 'bootcmd:', '  - [ /usr/local/sbin/vendor-motd-refresh ]', ''].join('\n'),
+      );
       await writeFile(
         join(rootfs, 'etc/apt/sources.list'),
         ['deb http://deb.debian.org/debian bookworm main', 'deb http://deb.debian.org/debian bookworm-updates main', ''].join('\n'),
