@@ -169,9 +169,10 @@ export function cloudInitStep(lab: GuestLab, timeoutMs = 600_000): Promise<StepR
     if (state === 'done') return `cloud-init done (${lastLine(text)})`;
     const errors = recorder.record(await lab.guest.run('cloud-init analyze show 2>/dev/null | tail -5; grep -h -E "WARNING|ERROR|Traceback" /var/log/cloud-init.log | tail -5'));
     recorder.evidence(errors.stdout);
+    const tail = text.split('\n').slice(-3).join(' | ');
     // "error" (cloud-init 22.4 also exits 1) with a working login: the cell goes on, the report keeps its words.
-    if (state === 'error' || state === 'degraded') return `cloud-init finished with errors of its own (status: ${state}): ${text.split('\n').slice(-3).join(' | ')}`;
-    throw new StepFailure(`cloud-init ended in state '${state}': ${text.split('\n').slice(-3).join(' | ')}`);
+    if (state === 'error' || state === 'degraded') return `cloud-init finished with errors of its own (status: ${state}): ${tail}`;
+    throw new StepFailure(`cloud-init ended in state '${state}': ${tail}`);
   }, 'provision');
 }
 
